@@ -1,0 +1,1 @@
+"""Multisig wallets: keys, descriptors, addresses and wallet files (core)."""
