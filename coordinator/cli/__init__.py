@@ -70,8 +70,9 @@ def main() -> None:
 def _register() -> None:
     from . import config_cmd, demo, descriptor, wallet
 
-    for module in (config_cmd, demo, descriptor, wallet):
+    for module in (config_cmd, descriptor, wallet):
         main.add_command(module.group)
+    main.add_command(demo.command)
 
 
 _register()

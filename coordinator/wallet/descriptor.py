@@ -211,6 +211,8 @@ def _multi_args(inner: str) -> tuple[bool, list[str]]:
 def _threshold(text: str) -> int:
     if not text.isdigit() or len(text) > 2:
         raise InvalidInput("malformed_descriptor", f"threshold {text!r} is not a small whole number")
+    if int(text) == 0:
+        raise InvalidInput("threshold_zero", "the threshold m must be at least 1")
     return int(text)
 
 

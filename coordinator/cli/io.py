@@ -1,0 +1,38 @@
+"""Reading user files and printing results, shared by the commands."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from ..errors import InvalidInput
+
+MAX_INPUT_BYTES = 1_000_000  # wallet files and descriptors are a few KB
+
+
+def read_text(source: str) -> str:
+    """A file's text, or stdin for ``-``; size-capped and UTF-8 only."""
+    try:
+        if source == "-":
+            data = sys.stdin.buffer.read(MAX_INPUT_BYTES + 1)
+        else:
+            with open(Path(source).expanduser(), "rb") as handle:
+                data = handle.read(MAX_INPUT_BYTES + 1)
+    except OSError as err:
+        raise InvalidInput("bad_input", f"cannot read {source}: {err.strerror}") from None
+    if len(data) > MAX_INPUT_BYTES:
+        raise InvalidInput("bad_input", f"{source} is larger than {MAX_INPUT_BYTES} bytes")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InvalidInput("bad_input", f"{source} is not UTF-8 text") from None
+
+
+def emit_json(obj: object) -> None:
+    click.echo(json.dumps(obj, indent=2))
+
+
+json_option = click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")

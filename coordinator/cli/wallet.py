@@ -1,0 +1,139 @@
+"""``huddle wallet``: import, export, list and derive addresses."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ..store import wallets
+from ..wallet import addresses
+from ..wallet.addresses import BRANCHES
+from ..wallet.descriptor import RECEIVE
+from . import context
+from .io import emit_json, json_option, read_text
+from .render import descriptor_dict, print_addresses, print_descriptor
+
+EXPORT_FORMATS = ("descriptor", "coldcard", "bsms", "caravan")
+IMPORT_FORMATS = ("descriptor", "coldcard", "bsms", "caravan", "specter")
+
+
+@click.group("wallet")
+def group() -> None:
+    """Multisig wallets stored in this Huddle."""
+
+
+@group.command("import")
+@click.argument("file")
+@click.option("--name", help="Wallet name (default: the name in the file).")
+@click.option("--format", "fmt", type=click.Choice(IMPORT_FORMATS), help="Skip format detection.")
+@json_option
+def import_(file: str, name: str | None, fmt: str | None, as_json: bool) -> None:
+    """Import a wallet from FILE (descriptor, Coldcard, BSMS, Caravan, Sparrow/Specter).
+
+    FILE may be - for stdin. The network is HUDDLE_NETWORK's.
+    """
+    cfg, db = context.database()
+    wallet = wallets.import_text(db, read_text(file), cfg.network, name, fmt)
+    first = addresses.derive(wallet.descriptor, wallet.network, RECEIVE, 0, 1)[0]
+    if as_json:
+        emit_json({"name": wallet.name, "network": wallet.network, **descriptor_dict(wallet.descriptor),
+                   "first_receive_address": first.address})
+        return
+    click.echo(f"Imported {wallet.name!r} on {wallet.network}.")
+    print_descriptor(wallet.descriptor)
+    click.echo(f"First receive address: {first.address}")
+    click.echo("Check that every signer's device shows this same address before sending coins.")
+
+
+@group.command("export")
+@click.argument("name")
+@click.option("--format", "fmt", type=click.Choice(EXPORT_FORMATS), default="descriptor", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write to a file.")
+def export(name: str, fmt: str, output: str | None) -> None:
+    """Export wallet NAME for another tool or a signing device."""
+    _, db = context.database()
+    text = wallets.export_text(wallets.get(db, name), fmt)
+    if output:
+        Path(output).write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
+        click.echo(f"Wrote {output}")
+    else:
+        click.echo(text.rstrip("\n"))
+
+
+@group.command("list")
+@json_option
+def list_(as_json: bool) -> None:
+    """List stored wallets."""
+    _, db = context.database()
+    rows = [{"name": w.name, "network": w.network, "policy": f"{w.descriptor.threshold} of {w.descriptor.n}",
+             "script_type": descriptor_dict(w.descriptor)["script_type"], "created_at": w.created_at}
+            for w in wallets.list_all(db)]
+    if as_json:
+        emit_json(rows)
+        return
+    if not rows:
+        click.echo("No wallets yet. Import one with `huddle wallet import FILE`.")
+    for r in rows:
+        click.echo(f"{r['name']:<24} {r['policy']:<8} {r['script_type']:<11} {r['network']}")
+
+
+@group.command("show")
+@click.argument("name")
+@json_option
+def show(name: str, as_json: bool) -> None:
+    """Show wallet NAME: descriptor, policy and cosigners."""
+    _, db = context.database()
+    wallet = wallets.get(db, name)
+    if as_json:
+        emit_json({"name": wallet.name, "network": wallet.network, **descriptor_dict(wallet.descriptor)})
+        return
+    click.echo(f"Wallet {wallet.name!r} on {wallet.network}, added {wallet.created_at}")
+    print_descriptor(wallet.descriptor)
+
+
+@group.command("addresses")
+@click.argument("name")
+@click.option("--change", is_flag=True, help="Show the change branch instead of receive.")
+@click.option("--start", default=0, show_default=True, type=click.IntRange(0, 2**31 - 1))
+@click.option("--count", default=10, show_default=True, type=click.IntRange(1, 1000))
+@click.option("--issued", is_flag=True, help="Only addresses handed out and not yet used.")
+@json_option
+def addresses_(name: str, change: bool, start: int, count: int, issued: bool, as_json: bool) -> None:
+    """Derive addresses of wallet NAME, with what Huddle knows of each."""
+    _, db = context.database()
+    wallet = wallets.get(db, name)
+    branch = BRANCHES["change" if change else "receive"]
+    if issued:
+        found = addresses.issued_unused(db, wallet, branch)
+    else:
+        found = addresses.listing(db, wallet, branch, start, min(count, 2**31 - start))
+    if as_json:
+        emit_json([a.to_dict() for a in found])
+        return
+    print_addresses(found, wallet.network)
+
+
+@group.command("receive")
+@click.argument("name")
+@json_option
+def receive(name: str, as_json: bool) -> None:
+    """Hand out a fresh receive address of wallet NAME (recorded, gap-limited)."""
+    _, db = context.database()
+    address = addresses.issue(db, wallets.get(db, name))
+    if as_json:
+        emit_json(address.to_dict())
+        return
+    click.echo(address.address)
+
+
+@group.command("remove")
+@click.argument("name")
+@click.option("--yes", is_flag=True, help="Confirm; the wallet's address records go too.")
+def remove(name: str, yes: bool) -> None:
+    """Forget wallet NAME (the coins stay safe; re-import the file to restore)."""
+    _, db = context.database()
+    if not yes:
+        raise click.UsageError("removing a wallet needs --yes")
+    wallets.remove(db, name)
+    click.echo(f"Removed {name!r}.")

@@ -1,0 +1,102 @@
+"""Settings: environment variables over ``huddle.toml`` over defaults.
+
+Every setting is listed in ``SETTINGS`` and documented in
+docs/configuration.md (a test checks that).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import stat
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Mapping
+
+import platformdirs
+
+from . import networks
+from .errors import InvalidInput, StorageError
+
+# name -> (environment variable, default, meaning)
+SETTINGS: dict[str, tuple[str, str, str]] = {
+    "data_dir": ("HUDDLE_DATA", "the platform's user data dir", "where Huddle keeps its files"),
+    "network": ("HUDDLE_NETWORK", "bitcoin", "bitcoin, testnet, testnet4, signet or regtest"),
+    "database": ("HUDDLE_DATABASE", "<data_dir>/huddle.sqlite3", "the SQLite database file"),
+    "secret_key": ("HUDDLE_SECRET_KEY", "generated into <data_dir>/secret_key",
+                   "signs sessions and tokens; at least 32 characters"),
+}
+CONFIG_FILE = "huddle.toml"
+SECRET_FILE = "secret_key"
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    network: str
+    database: Path
+    secret_key: str
+
+    def public(self) -> dict[str, str]:
+        """Everything but the secret, for ``huddle config``."""
+        return {"data_dir": str(self.data_dir), "network": self.network,
+                "database": str(self.database), "secret_key": "(set, hidden)"}
+
+
+def load(env: Mapping[str, str] | None = None) -> Settings:
+    """Resolve settings and prepare the data directory (mode 0700)."""
+    env = os.environ if env is None else env
+    data_dir = Path(env.get("HUDDLE_DATA") or platformdirs.user_data_dir("huddle")).expanduser()
+    _make_private_dir(data_dir)
+    file_values = _read_file(data_dir / CONFIG_FILE)
+    unknown = set(file_values) - (set(SETTINGS) - {"data_dir"})
+    if unknown:
+        raise InvalidInput("bad_config", f"{CONFIG_FILE}: unknown setting(s) {', '.join(sorted(unknown))}")
+
+    def value(name: str) -> str | None:
+        return env.get(SETTINGS[name][0]) or file_values.get(name)
+
+    network = networks.check(value("network") or "bitcoin")
+    database = Path(value("database") or data_dir / "huddle.sqlite3").expanduser()
+    secret = value("secret_key") or _secret_from_file(data_dir / SECRET_FILE)
+    if len(secret) < 32:
+        raise InvalidInput("bad_config", "HUDDLE_SECRET_KEY must be at least 32 characters")
+    return Settings(data_dir, network, database, secret)
+
+
+def _make_private_dir(path: Path) -> None:
+    try:
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError as err:
+        raise StorageError("database_error", f"cannot create data directory {path}: {err.strerror}") from None
+
+
+def _read_file(path: Path) -> dict[str, str]:
+    if not path.exists():
+        return {}
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
+        raise InvalidInput("bad_config", f"{path}: {err}") from None
+    bad = [k for k, v in data.items() if not isinstance(v, str)]
+    if bad:
+        raise InvalidInput("bad_config", f"{path}: {', '.join(bad)} must be strings")
+    return data
+
+
+def _secret_from_file(path: Path) -> str:
+    """Read the secret key, creating it once with mode 0600."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        if stat.S_IMODE(path.stat().st_mode) & 0o077:
+            path.chmod(0o600)  # someone loosened it; a readable secret is a leaked one
+        return path.read_text(encoding="ascii").strip()
+    except OSError as err:
+        raise StorageError("database_error", f"cannot write {path}: {err.strerror}") from None
+    secret = secrets.token_hex(32)
+    with os.fdopen(fd, "w", encoding="ascii") as handle:
+        handle.write(secret + "\n")
+    return secret
+

@@ -1,0 +1,85 @@
+"""Opening the database, and the one way to write to it.
+
+WAL lets readers run beside the writer; ``synchronous=FULL`` makes a commit
+survive power loss (a lost address allocation means address reuse).
+Every write transaction starts with ``BEGIN IMMEDIATE``: it takes the write
+lock up front, so two writers queue instead of deadlocking on a lock upgrade.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+from pathlib import Path
+from typing import Iterator
+
+from sqlite_utils import Database
+
+from ..errors import StorageError
+from .migrations import MIGRATIONS, check_not_newer
+
+BUSY_TIMEOUT_MS = 10_000
+
+
+def open_database(path: Path | str) -> Database:
+    """Open (creating if needed) and migrate the database at ``path``."""
+    _create_private(Path(path))
+    try:
+        conn = sqlite3.connect(str(path), isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000,
+                               check_same_thread=False)
+        db = Database(conn)
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = FULL")
+        conn.execute("PRAGMA foreign_keys = ON")
+        check_not_newer(db)
+        with write(db):
+            MIGRATIONS.apply(db)
+    except sqlite3.DatabaseError as err:
+        raise _translate(err, path) from None
+    return db
+
+
+def _create_private(path: Path) -> None:
+    """Create the file 0600 first: it holds the group's xpubs (privacy)."""
+    if str(path) == ":memory:" or path.exists():
+        return
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
+    except OSError as err:
+        raise StorageError("database_error", f"cannot create {path}: {err.strerror}") from None
+
+
+@contextlib.contextmanager
+def write(db: Database) -> Iterator[Database]:
+    """A write transaction (``BEGIN IMMEDIATE``); nested calls become savepoints."""
+    conn = db.conn
+    if conn.in_transaction:
+        with db.atomic():
+            yield db
+        return
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError as err:
+        raise _translate(err, None) from None
+    try:
+        yield db
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    try:
+        conn.execute("COMMIT")
+    except sqlite3.DatabaseError as err:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise _translate(err, None) from None
+
+
+def _translate(err: sqlite3.DatabaseError, path: Path | str | None) -> StorageError:
+    where = f" ({path})" if path else ""
+    if "locked" in str(err) or "busy" in str(err):
+        return StorageError("database_busy", f"the database stayed locked by another writer{where}; try again")
+    return StorageError("database_error", f"database error{where}: {err}")

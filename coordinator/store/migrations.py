@@ -1,0 +1,64 @@
+"""Versioned schema migrations (sqlite-utils ``Migrations``).
+
+Append new migrations at the end; never edit one that has shipped.
+"""
+
+from __future__ import annotations
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+from ..errors import StorageError
+
+MIGRATIONS = Migrations("huddle")
+
+
+@MIGRATIONS()
+def m001_wallets(db: Database) -> None:
+    db.execute("""
+        CREATE TABLE wallets (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            network TEXT NOT NULL,
+            descriptor TEXT NOT NULL,
+            policy_id TEXT NOT NULL,
+            script_type TEXT NOT NULL,
+            threshold INTEGER NOT NULL,
+            n INTEGER NOT NULL,
+            created_at TEXT NOT NULL,
+            UNIQUE (network, policy_id)
+        )""")
+    db.execute("""
+        CREATE TABLE cosigners (
+            wallet_id INTEGER NOT NULL REFERENCES wallets(id) ON DELETE CASCADE,
+            position INTEGER NOT NULL,
+            fingerprint TEXT NOT NULL,
+            path TEXT NOT NULL,
+            xpub TEXT NOT NULL,
+            label TEXT NOT NULL DEFAULT '',
+            device TEXT NOT NULL DEFAULT '',
+            PRIMARY KEY (wallet_id, position)
+        )""")
+    db.execute("""
+        CREATE TABLE addresses (
+            wallet_id INTEGER NOT NULL REFERENCES wallets(id) ON DELETE CASCADE,
+            branch INTEGER NOT NULL CHECK (branch IN (0, 1)),
+            idx INTEGER NOT NULL CHECK (idx >= 0 AND idx < 2147483648),
+            address TEXT NOT NULL,
+            script_pubkey TEXT NOT NULL,
+            issued_at TEXT,
+            used INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (wallet_id, branch, idx)
+        )""")
+    db.execute("CREATE INDEX addresses_by_script ON addresses (script_pubkey)")
+
+
+def check_not_newer(db: Database) -> None:
+    """Refuse a database written by a newer Huddle: its schema is unknown to us."""
+    known = {m.name for m in MIGRATIONS.pending(Database(memory=True))}  # all we ship
+    unknown = [m.name for m in MIGRATIONS.applied(db) if m.name not in known]
+    if unknown:
+        raise StorageError(
+            "database_error",
+            f"the database was migrated by a newer Huddle ({unknown[-1]}); upgrade Huddle",
+        )
