@@ -188,11 +188,12 @@ class BBQrJoiner:
 
     def receive(self, part: BBQrPart) -> None:
         self._check_header(part)
-        self._check_length(part)
+        part_len = self._check_length(part)
         known = self.parts.get(part.index)
         if known is not None and known != part.data:
             raise BadPart("qr_inconsistent_part", f"BBQr part {part.index} arrived twice "
                           "with different data", index=part.index)
+        self.header, self.part_len = part.header, part_len
         self.parts[part.index] = part.data
         if len(self.parts) == part.total and self.result is None:
             joined = "".join(self.parts[i] for i in range(part.total))
@@ -200,29 +201,32 @@ class BBQrJoiner:
                            decode_data(part.encoding, joined, self.max_message_len))
 
     def _check_header(self, part: BBQrPart) -> None:
-        if self.header is None:
-            self.header = part.header
-        elif part.header != self.header:
+        if self.header is not None and part.header != self.header:
             # BBQr.md: all parts share their first six characters.
             raise BadPart("qr_bbqr_header_mismatch", f"BBQr part header {part.header!r} "
                           f"differs from {self.header!r}", header=part.header,
                           expected=self.header)
 
-    def _check_length(self, part: BBQrPart) -> None:
+    def _check_length(self, part: BBQrPart) -> int | None:
+        """The common part length, once a non-final part has shown it."""
         last = part.index == part.total - 1
         if not last and len(part.data) % SPLIT_MOD[part.encoding]:
             raise BadPart("qr_malformed_part", "a non-final BBQr part must hold whole bytes")
-        if not last and self.part_len is None:
-            self.part_len = len(part.data)
-            self._check_size(part)
-        if self.part_len is not None and (
-                len(part.data) > self.part_len or (not last and len(part.data) != self.part_len)):
+        part_len = self.part_len if self.part_len is not None or last else len(part.data)
+        if part_len is not None and (
+                len(part.data) > part_len or (not last and len(part.data) != part_len)):
             raise BadPart("qr_inconsistent_part", "BBQr parts other than the last must all "
                           "have the same length", index=part.index)
+        runt = self.parts.get(part.total - 1)
+        if part_len is not None and runt is not None and len(runt) > part_len:
+            raise BadPart("qr_inconsistent_part", "the last BBQr part is longer than the others")
+        if part_len is not None:
+            self._check_size(part, part_len)
+        return part_len
 
-    def _check_size(self, part: BBQrPart) -> None:
+    def _check_size(self, part: BBQrPart, part_len: int) -> None:
         # Refuse early a series whose encoded size already exceeds the limit.
-        chars = self.part_len * (part.total - 1)
+        chars = part_len * (part.total - 1)
         size = chars // 2 if part.encoding == "H" else chars * 5 // 8
         if size > self.max_message_len:
             raise BadPart("qr_too_large", f"BBQr series of {part.total} parts exceeds "

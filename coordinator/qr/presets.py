@@ -3,9 +3,11 @@
 Fragment sizes follow what air-gapped signers scan reliably from a phone or
 laptop screen: the low preset suits the small cameras of Jade and SeedSigner,
 medium suits most signers, high suits Keystone and Passport. ``qr_version``
-is the version an uppercase ``ur:crypto-psbt`` frame of that preset needs in
-alphanumeric mode at ECC L (docs/qr.md has the measured figures). BBQr picks
-its own version by the BBQr.md fitting rule, bounded by ``bbqr_max_version``.
+is about the version an uppercase ``ur:crypto-psbt`` frame of that preset
+needs in alphanumeric mode at ECC L (docs/qr.md has the measured figures).
+BBQr picks its own version by the BBQr.md rule (fewest QRs, then the lowest
+version), with ``qr_version`` as the ceiling so a preset means one density
+for both formats.
 """
 
 from __future__ import annotations
@@ -21,13 +23,12 @@ class Density:
     name: str
     ur_fragment_len: int
     qr_version: int
-    bbqr_max_version: int
 
 
 PRESETS: dict[str, Density] = {
-    "low": Density("low", 80, 7, 12),
-    "medium": Density("medium", 200, 11, 20),
-    "high": Density("high", 400, 17, 27),
+    "low": Density("low", 80, 7),
+    "medium": Density("medium", 200, 11),
+    "high": Density("high", 400, 16),
 }
 DEFAULT_DENSITY = "medium"
 

@@ -18,10 +18,10 @@ import cbor2
 from . import bytewords
 from .errors import BadPart, UnsupportedPart
 from .fountain import FountainDecoder, FountainEncoder, FountainPart, decode_cbor
+from .payload import PSBT_MAGIC
 
 WRITE_TYPE = "crypto-psbt"
 READ_TYPES = frozenset({"crypto-psbt", "psbt", "bytes"})
-PSBT_MAGIC = b"psbt\xff"
 # Tags a sender might wrongly leave on the body: crypto-psbt (310), psbt (40310).
 _PSBT_TAGS = frozenset({310, 40310})
 _UR = re.compile(r"ur:([a-z0-9-]+)/(?:([1-9][0-9]{0,9})-([1-9][0-9]{0,9})/)?([a-z]+)")
@@ -101,15 +101,14 @@ class URDecoder:
             self._receive_single(part.payload)
         else:
             self.fountain.receive(part.fountain_part())
+        self.ur_type = part.ur_type
 
     def _check_type(self, ur_type: str) -> None:
         if ur_type not in READ_TYPES:
             raise UnsupportedPart("qr_unknown_type", f"UR type {ur_type!r} is not a PSBT "
                                   f"(Huddle reads {', '.join(sorted(READ_TYPES))})",
                                   ur_type=ur_type)
-        if self.ur_type is None:
-            self.ur_type = ur_type
-        elif ur_type != self.ur_type:
+        if self.ur_type is not None and ur_type != self.ur_type:
             raise BadPart("qr_mixed_transfer", f"a ur:{ur_type} frame in a ur:{self.ur_type} "
                           "transfer", ur_type=ur_type, expected=self.ur_type)
 

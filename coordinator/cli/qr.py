@@ -1,0 +1,68 @@
+"""``huddle qr``: show a PSBT as animated-QR frame strings, or read them back."""
+
+from __future__ import annotations
+
+import base64
+import sys
+from pathlib import Path
+
+import click
+
+from ..errors import InvalidInput
+from ..qr import presets
+from ..qr.capacity import ECC_LEVELS
+from ..qr.payload import parse_psbt
+from ..qr.sequence import FORMATS, psbt_frames
+from ..qr.stream import DEFAULT_MAX_MESSAGE_LEN, MAX_FRAME_LEN, StreamDecoder
+
+
+@click.group("qr")
+def group() -> None:
+    """Animated QR codes (UR crypto-psbt and BBQr) for air-gapped signers."""
+
+
+@group.command("encode")
+@click.argument("file")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="ur", show_default=True,
+              help="UR crypto-psbt (most signers) or BBQr (Coldcard Q).")
+@click.option("--density", type=click.Choice(list(presets.PRESETS)),
+              default=presets.DEFAULT_DENSITY, show_default=True,
+              help="Frame size: low for Jade/SeedSigner, high for Keystone/Passport.")
+@click.option("--ecc", type=click.Choice(ECC_LEVELS), default="L", show_default=True,
+              help="QR error correction level.")
+@click.option("--frames", "count", type=click.IntRange(1, 100_000),
+              help="UR only: how many frames to print (default: one of each fragment).")
+def encode(file: str, fmt: str, density: str, ecc: str, count: int | None) -> None:
+    """Print the frames for the PSBT in FILE, one per line.
+
+    FILE holds the PSBT as binary, base64 or hex; '-' reads stdin.
+    """
+    psbt = parse_psbt(_read_bytes(file), DEFAULT_MAX_MESSAGE_LEN)
+    settings = presets.AnimationSettings(ecc=ecc)
+    for frame in psbt_frames(psbt, fmt, presets.density(density), settings, count).frames:
+        click.echo(frame)
+
+
+@group.command("decode")
+def decode() -> None:
+    """Read frame strings on stdin (any order, repeats fine); print the PSBT in base64."""
+    decoder = StreamDecoder()
+    stdin = click.get_text_stream("stdin")
+    while not decoder.complete:
+        line = stdin.readline(MAX_FRAME_LEN + 2)
+        if not line:
+            break
+        if line.strip():
+            decoder.receive(line)
+    click.echo(base64.b64encode(decoder.psbt).decode("ascii"))
+
+
+def _read_bytes(source: str) -> bytes:
+    limit = 2 * DEFAULT_MAX_MESSAGE_LEN + 1  # hex text is twice the PSBT
+    try:
+        if source == "-":
+            return sys.stdin.buffer.read(limit)
+        with open(Path(source).expanduser(), "rb") as handle:
+            return handle.read(limit)
+    except OSError as err:
+        raise InvalidInput("bad_input", f"cannot read {source}: {err.strerror}") from None
