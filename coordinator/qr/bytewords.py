@@ -54,7 +54,7 @@ def decode(text: str, style: str = "minimal") -> bytes:
     """The data carried by Bytewords text, after checking its CRC-32."""
     table = _BY_MINIMAL if style == "minimal" else _BY_WORD
     body = bytes(_lookup(table, token) for token in _tokens(text.lower(), style))
-    if len(body) < 5:
+    if len(body) < 4:
         raise BadPart("qr_malformed_part", "Bytewords text too short to hold a checksum")
     data, crc = body[:-4], body[-4:]
     if zlib.crc32(data).to_bytes(4, "big") != crc:

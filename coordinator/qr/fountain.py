@@ -71,9 +71,7 @@ class FountainPart:
             raise BadPart("qr_malformed_part", "UR part header fields must be uint32")
         if not isinstance(data, bytes) or not data:
             raise BadPart("qr_malformed_part", "UR part data must be a non-empty byte string")
-        part = cls(*numbers, data)
-        part.check_shape()
-        return part
+        return cls(*numbers, data)
 
     def check_shape(self) -> None:
         """Reject parts whose numbers cannot describe one message."""

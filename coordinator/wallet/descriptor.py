@@ -18,7 +18,7 @@ from embit.script import Script, multisig, p2sh, p2wsh
 from .. import networks
 from ..errors import InvalidInput, Unsupported
 from . import checksum
-from .keys import HARDENED, Cosigner, KeyOrigin
+from .keys import HARDENED, Cosigner, KeyOrigin, is_private
 from .keys import short as _short
 
 MAX_COSIGNERS = 15  # BIP-67/P2SH-P2WSH policy limit most devices enforce
@@ -163,7 +163,10 @@ class _PubKey:
 
 def parse(text: str) -> tuple[MultisigDescriptor, int | None]:
     """Parse one descriptor; also return its branch (None for multipath)."""
+    _refuse_private_keys(text)
     body, _ = checksum.split(text.strip())
+    if body.count("(") != body.count(")") or re.search(r"\s", body):
+        raise InvalidInput("malformed_descriptor", "unbalanced parentheses or spaces in the descriptor")
     script_type, inner = _unwrap(body)
     sorted_, args = _multi_args(inner)
     threshold = _threshold(args[0])
@@ -173,6 +176,17 @@ def parse(text: str) -> tuple[MultisigDescriptor, int | None]:
         raise InvalidInput("bad_derivation", "all keys must use the same derivation suffix")
     cosigners = tuple(c for c, _ in parsed)
     return MultisigDescriptor(script_type, threshold, cosigners, sorted_), branches.pop()
+
+
+def _refuse_private_keys(text: str) -> None:
+    # Before any message can echo part of the text: never repeat a secret.
+    for token in re.findall(r"[1-9A-HJ-NP-Za-km-z]{50,}", text):
+        if is_private(token):
+            raise InvalidInput(
+                "private_key",
+                "the descriptor holds a private key; never paste it anywhere. "
+                "Huddle only takes public keys",
+            )
 
 
 def _unwrap(body: str) -> tuple[str, str]:
@@ -194,9 +208,11 @@ def _multi_args(inner: str) -> tuple[bool, list[str]]:
     for name, sorted_ in (("sortedmulti(", True), ("multi(", False)):
         if inner.startswith(name) and inner.endswith(")"):
             args = inner[len(name):-1].split(",")
-            if len(args) < 2 or "(" in inner[len(name):]:
+            if len(args) < 2 or "(" in inner[len(name):] or ")" in inner[len(name):-1] or "" in args:
                 raise InvalidInput("malformed_descriptor", f"bad multisig arguments in {_short(inner)}")
             return sorted_, args
+    if inner.startswith(("sortedmulti(", "multi(")):
+        raise InvalidInput("malformed_descriptor", f"bad multisig expression {_short(inner)}")
     if inner.startswith(("multi_a(", "sortedmulti_a(")):
         raise Unsupported("unsupported_descriptor", "taproot multisig (multi_a) is unsupported")
     head = inner.split("(", 1)[0]
@@ -217,9 +233,9 @@ def _threshold(text: str) -> int:
 
 
 def _key(text: str) -> tuple[Cosigner, int | None]:
+    if re.fullmatch(r"(\[[^\]]*\])?([0-9a-fA-F]{66}|[0-9a-fA-F]{130})", text):
+        raise Unsupported("unsupported_descriptor", "plain public keys are unsupported; use xpubs")
     if not text.startswith("["):
-        if re.fullmatch(r"[0-9a-fA-F]{66}|[0-9a-fA-F]{130}", text):
-            raise Unsupported("unsupported_descriptor", "plain public keys are unsupported; use xpubs")
         raise InvalidInput(
             "missing_origin",
             f"key {_short(text)} has no [fingerprint/path] origin; signers need it to sign",
@@ -227,7 +243,7 @@ def _key(text: str) -> tuple[Cosigner, int | None]:
     match = _KEY.match(text)
     if not match:
         raise InvalidInput("malformed_descriptor", f"cannot read key expression {_short(text)}")
-    suffix = match.group("suffix").replace("'", "h").replace("H", "h")
+    suffix = match.group("suffix").replace("'", "h")
     if suffix not in _SUFFIX_BRANCHES:
         raise InvalidInput(
             "bad_derivation",

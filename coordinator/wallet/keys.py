@@ -29,7 +29,7 @@ for _net, _is_test in (("main", False), ("test", True)):
 # BIP-44-style purposes whose second step is the coin type.
 _PURPOSES_WITH_COIN = {44, 48, 49, 84, 86, 87}
 _FPR = re.compile(r"^[0-9a-fA-F]{8}$")
-_STEP = re.compile(r"^(\d+)(['hH]?)$")
+_STEP = re.compile(r"^(\d+)(['h]?)$")  # BIP-380: ' or h, not H
 
 
 def parse_path(text: str) -> tuple[int, ...]:
@@ -101,13 +101,13 @@ def parse_xpub(text: str) -> tuple[HDKey, bool]:
         raw = base58.decode_check(text)
     except Exception:  # embit raises ValueError or AssertionError
         raise InvalidInput(
-            "malformed_key", f"{short(text)} is not a valid extended key (bad base58 checksum)"
+            "malformed_key", f"{describe(text)} is not a valid extended key (bad base58 checksum)"
         ) from None
     if len(raw) != 78:
-        raise InvalidInput("malformed_key", f"{short(text)} is {len(raw)} bytes, not 78")
+        raise InvalidInput("malformed_key", f"{describe(text)} is {len(raw)} bytes, not 78")
     kind = _VERSIONS.get(raw[:4])
     if kind is None:
-        raise InvalidInput("malformed_key", f"{short(text)} has unknown version bytes")
+        raise InvalidInput("malformed_key", f"{describe(text)} has unknown version bytes")
     is_test, public = kind
     if not public:
         raise InvalidInput(
@@ -118,7 +118,7 @@ def parse_xpub(text: str) -> tuple[HDKey, bool]:
         key = HDKey.parse(NETWORKS["test" if is_test else "main"]["xpub"] + raw[4:])
     except Exception:  # invalid point, bad depth/fingerprint combination
         raise InvalidInput(
-            "malformed_key", f"{short(text)} does not hold a valid public key"
+            "malformed_key", f"{describe(text)} does not hold a valid public key"
         ) from None
     return key, is_test
 
@@ -191,11 +191,34 @@ def _check_origin(origin: KeyOrigin, key: HDKey, is_test: bool) -> None:
             f"key {short(key.to_base58())} sits at depth {key.depth} but its origin "
             f"path is {origin.path_string}",
         )
+    if not origin.path and key.my_fingerprint != origin.fingerprint:
+        raise InvalidInput(
+            "origin_mismatch",
+            f"master key {short(key.to_base58())} has fingerprint {key.my_fingerprint.hex()},"
+            f" not {origin.fingerprint.hex()}",
+        )
     if len(origin.path) == 1 and key.fingerprint != origin.fingerprint:
         raise InvalidInput(
             "origin_mismatch",
             f"key {short(key.to_base58())}'s parent is not the fingerprint {origin.fingerprint.hex()}",
         )
+
+
+def describe(text: str) -> str:
+    """Name a key that failed to parse without echoing it: it may be a
+    mistyped private key, and error messages end up in logs."""
+    return f"key {text[:4]!r}… ({len(text)} characters)"
+
+
+def is_private(text: str) -> bool:
+    """True for an extended private key (any SLIP-132 dress) or a WIF key."""
+    try:
+        raw = base58.decode_check(text)
+    except Exception:  # not base58check at all
+        return False
+    if len(raw) == 78:
+        return _VERSIONS.get(raw[:4], (None, True))[1] is False
+    return len(raw) in (33, 34) and raw[0] in (0x80, 0xEF)  # WIF, BIP-380 allows it
 
 
 def short(text: str) -> str:

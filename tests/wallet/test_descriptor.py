@@ -3,6 +3,8 @@ policy ids and index bounds."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from embit import base58
 from embit.networks import NETWORKS
@@ -210,6 +212,56 @@ def test_key_of_unknown_version_in_a_descriptor_is_malformed():
     odd = base58.encode_check(b"\x04\x88\x00\x00" + raw[4:])
     expr = f"[{keys.fingerprint(1)}/48h/1h/0h/2h]{odd}{MULTI}"
     assert rejected(wsh(2, key(0), expr)).code == "malformed_key"
+
+
+# -- private keys ----------------------------------------------------------------------
+# Found by these tests: a private key pasted without an origin is reported as
+# ``missing_origin``, and that message repeats 36 characters of the secret.
+
+BIP380_XPRV = "xprvA1RpRA33e1JQ7ifknakTFpgNXPmW2YvmhqLQYMmrj4xJXXWYpDPS3xz7iAxn8L39njGVyuoseXzU6rcxFLJ8HFsTjSyQbLYnMpCqE2VbFWc"
+BIP380_WIF = "L4rK1yDtCWekvXuE6oXD9jCYfFNV2cWRpVuPLBcCU2z8TrisoyY1"
+BIP380_WIF_UNCOMPRESSED = "5KYZdUEo39z3FPrtuX2QbbwGnNP5zTd7yyr2SC1j299sBCnWjss"
+
+
+def _tprv() -> str:
+    raw = base58.decode_check(keys.account_key(1, True, "wsh").to_base58())
+    return base58.encode_check(NETWORKS["test"]["xprv"] + raw[4:])
+
+
+PRIVATE_WITHOUT_ORIGIN = {
+    "tprv with multipath": lambda: _tprv() + MULTI,
+    "BIP-380 xprv": lambda: BIP380_XPRV,
+    "BIP-380 xprv with multipath": lambda: BIP380_XPRV + MULTI,
+    "WIF compressed": lambda: BIP380_WIF,
+    "WIF uncompressed": lambda: BIP380_WIF_UNCOMPRESSED,
+}
+
+
+def _echoes(secret: str, text: str, window: int = 10) -> bool:
+    return any(secret[i:i + window] in text for i in range(len(secret) - window + 1))
+
+
+@pytest.mark.parametrize("make", PRIVATE_WITHOUT_ORIGIN.values(), ids=PRIVATE_WITHOUT_ORIGIN.keys())
+def test_private_key_without_origin_is_refused_as_a_private_key(make):
+    assert rejected(wsh(1, make(), key(0))).code == "private_key"
+
+
+@pytest.mark.parametrize(
+    "expr",
+    [
+        _tprv() + MULTI,
+        f"[{keys.fingerprint(1)}/48h/1h/0h/2h]{_tprv()}{MULTI}",
+        BIP380_XPRV,
+        f"[deadbeef/0h/1h/2h]{BIP380_XPRV}/3/4/5",
+        BIP380_WIF,
+        BIP380_WIF_UNCOMPRESSED,
+    ],
+    ids=["tprv", "tprv with origin", "xprv", "xprv with origin and path", "WIF", "WIF uncompressed"],
+)
+def test_error_for_a_pasted_private_key_never_repeats_the_secret(expr):
+    secret = expr.split("]")[-1].split("/")[0]
+    error = rejected(wsh(1, expr, key(0)))
+    assert not _echoes(secret, json.dumps(error.to_dict())), error.message
 
 
 # -- unsupported kinds -----------------------------------------------------------------

@@ -218,10 +218,6 @@ def test_depth_one_key_must_name_its_parent_fingerprint():
     assert code_of(call) == "origin_mismatch"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="depth-0 (master) keys: the origin fingerprint is not compared with the key's own fingerprint",
-)
 def test_master_key_origin_must_be_its_own_fingerprint():
     master = keys.root(4).to_public()
     assert Cosigner.create(master.to_base58(), keys.fingerprint(4), "m").fingerprint == keys.fingerprint(4)
@@ -313,10 +309,6 @@ def test_bip380_origin_fault_on_a_real_key_is_a_malformed_origin(origin):
     assert code_of(lambda: MultisigDescriptor.from_string(text)) == "malformed_origin"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BIP-380 lists 'H' as an invalid hardened indicator; parse_path accepts it",
-)
 def test_uppercase_h_hardened_marker_is_refused_as_bip380_requires():
     other = keys.cosigner(1).key_expression()
     text = f"wsh(sortedmulti(1,[{keys.fingerprint(0)}/48H/1H/0H/2H]{keys.xpub(0)}/<0;1>/*,{other}/<0;1>/*))"

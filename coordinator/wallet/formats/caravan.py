@@ -45,7 +45,7 @@ def parse(text: str) -> WalletFile:
     cosigners = tuple(_cosigner(i, key) for i, key in enumerate(keys))
     desc = MultisigDescriptor(script_type, threshold, cosigners, sorted=True)
     network = _network(data, desc)
-    return WalletFile(field(data, "name", str, "wallet", required=False) or "", desc, network)
+    return WalletFile((field(data, "name", str, "wallet", required=False) or "").strip(), desc, network)
 
 
 def _address_type(value: str) -> str:

@@ -35,7 +35,7 @@ def parse(text: str) -> WalletFile:
         if len(devices) != desc.n:
             raise malformed(f"devices lists {len(devices)} devices but the descriptor has {desc.n} keys")
         desc = relabel(desc, [_device(i, d) for i, d in enumerate(devices)])
-    return WalletFile(field(data, "label", str, "wallet", required=False) or "", desc, None)
+    return WalletFile((field(data, "label", str, "wallet", required=False) or "").strip(), desc, None)
 
 
 def _device(i: int, device: object) -> tuple[str, str]:
