@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import secrets
 import stat
+import tempfile
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -86,17 +87,30 @@ def _read_file(path: Path) -> dict[str, str]:
 
 
 def _secret_from_file(path: Path) -> str:
-    """Read the secret key, creating it once with mode 0600."""
+    """Read the secret key, creating it once with mode 0600.
+
+    The new key is written to a temporary file and hard-linked into place, so
+    a second process starting at the same moment sees either no file or the
+    whole key, never an empty one.
+    """
+    if not path.exists():
+        _create_secret(path)
+    if stat.S_IMODE(path.stat().st_mode) & 0o077:
+        path.chmod(0o600)  # someone loosened it; a readable secret is a leaked one
+    return path.read_text(encoding="ascii").strip()
+
+
+def _create_secret(path: Path) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=".secret-", dir=path.parent)  # mode 0600
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="ascii") as handle:
+            handle.write(secrets.token_hex(32) + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.link(tmp, path)
     except FileExistsError:
-        if stat.S_IMODE(path.stat().st_mode) & 0o077:
-            path.chmod(0o600)  # someone loosened it; a readable secret is a leaked one
-        return path.read_text(encoding="ascii").strip()
+        pass  # another process won the race; use its key
     except OSError as err:
         raise StorageError("database_error", f"cannot write {path}: {err.strerror}") from None
-    secret = secrets.token_hex(32)
-    with os.fdopen(fd, "w", encoding="ascii") as handle:
-        handle.write(secret + "\n")
-    return secret
-
+    finally:
+        os.unlink(tmp)

@@ -14,7 +14,7 @@ from . import context
 from .io import emit_json, json_option, read_text
 from .render import descriptor_dict, print_addresses, print_descriptor
 
-EXPORT_FORMATS = ("descriptor", "coldcard", "bsms", "caravan")
+EXPORT_FORMATS = ("descriptor", "coldcard", "bsms", "caravan", "specter")
 IMPORT_FORMATS = ("descriptor", "coldcard", "bsms", "caravan", "specter")
 
 
@@ -50,10 +50,11 @@ def import_(file: str, name: str | None, fmt: str | None, as_json: bool) -> None
 @click.argument("name")
 @click.option("--format", "fmt", type=click.Choice(EXPORT_FORMATS), default="descriptor", show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write to a file.")
-def export(name: str, fmt: str, output: str | None) -> None:
+@click.option("--as-name", help="Name to write into the file (e.g. a shorter one for Coldcard's 20 characters).")
+def export(name: str, fmt: str, output: str | None, as_name: str | None) -> None:
     """Export wallet NAME for another tool or a signing device."""
     _, db = context.database()
-    text = wallets.export_text(wallets.get(db, name), fmt)
+    text = wallets.export_text(wallets.get(db, name), fmt, as_name)
     if output:
         Path(output).write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
         click.echo(f"Wrote {output}")

@@ -31,5 +31,6 @@ class BadPart(InvalidInput):
     """A frame, or the data it carries, is wrong."""
 
 
-class UnsupportedPart(Unsupported):
-    """A well-formed frame of a type Huddle does not read."""
+class UnsupportedPart(BadPart, Unsupported):
+    """A well-formed frame of a type Huddle does not read (still a BadPart, so
+    one ``except BadPart`` catches every refused frame)."""

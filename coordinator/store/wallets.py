@@ -119,7 +119,9 @@ def import_text(db: Database, text: str, network: str, name: str | None = None,
     return add(db, chosen, network, loaded.descriptor)
 
 
-def export_text(wallet: Wallet, fmt: str) -> str:
+def export_text(wallet: Wallet, fmt: str, as_name: str | None = None) -> str:
+    """The wallet as a file for another tool, optionally under another name."""
     from ..wallet import formats
 
-    return formats.dump(formats.WalletFile(wallet.name, wallet.descriptor, wallet.network), fmt, wallet.network)
+    name = check_name(as_name) if as_name else wallet.name
+    return formats.dump(formats.WalletFile(name, wallet.descriptor, wallet.network), fmt, wallet.network)

@@ -240,6 +240,7 @@ for _ in range(n):
         (value,) = db.execute("SELECT value FROM counter WHERE id = 1").fetchone()
         db.execute("UPDATE counter SET value = ? WHERE id = 1", [value + 1])
         db.execute("INSERT INTO log (seen, who) VALUES (?, ?)", [value, who])
+    time.sleep(0.0005)  # work outside the lock, as a real server does between requests
 db.close()
 print("done")
 """

@@ -382,7 +382,7 @@ def test_coldcard_nested_segwit_spellings_all_read_as_sh_wsh(spelling):
 
 def test_coldcard_derivation_applies_to_the_keys_after_it():
     first = keys.cosigner(0)
-    second = replace(keys.descriptor(2, 3, script_type="sh-wsh").cosigners[1])  # another path
+    second = keys.descriptor(2, 3, script_type="sh-wsh").cosigners[1]  # another account path
     third = keys.cosigner(2)
     text = "\n".join([
         "Name: Mixed", "Policy: 2 of 3", "Format: P2WSH",

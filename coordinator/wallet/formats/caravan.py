@@ -1,4 +1,4 @@
-"""Caravan's wallet configuration JSON (also read by Passport and BDK).
+"""Caravan's wallet configuration JSON (also written by BDK's wallet export).
 
     {"name": "...", "addressType": "P2WSH", "network": "mainnet",
      "client": {"type": "public"},

@@ -1,5 +1,5 @@
-"""Coldcard's multisig setup file, also read by Passport, Keystone, Jade,
-SeedSigner, Krux and written by Sparrow, Specter, Caravan and Nunchuk.
+"""Coldcard's multisig setup file, also read by Passport, Keystone and Jade,
+and written by Sparrow, Specter and Nunchuk.
 
     # comment
     Name: Team Vault
