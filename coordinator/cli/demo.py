@@ -35,8 +35,8 @@ def command() -> None:
         for _ in range(3):
             a = addresses.issue(db, wallet)
             click.echo(f"   receive/{a.index}  {a.address}")
-        for fmt in ("descriptor", "bsms"):
-            click.echo(f"\n4. Export for other tools ({fmt}):\n")
+        for step, fmt in ((4, "descriptor"), (5, "bsms")):
+            click.echo(f"\n{step}. Export for other tools ({fmt}):\n")
             click.echo("   " + wallets.export_text(wallet, fmt).rstrip().replace("\n", "\n   "))
         db.close()
     click.echo("\nNext: `huddle wallet import YOUR_FILE` with HUDDLE_NETWORK set; see README.md.")

@@ -132,10 +132,12 @@ class FountainEncoder:
 class FountainDecoder:
     """Reassembles a message from fountain parts received in any order.
 
-    Memory is bounded: the claimed message length and fragment count are
-    capped before anything is stored, and at most ``2 * seq_len + 16`` mixed
-    parts are held (the highest-degree one is dropped first), so the decoder
-    never holds much more than a few times the message.
+    Peeling (BCR-2024-001 "Decoding"): a part is reduced by the fragments
+    already known; one left is a new fragment, which in turn reduces the
+    held mixed parts that contain it. Memory is bounded: the claimed
+    message length and fragment count are capped before anything is
+    stored, and at most ``mixed_cap`` mixed parts are held (the highest
+    degree one, the least likely to peel, is dropped first).
     """
 
     def __init__(self, max_message_len: int, max_seq_len: int) -> None:
@@ -147,11 +149,17 @@ class FountainDecoder:
         self.shape: tuple[int, int, int, int] | None = None
         self.simple: dict[int, int] = {}
         self.mixed: dict[frozenset[int], int] = {}
+        self.by_index: dict[int, set[frozenset[int]]] = {}
         self.result: bytes | None = None
 
     @property
     def seq_len(self) -> int:
         return self.shape[0] if self.shape else 0
+
+    @property
+    def mixed_cap(self) -> int:
+        # Mixed parts are fragment-sized, so this holds ~3x the message.
+        return 3 * self.seq_len + 16
 
     @property
     def fragments_known(self) -> int:
@@ -194,35 +202,31 @@ class FountainDecoder:
     def _add(self, indexes: frozenset[int], value: int) -> None:
         queue = [(indexes, value)]
         while queue:
-            indexes, value = self._reduce(*queue.pop())
+            indexes, value = queue.pop()
+            for i in indexes.intersection(self.simple):
+                value ^= self.simple[i]
+            indexes = indexes.difference(self.simple)
             if len(indexes) == 1:
                 self._add_simple(next(iter(indexes)), value, queue)
             elif len(indexes) > 1 and indexes not in self.mixed:
-                self._add_mixed(indexes, value, queue)
-
-    def _reduce(self, indexes: frozenset[int], value: int) -> tuple[frozenset[int], int]:
-        """Strip the fragments we already know, and any held mix inside it."""
-        for i in indexes.intersection(self.simple):
-            value ^= self.simple[i]
-        indexes = indexes.difference(self.simple)
-        for held, held_value in self.mixed.items():
-            if held < indexes:
-                indexes, value = indexes - held, value ^ held_value
-        return indexes, value
+                self._hold(indexes, value)
 
     def _add_simple(self, index: int, value: int, queue: list) -> None:
-        if index in self.simple:
-            return
         self.simple[index] = value
-        for held in [m for m in self.mixed if index in m]:
-            queue.append((held, self.mixed.pop(held)))
+        for held in self.by_index.pop(index, set()):
+            queue.append((held, self._release(held)))
 
-    def _add_mixed(self, indexes: frozenset[int], value: int, queue: list) -> None:
-        for held in [m for m in self.mixed if indexes < m]:
-            queue.append((held - indexes, self.mixed.pop(held) ^ value))
+    def _hold(self, indexes: frozenset[int], value: int) -> None:
         self.mixed[indexes] = value
-        if len(self.mixed) > 2 * self.seq_len + 16:
-            del self.mixed[max(self.mixed, key=len)]
+        for i in indexes:
+            self.by_index.setdefault(i, set()).add(indexes)
+        if len(self.mixed) > self.mixed_cap:
+            self._release(max(self.mixed, key=len))
+
+    def _release(self, indexes: frozenset[int]) -> int:
+        for i in indexes:
+            self.by_index.get(i, set()).discard(indexes)
+        return self.mixed.pop(indexes)
 
     def _finish(self) -> None:
         seq_len, message_len, checksum, fragment_len = self.shape

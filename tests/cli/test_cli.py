@@ -1,0 +1,472 @@
+"""The ``huddle`` console script, run for real in subprocesses: output,
+JSON, exit codes and the one-line error on stderr."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from importlib import resources
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from coordinator import cli, config
+from coordinator.errors import Conflict, InvalidInput, NotFound, StorageError, Unsupported
+from coordinator.store import open_database, wallets
+from coordinator.wallet import addresses, formats
+from coordinator.wallet.descriptor import CHANGE, RECEIVE, MultisigDescriptor
+from tests import keys
+
+HUDDLE = Path(sys.executable).parent / "huddle"
+EXPORTS = Path(__file__).resolve().parents[2].parent / "shared" / "vectors" / "wallet_exports"
+CC_FILE = EXPORTS / "coldcard-multisig-2of4-p2wsh-testnet.txt"
+CC_NAME = "CC-2-of-4"
+CC_FINGERPRINTS = ["0f056943", "6ba6cfd0", "747b698e", "7bb026be"]
+ERROR_LINE = re.compile(r"^huddle: error: .+ \[(?P<code>[a-z_]+)\]$")
+
+
+@pytest.fixture(scope="session")
+def huddle() -> Path:
+    if not HUDDLE.exists():
+        pytest.fail(f"the huddle console script is not installed next to {sys.executable}; "
+                    "run `pip install -e .` in this environment")
+    if not CC_FILE.exists():
+        pytest.fail(f"wallet export vectors not found at {EXPORTS}")
+    return HUDDLE
+
+
+class Huddle:
+    """Runs the real ``huddle`` script against one data directory."""
+
+    def __init__(self, exe: Path, data_dir: Path, network: str = "testnet") -> None:
+        self.exe, self.data_dir, self.network = exe, data_dir, network
+
+    def __call__(self, *args: str, input: str | bytes | None = None,
+                 env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+        full_env = {k: v for k, v in os.environ.items() if not k.startswith("HUDDLE_")}
+        full_env.update(HUDDLE_DATA=str(self.data_dir), HUDDLE_NETWORK=self.network)
+        full_env.update(env or {})
+        return subprocess.run([str(self.exe), *args], env=full_env, input=input,
+                              capture_output=True, text=not isinstance(input, bytes), timeout=60)
+
+    @property
+    def database(self) -> Path:
+        return self.data_dir / "huddle.sqlite3"
+
+
+@pytest.fixture
+def run(huddle, tmp_path) -> Huddle:
+    return Huddle(huddle, tmp_path / "data")
+
+
+@pytest.fixture
+def imported(run) -> Huddle:
+    result = run("wallet", "import", str(CC_FILE))
+    assert result.returncode == 0, result.stderr
+    return run
+
+
+def ok(result: subprocess.CompletedProcess) -> str:
+    assert result.returncode == 0, f"exit {result.returncode}: {result.stderr}"
+    return result.stdout
+
+
+def fails(result: subprocess.CompletedProcess, exit_code: int, code: str) -> str:
+    """Assert the one-line error contract; return the line."""
+    stderr = result.stderr if isinstance(result.stderr, str) else result.stderr.decode()
+    assert result.returncode == exit_code, f"exit {result.returncode}, stderr: {stderr}"
+    assert "Traceback" not in stderr
+    lines = stderr.strip("\n").splitlines()
+    assert len(lines) == 1, stderr
+    match = ERROR_LINE.match(lines[0])
+    assert match and match["code"] == code, lines[0]
+    return lines[0]
+
+
+def cc_descriptor() -> MultisigDescriptor:
+    return formats.load(CC_FILE.read_text(encoding="utf-8")).descriptor
+
+
+# -- huddle descriptor check --------------------------------------------------------
+
+
+def test_descriptor_check_shows_checksum_policy_fingerprints_and_first_addresses(run):
+    desc = keys.descriptor(2, 4)
+
+    out = ok(run("descriptor", "check", desc.to_string(checksummed=False)))
+
+    assert desc.to_string() in out  # normalised, with its checksum added
+    assert "2 of 4" in out
+    for c in desc.cosigners:
+        assert c.fingerprint in out
+    for i in range(5):
+        assert desc.address(RECEIVE, i, "testnet") in out
+
+
+def test_descriptor_check_accepts_a_real_coldcard_descriptor_export(run):
+    text = (EXPORTS / "coldcard-multisig-2of4-p2wsh-testnet.descriptor.txt").read_text(encoding="utf-8").strip()
+
+    out = ok(run("descriptor", "check", text, "--count", "2"))
+
+    assert cc_descriptor().address(RECEIVE, 0, "testnet") in out
+    assert cc_descriptor().address(RECEIVE, 1, "testnet") in out
+    assert cc_descriptor().address(RECEIVE, 2, "testnet") not in out
+
+
+def test_descriptor_check_json_has_the_same_facts(run):
+    desc = keys.descriptor(2, 4)
+
+    data = json.loads(ok(run("descriptor", "check", desc.to_string(), "--json")))
+
+    assert data["descriptor"] == desc.to_string()
+    assert data["checksum"] == desc.to_string().rsplit("#", 1)[1]
+    assert (data["threshold"], data["n"]) == (2, 4)
+    assert data["network"] == "testnet"
+    assert [c["fingerprint"] for c in data["cosigners"]] == [c.fingerprint for c in desc.cosigners]
+    assert data["receive_addresses"] == [desc.address(RECEIVE, i, "testnet") for i in range(5)]
+
+
+def test_descriptor_check_on_regtest_gives_bcrt1_addresses(run):
+    desc = keys.descriptor(2, 3)
+
+    data = json.loads(ok(run("descriptor", "check", desc.to_string(), "--network", "regtest", "--json")))
+
+    assert data["network"] == "regtest"
+    assert data["receive_addresses"][0] == desc.address(RECEIVE, 0, "regtest")
+    assert all(a.startswith("bcrt1") for a in data["receive_addresses"])
+
+
+def test_descriptor_check_refuses_tpub_keys_on_bitcoin(run):
+    result = run("descriptor", "check", keys.descriptor(2, 3).to_string(), "--network", "bitcoin")
+
+    fails(result, 3, "wrong_network")
+    assert result.stdout == ""
+
+
+def test_descriptor_check_refuses_an_unknown_network(run):
+    fails(run("descriptor", "check", keys.descriptor(2, 3).to_string(), "--network", "dogecoin"),
+          3, "unknown_network")
+
+
+def test_a_wrong_checksum_is_one_error_line_and_exit_3(run):
+    good = keys.descriptor(2, 3).to_string()
+    bad = good[:-1] + ("q" if good[-1] != "q" else "p")
+
+    result = run("descriptor", "check", bad)
+
+    fails(result, 3, "bad_checksum")
+    assert result.stdout == ""
+
+
+def test_an_error_with_json_requested_also_prints_the_json_error_shape(run):
+    good = keys.descriptor(2, 3).to_string()
+    bad = good[:-1] + ("q" if good[-1] != "q" else "p")
+
+    result = run("descriptor", "check", bad, "--json")
+
+    fails(result, 3, "bad_checksum")
+    body = json.loads(result.stdout)
+    assert set(body) == {"error"}
+    assert body["error"]["code"] == "bad_checksum"
+    assert body["error"]["message"]
+
+
+# -- huddle wallet ----------------------------------------------------------------------
+
+
+def test_wallet_import_prints_the_wallet_and_its_first_address(run):
+    out = ok(run("wallet", "import", str(CC_FILE)))
+
+    assert CC_NAME in out
+    assert "2 of 4" in out
+    assert cc_descriptor().address(RECEIVE, 0, "testnet") in out
+
+
+def test_wallet_import_json_has_the_first_receive_address(run):
+    data = json.loads(ok(run("wallet", "import", str(CC_FILE), "--name", "team", "--json")))
+
+    assert data["name"] == "team"
+    assert data["network"] == "testnet"
+    assert data["first_receive_address"] == cc_descriptor().address(RECEIVE, 0, "testnet")
+    assert [c["fingerprint"] for c in data["cosigners"]] == CC_FINGERPRINTS
+
+
+def test_wallet_import_reads_stdin(run):
+    text = CC_FILE.read_text(encoding="utf-8")
+
+    ok(run("wallet", "import", "-", "--name", "piped", input=text))
+
+    assert "piped" in ok(run("wallet", "list"))
+
+
+def test_wallet_list_shows_imported_wallets(imported):
+    out = ok(imported("wallet", "list"))
+    rows = json.loads(ok(imported("wallet", "list", "--json")))
+
+    assert CC_NAME in out and "2 of 4" in out
+    assert [(r["name"], r["policy"], r["network"]) for r in rows] == [(CC_NAME, "2 of 4", "testnet")]
+
+
+def test_wallet_list_says_when_there_are_no_wallets(run):
+    assert "No wallets yet" in ok(run("wallet", "list"))
+    assert json.loads(ok(run("wallet", "list", "--json"))) == []
+
+
+def test_wallet_show_prints_the_descriptor_and_cosigners(imported):
+    out = ok(imported("wallet", "show", CC_NAME))
+    data = json.loads(ok(imported("wallet", "show", CC_NAME, "--json")))
+
+    assert cc_descriptor().to_string() in out
+    for fpr in CC_FINGERPRINTS:
+        assert fpr in out
+    assert data["name"] == CC_NAME
+    assert data["descriptor"] == cc_descriptor().to_string()
+    assert data["policy_id"] == cc_descriptor().policy_id
+
+
+def test_wallet_addresses_lists_receive_and_change_addresses(imported):
+    desc = cc_descriptor()
+
+    receive = ok(imported("wallet", "addresses", CC_NAME, "--count", "3"))
+    change = ok(imported("wallet", "addresses", CC_NAME, "--count", "3", "--change"))
+    change_json = json.loads(ok(imported("wallet", "addresses", CC_NAME, "--change", "--json")))
+
+    assert [desc.address(RECEIVE, i, "testnet") in receive for i in range(4)] == [True, True, True, False]
+    assert [desc.address(CHANGE, i, "testnet") in change for i in range(3)] == [True] * 3
+    assert desc.address(RECEIVE, 0, "testnet") not in change
+    assert [a["address"] for a in change_json] == [desc.address(CHANGE, i, "testnet") for i in range(10)]
+    assert {a["branch"] for a in change_json} == {"change"}
+    assert [a["index"] for a in change_json] == list(range(10))
+
+
+def test_wallet_receive_hands_out_a_new_address_each_time(imported):
+    desc = cc_descriptor()
+
+    first = ok(imported("wallet", "receive", CC_NAME)).strip()
+    second = json.loads(ok(imported("wallet", "receive", CC_NAME, "--json")))
+
+    assert first == desc.address(RECEIVE, 0, "testnet")
+    assert second["address"] == desc.address(RECEIVE, 1, "testnet") != first
+    assert second["index"] == 1 and second["issued"] is True
+    listed = json.loads(ok(imported("wallet", "addresses", CC_NAME, "--count", "3", "--json")))
+    assert [a["issued"] for a in listed] == [True, True, False]
+    waiting = json.loads(ok(imported("wallet", "addresses", CC_NAME, "--issued", "--json")))
+    assert [a["address"] for a in waiting] == [first, second["address"]]
+
+
+def test_wallet_receive_stops_at_the_gap_limit(imported):
+    db = open_database(imported.database)
+    wallet = wallets.get(db, CC_NAME)
+    for _ in range(addresses.GAP_LIMIT):
+        addresses.issue(db, wallet)
+    db.close()
+
+    fails(imported("wallet", "receive", CC_NAME), 5, "gap_limit_reached")
+
+
+@pytest.mark.parametrize("fmt", ["descriptor", "coldcard", "bsms", "caravan"])
+def test_an_exported_wallet_reimports_into_a_fresh_huddle_as_the_same_policy(huddle, tmp_path, imported, fmt):
+    exported = tmp_path / f"export.{fmt}"
+    exported.write_text(ok(imported("wallet", "export", CC_NAME, "--format", fmt)), encoding="utf-8")
+    fresh = Huddle(huddle, tmp_path / "fresh")
+
+    ok(fresh("wallet", "import", str(exported), "--name", f"from-{fmt}"))
+
+    original = json.loads(ok(imported("wallet", "show", CC_NAME, "--json")))
+    again = json.loads(ok(fresh("wallet", "show", f"from-{fmt}", "--json")))
+    assert again["policy_id"] == original["policy_id"]
+    assert again["descriptor"] == original["descriptor"]
+
+
+def test_an_export_reimports_into_the_same_huddle_only_after_the_original_is_removed(tmp_path, imported):
+    exported = tmp_path / "wallet.bsms"
+    assert "Wrote" in ok(imported("wallet", "export", CC_NAME, "--format", "bsms", "-o", str(exported)))
+
+    fails(imported("wallet", "import", str(exported), "--name", "copy"), 5, "wallet_duplicate")
+    ok(imported("wallet", "remove", CC_NAME, "--yes"))
+    ok(imported("wallet", "import", str(exported), "--name", "copy"))
+
+    assert json.loads(ok(imported("wallet", "show", "copy", "--json")))["policy_id"] == cc_descriptor().policy_id
+
+
+def test_wallet_remove_needs_yes(imported):
+    result = imported("wallet", "remove", CC_NAME)
+
+    assert result.returncode == 2
+    assert "--yes" in result.stderr
+    assert "Traceback" not in result.stderr
+    ok(imported("wallet", "show", CC_NAME))  # still there
+
+
+def test_wallet_remove_with_yes_forgets_the_wallet(imported):
+    ok(imported("wallet", "remove", CC_NAME, "--yes"))
+
+    assert json.loads(ok(imported("wallet", "list", "--json"))) == []
+    fails(imported("wallet", "show", CC_NAME), 4, "wallet_not_found")
+
+
+def test_importing_a_missing_file_is_bad_input(run, tmp_path):
+    fails(run("wallet", "import", str(tmp_path / "no-such-file.txt")), 3, "bad_input")
+
+
+def test_importing_a_binary_file_is_bad_input(run, tmp_path):
+    binary = tmp_path / "wallet.bin"
+    binary.write_bytes(b"\x89PNG\r\n\x1a\n\xff\xfe\x00\x01garbage" * 10)
+
+    fails(run("wallet", "import", str(binary)), 3, "bad_input")
+
+
+def test_importing_a_file_in_no_known_format_is_refused(run, tmp_path):
+    text = tmp_path / "notes.txt"
+    text.write_text("shopping list: milk, eggs\n", encoding="utf-8")
+
+    fails(run("wallet", "import", str(text)), 3, "unknown_format")
+
+
+def test_an_unknown_wallet_exits_4(run):
+    fails(run("wallet", "show", "nosuch"), 4, "wallet_not_found")
+    fails(run("wallet", "receive", "nosuch"), 4, "wallet_not_found")
+
+
+def test_importing_the_same_file_twice_exits_5(imported):
+    fails(imported("wallet", "import", str(CC_FILE)), 5, "wallet_exists")
+
+
+def test_importing_a_testnet_file_on_a_bitcoin_huddle_exits_3(huddle, tmp_path):
+    on_bitcoin = Huddle(huddle, tmp_path / "main", network="bitcoin")
+
+    fails(on_bitcoin("wallet", "import", str(EXPORTS / "caravan-2of2-p2wsh-testnet.json")), 3, "wrong_network")
+
+
+# -- demo, config, storage ----------------------------------------------------------
+
+
+def test_demo_walks_through_a_wallet_and_prints_its_first_receive_address(run):
+    example = resources.files("coordinator.examples").joinpath("demo-2of3.txt").read_text("utf-8")
+    first = formats.load(example).descriptor.address(RECEIVE, 0, "regtest")
+
+    out = ok(run("demo"))
+
+    assert first in out
+    assert not run.database.exists()  # the demo keeps out of the real data dir
+
+
+def test_config_show_never_prints_the_secret_key(run):
+    secret = "k" * 48
+
+    as_json = run("config", "show", "--json", env={"HUDDLE_SECRET_KEY": secret})
+    as_text = run("config", "show", env={"HUDDLE_SECRET_KEY": secret})
+
+    data = json.loads(ok(as_json))
+    assert data["network"] == "testnet"
+    assert data["data_dir"] == str(run.data_dir)
+    for result in (as_json, as_text):
+        assert secret not in result.stdout + result.stderr
+
+
+def test_config_show_never_prints_the_generated_secret_key(run):
+    out = ok(run("config", "show", "--json")) + ok(run("config", "show"))
+
+    generated = (run.data_dir / config.SECRET_FILE).read_text(encoding="ascii").strip()
+    assert len(generated) >= 32
+    assert generated not in out
+
+
+def test_a_bad_network_setting_exits_3(run):
+    fails(run("config", "show", env={"HUDDLE_NETWORK": "moonnet"}), 3, "unknown_network")
+
+
+def test_a_database_path_that_is_a_directory_is_a_storage_error_exit_6(run, tmp_path):
+    a_directory = tmp_path / "not-a-file"
+    a_directory.mkdir()
+
+    fails(run("wallet", "list", env={"HUDDLE_DATABASE": str(a_directory)}), 6, "database_error")
+
+
+# -- help, usage and the error edge ------------------------------------------------------
+
+
+def command_paths(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    paths = [prefix]
+    for name, command in sorted(group.commands.items()):
+        if isinstance(command, click.Group):
+            paths += command_paths(command, prefix + (name,))
+        else:
+            paths.append(prefix + (name,))
+    return paths
+
+
+ALL_COMMANDS = command_paths(cli.main)
+
+
+def test_the_command_tree_has_the_documented_commands():
+    assert {" ".join(p) for p in ALL_COMMANDS} >= {
+        "", "config show", "descriptor check", "demo", "wallet import", "wallet export",
+        "wallet list", "wallet show", "wallet addresses", "wallet receive", "wallet remove",
+    }
+
+
+@pytest.mark.parametrize("path", ALL_COMMANDS, ids=lambda p: " ".join(p) or "huddle")
+def test_every_command_has_help(run, path):
+    result = run(*path, "--help")
+
+    assert result.returncode == 0, result.stderr
+    assert "Usage:" in result.stdout
+
+
+def test_version_is_printed(run):
+    assert "huddle" in ok(run("--version"))
+
+
+def test_an_unknown_command_is_a_usage_error(run):
+    assert run("wallet", "frobnicate").returncode == 2
+
+
+def _throwaway_group(exc: BaseException) -> click.Group:
+    @click.group(cls=cli.HuddleGroup)
+    def group() -> None:
+        pass
+
+    @group.command("explode")
+    def explode() -> None:
+        raise exc
+
+    return group
+
+
+def test_an_unexpected_exception_is_one_line_and_exit_70(monkeypatch):
+    monkeypatch.delenv("HUDDLE_DEBUG", raising=False)
+
+    result = CliRunner().invoke(_throwaway_group(RuntimeError("disk on fire")), ["explode"])
+
+    assert result.exit_code == 70
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith("huddle: internal error: RuntimeError: disk on fire")
+
+
+@pytest.mark.parametrize("error, exit_code", [
+    (InvalidInput("bad_input", "x"), 3),
+    (Unsupported("unsupported_descriptor", "x"), 3),
+    (NotFound("wallet_not_found", "x"), 4),
+    (Conflict("wallet_exists", "x"), 5),
+    (StorageError("database_busy", "x"), 6),
+])
+def test_each_kind_of_error_has_its_exit_code(error, exit_code):
+    result = CliRunner().invoke(_throwaway_group(error), ["explode"])
+
+    assert result.exit_code == exit_code
+    assert result.stderr.strip() == f"huddle: error: x [{error.code}]"
+
+
+def test_an_interrupt_exits_130_without_a_traceback():
+    result = CliRunner().invoke(_throwaway_group(KeyboardInterrupt()), ["explode"])
+
+    assert result.exit_code == 130
+    assert result.stderr.strip() == "huddle: interrupted"
