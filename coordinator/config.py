@@ -95,9 +95,14 @@ def _secret_from_file(path: Path) -> str:
     """
     if not path.exists():
         _create_secret(path)
-    if stat.S_IMODE(path.stat().st_mode) & 0o077:
-        path.chmod(0o600)  # someone loosened it; a readable secret is a leaked one
-    return path.read_text(encoding="ascii").strip()
+    try:
+        if stat.S_IMODE(path.stat().st_mode) & 0o077:
+            path.chmod(0o600)  # someone loosened it; a readable secret is a leaked one
+        return path.read_text(encoding="ascii").strip()
+    except UnicodeDecodeError:
+        raise InvalidInput("bad_config", f"{path} must hold the secret key as ASCII text") from None
+    except OSError as err:
+        raise InvalidInput("bad_config", f"cannot read the secret key {path}: {err.strerror}") from None
 
 
 def _create_secret(path: Path) -> None:

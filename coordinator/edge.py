@@ -4,7 +4,7 @@ uses this table and ``HuddleError.to_dict`` for the JSON shape."""
 
 from __future__ import annotations
 
-from .errors import Conflict, HuddleError, InvalidInput, NotFound, StorageError, Unsupported
+from .errors import Conflict, HuddleError, InvalidInput, NotFound, StorageError, Unavailable, Unsupported
 
 # Most specific class first. Exit code 2 is click's own usage error.
 _TABLE: tuple[tuple[type[HuddleError], int, int], ...] = (
@@ -13,6 +13,7 @@ _TABLE: tuple[tuple[type[HuddleError], int, int], ...] = (
     (NotFound, 4, 404),
     (Conflict, 5, 409),
     (StorageError, 6, 503),
+    (Unavailable, 7, 502),
 )
 INTERNAL_EXIT = 70  # EX_SOFTWARE: a bug, not the user's fault
 INTERNAL_STATUS = 500

@@ -96,3 +96,7 @@ class Conflict(HuddleError):
 
 class StorageError(HuddleError):
     """The database or data directory failed; not the user's input."""
+
+
+class Unavailable(HuddleError):
+    """An outside service (a chain backend) failed; retrying later may help."""

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from coordinator import config
-from coordinator.errors import InvalidInput
+from coordinator.errors import InvalidInput, StorageError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 LONG_SECRET = "s" * 40
@@ -225,6 +225,23 @@ def test_a_loosened_secret_key_file_is_tightened_again(tmp_path):
 
     assert config.load(env).secret_key == secret
     assert mode(secret_file) == 0o600
+
+
+def test_a_secret_key_file_that_is_not_text_is_bad_config_not_a_crash(tmp_path):
+    (tmp_path / config.SECRET_FILE).write_bytes(b"\xff\xfe" * 32)
+    (tmp_path / config.SECRET_FILE).chmod(0o600)
+
+    assert load_error({"HUDDLE_DATA": str(tmp_path)}).code == "bad_config"
+
+
+def test_a_data_dir_path_that_is_a_file_is_a_storage_error(tmp_path):
+    a_file = tmp_path / "not-a-dir"
+    a_file.write_text("x", encoding="utf-8")
+
+    with pytest.raises(StorageError) as caught:
+        config.load({"HUDDLE_DATA": str(a_file)})
+
+    assert caught.value.code == "database_error"
 
 
 _CONCURRENT_LOADER = """

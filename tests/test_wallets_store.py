@@ -332,7 +332,7 @@ def test_a_testnet_file_imports_on_regtest(db, exports):
 # -- exporting ------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("fmt", ["descriptor", "coldcard", "bsms", "caravan"])
+@pytest.mark.parametrize("fmt", ["descriptor", "coldcard", "bsms", "caravan", "specter"])
 def test_an_exported_wallet_reimports_as_the_same_wallet(tmp_path, db, exports, fmt):
     original = wallets.import_text(db, read_vector(exports, "caravan-2of2-p2wsh-testnet.json"), "testnet")
 

@@ -31,6 +31,14 @@ def read_text(source: str) -> str:
         raise InvalidInput("bad_input", f"{source} is not UTF-8 text") from None
 
 
+def write_text(target: str, text: str) -> None:
+    """Write an output file the user named; failures are their input's fault."""
+    try:
+        Path(target).expanduser().write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
+    except OSError as err:
+        raise InvalidInput("bad_input", f"cannot write {target}: {err.strerror}") from None
+
+
 def emit_json(obj: object) -> None:
     click.echo(json.dumps(obj, indent=2))
 

@@ -47,9 +47,8 @@ def encode(file: str, fmt: str, density: str, ecc: str, count: int | None) -> No
 def decode() -> None:
     """Read frame strings on stdin (any order, repeats fine); print the PSBT in base64."""
     decoder = StreamDecoder()
-    stdin = click.get_text_stream("stdin")
     while not decoder.complete:
-        line = stdin.readline(MAX_FRAME_LEN + 2)
+        line = sys.stdin.readline(MAX_FRAME_LEN + 2)
         if not line:
             break
         if line.strip():

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
 from ..store import wallets
@@ -11,7 +9,7 @@ from ..wallet import addresses
 from ..wallet.addresses import BRANCHES
 from ..wallet.descriptor import RECEIVE
 from . import context
-from .io import emit_json, json_option, read_text
+from .io import emit_json, json_option, read_text, write_text
 from .render import descriptor_dict, print_addresses, print_descriptor
 
 EXPORT_FORMATS = ("descriptor", "coldcard", "bsms", "caravan", "specter")
@@ -56,7 +54,7 @@ def export(name: str, fmt: str, output: str | None, as_name: str | None) -> None
     _, db = context.database()
     text = wallets.export_text(wallets.get(db, name), fmt, as_name)
     if output:
-        Path(output).write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
+        write_text(output, text)
         click.echo(f"Wrote {output}")
     else:
         click.echo(text.rstrip("\n"))

@@ -12,6 +12,7 @@ import io
 import math
 import zlib
 from dataclasses import dataclass
+from functools import cached_property
 
 import cbor2
 
@@ -53,7 +54,7 @@ class FountainPart:
     checksum: int
     data: bytes
 
-    @property
+    @cached_property
     def indexes(self) -> frozenset[int]:
         return choose_fragments(self.seq_num, self.seq_len, self.checksum)
 
@@ -129,6 +130,15 @@ class FountainEncoder:
         return acc.to_bytes(self.fragment_len, "big")
 
 
+@dataclass
+class _Held:
+    """A mixed part being peeled: the fragments still XORed into ``value``."""
+
+    key: frozenset[int]
+    remaining: set[int]
+    value: int
+
+
 class FountainDecoder:
     """Reassembles a message from fountain parts received in any order.
 
@@ -148,8 +158,10 @@ class FountainDecoder:
     def reset(self) -> None:
         self.shape: tuple[int, int, int, int] | None = None
         self.simple: dict[int, int] = {}
-        self.mixed: dict[frozenset[int], int] = {}
-        self.by_index: dict[int, set[frozenset[int]]] = {}
+        self.mixed: dict[int, _Held] = {}
+        self.by_index: dict[int, set[int]] = {}
+        self.keys: set[frozenset[int]] = set()
+        self._next_id = 0
         self.result: bytes | None = None
 
     @property
@@ -200,33 +212,44 @@ class FountainDecoder:
                           "size of this transfer", seq_num=part.seq_num)
 
     def _add(self, indexes: frozenset[int], value: int) -> None:
-        queue = [(indexes, value)]
-        while queue:
-            indexes, value = queue.pop()
-            for i in indexes.intersection(self.simple):
-                value ^= self.simple[i]
-            indexes = indexes.difference(self.simple)
-            if len(indexes) == 1:
-                self._add_simple(next(iter(indexes)), value, queue)
-            elif len(indexes) > 1 and indexes not in self.mixed:
-                self._hold(indexes, value)
+        for i in indexes.intersection(self.simple):
+            value ^= self.simple[i]
+        indexes = indexes.difference(self.simple)
+        if len(indexes) == 1:
+            self._learn(next(iter(indexes)), value)
+        elif len(indexes) > 1 and indexes not in self.keys:
+            self._hold(indexes, value)
 
-    def _add_simple(self, index: int, value: int, queue: list) -> None:
-        self.simple[index] = value
-        for held in self.by_index.pop(index, set()):
-            queue.append((held, self._release(held)))
+    def _learn(self, index: int, value: int) -> None:
+        """Store a fragment and peel every held part that contains it."""
+        queue = [(index, value)]
+        while queue:
+            index, value = queue.pop()
+            if index in self.simple:
+                continue
+            self.simple[index] = value
+            for held_id in self.by_index.pop(index, set()):
+                held = self.mixed[held_id]
+                held.remaining.discard(index)
+                held.value ^= value
+                if len(held.remaining) == 1:
+                    self._drop(held_id)
+                    queue.append((next(iter(held.remaining)), held.value))
 
     def _hold(self, indexes: frozenset[int], value: int) -> None:
-        self.mixed[indexes] = value
+        self._next_id += 1
+        self.mixed[self._next_id] = _Held(indexes, set(indexes), value)
+        self.keys.add(indexes)
         for i in indexes:
-            self.by_index.setdefault(i, set()).add(indexes)
+            self.by_index.setdefault(i, set()).add(self._next_id)
         if len(self.mixed) > self.mixed_cap:
-            self._release(max(self.mixed, key=len))
+            self._drop(max(self.mixed, key=lambda k: len(self.mixed[k].remaining)))
 
-    def _release(self, indexes: frozenset[int]) -> int:
-        for i in indexes:
-            self.by_index.get(i, set()).discard(indexes)
-        return self.mixed.pop(indexes)
+    def _drop(self, held_id: int) -> None:
+        held = self.mixed.pop(held_id)
+        self.keys.discard(held.key)
+        for i in held.remaining:
+            self.by_index.get(i, set()).discard(held_id)
 
     def _finish(self) -> None:
         seq_len, message_len, checksum, fragment_len = self.shape

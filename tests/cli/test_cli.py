@@ -269,7 +269,7 @@ def test_wallet_receive_stops_at_the_gap_limit(imported):
     fails(imported("wallet", "receive", CC_NAME), 5, "gap_limit_reached")
 
 
-@pytest.mark.parametrize("fmt", ["descriptor", "coldcard", "bsms", "caravan"])
+@pytest.mark.parametrize("fmt", ["descriptor", "coldcard", "bsms", "caravan", "specter"])
 def test_an_exported_wallet_reimports_into_a_fresh_huddle_as_the_same_policy(huddle, tmp_path, imported, fmt):
     exported = tmp_path / f"export.{fmt}"
     exported.write_text(ok(imported("wallet", "export", CC_NAME, "--format", fmt)), encoding="utf-8")
@@ -292,6 +292,25 @@ def test_an_export_reimports_into_the_same_huddle_only_after_the_original_is_rem
     ok(imported("wallet", "import", str(exported), "--name", "copy"))
 
     assert json.loads(ok(imported("wallet", "show", "copy", "--json")))["policy_id"] == cc_descriptor().policy_id
+
+
+def test_wallet_export_writes_the_file_named_by_output(tmp_path, imported):
+    target = tmp_path / "cc.txt"
+
+    ok(imported("wallet", "export", CC_NAME, "--format", "coldcard", "-o", str(target)))
+
+    assert formats.load(target.read_text(encoding="utf-8")).descriptor.policy_id == cc_descriptor().policy_id
+
+
+def test_wallet_export_into_a_missing_directory_is_bad_input_not_an_internal_error(tmp_path, imported):
+    fails(imported("wallet", "export", CC_NAME, "-o", str(tmp_path / "no-such-dir" / "cc.txt")), 3, "bad_input")
+
+
+def test_wallet_export_as_name_writes_another_name_into_the_file(imported):
+    """docs/cli.md: `--as-name` writes another name into the file (Coldcard's 20-character limit)."""
+    out = ok(imported("wallet", "export", CC_NAME, "--format", "coldcard", "--as-name", "short"))
+
+    assert formats.load(out).name == "short"
 
 
 def test_wallet_remove_needs_yes(imported):
@@ -319,6 +338,13 @@ def test_importing_a_binary_file_is_bad_input(run, tmp_path):
     binary.write_bytes(b"\x89PNG\r\n\x1a\n\xff\xfe\x00\x01garbage" * 10)
 
     fails(run("wallet", "import", str(binary)), 3, "bad_input")
+
+
+def test_importing_a_file_over_a_megabyte_is_bad_input(run, tmp_path):
+    huge = tmp_path / "huge.txt"
+    huge.write_text("# padding\n" * 120_000, encoding="utf-8")
+
+    fails(run("wallet", "import", str(huge)), 3, "bad_input")
 
 
 def test_importing_a_file_in_no_known_format_is_refused(run, tmp_path):
@@ -379,6 +405,13 @@ def test_config_show_never_prints_the_generated_secret_key(run):
 
 def test_a_bad_network_setting_exits_3(run):
     fails(run("config", "show", env={"HUDDLE_NETWORK": "moonnet"}), 3, "unknown_network")
+
+
+def test_a_data_dir_that_is_a_file_is_a_storage_error_exit_6(huddle, tmp_path):
+    a_file = tmp_path / "not-a-dir"
+    a_file.write_text("x", encoding="utf-8")
+
+    fails(Huddle(huddle, a_file)("wallet", "list"), 6, "database_error")
 
 
 def test_a_database_path_that_is_a_directory_is_a_storage_error_exit_6(run, tmp_path):

@@ -58,14 +58,20 @@ def test_decoder_uses_only_mixed_parts_when_it_must():
 
 
 def test_mixed_parts_held_are_bounded():
+    class SmallDecoder(FountainDecoder):
+        mixed_cap = 10
+
     encoder = FountainEncoder(random.Random(1).randbytes(20_000), 100)
     encoder.seq_num = 10_000  # skip the plain fragments
-    decoder = FountainDecoder(100_000, 1000)
+    decoder = SmallDecoder(100_000, 1000)
     high_water = 0
     for _ in range(150):
         decoder.receive(encoder.next_part())
         high_water = max(high_water, len(decoder.mixed))
-    assert high_water <= 2 * encoder.seq_len + 16
+        assert sum(len(s) for s in decoder.by_index.values()) == sum(
+            len(h.remaining) for h in decoder.mixed.values())
+    assert high_water == 10
+    assert FountainDecoder(100_000, 1000).mixed_cap == 16  # before any part
 
 
 def _frames_until_complete(psbt: bytes, fragment_len: int, loss: float, seed: int) -> int:

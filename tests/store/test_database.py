@@ -69,6 +69,13 @@ def test_a_directory_as_the_database_path_is_a_storage_error(tmp_path):
     assert caught.value.code == "database_error"
 
 
+def test_a_database_in_a_missing_directory_is_a_storage_error(tmp_path):
+    with pytest.raises(StorageError) as caught:
+        open_database(tmp_path / "no-such-dir" / "huddle.sqlite3")
+
+    assert caught.value.code == "database_error"
+
+
 def test_a_file_that_is_not_a_database_is_a_storage_error(db_path):
     db_path.write_bytes(b"this is a text file, not SQLite\n" * 100)
 

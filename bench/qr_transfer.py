@@ -1,0 +1,150 @@
+"""How long a PSBT takes to cross the air gap as animated QR.
+
+For 1-, 10- and 100-input 2-of-3 P2WSH PSBTs (with global xpubs), each
+density preset and each format, shows frames to the decoder with seeded
+random frame loss (0, 10, 20, 30%) and counts the frames shown until the
+PSBT is complete: mean and p95, and the seconds that takes at the frame
+rate. UR is rateless (fixed fragments, then fountain mixes); BBQr loops its
+parts, so a lost part costs a whole loop. Then renders frames with segno and
+prints render throughput.
+
+    PYTHONPATH=. python bench/qr_transfer.py [--trials 200] [--fps 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from coordinator.qr import bbqr  # noqa: E402
+from coordinator.qr.fountain import FountainDecoder, FountainEncoder  # noqa: E402
+from coordinator.qr.presets import PRESETS  # noqa: E402
+from coordinator.qr.render import FrameRenderer  # noqa: E402
+from coordinator.qr.sequence import psbt_frames  # noqa: E402
+from coordinator.qr.ur import psbt_to_cbor  # noqa: E402
+from tests.qr.psbt_samples import build_psbt  # noqa: E402
+
+SIZES = (1, 10, 100)
+LOSSES = (0.0, 0.1, 0.2, 0.3)
+GOAL = {"inputs": 10, "preset": "medium", "loss": 0.2, "seconds": 10.0}
+
+
+def ur_frames_needed(parts: list, loss: float, rng: random.Random) -> int:
+    decoder = FountainDecoder(10_000_000, 100_000)
+    for shown, part in enumerate(parts, 1):
+        if rng.random() >= loss:
+            decoder.receive(part)
+            if decoder.result is not None:
+                return shown
+    raise RuntimeError("ran out of pre-generated parts; raise the budget")
+
+
+def bbqr_frames_needed(count: int, loss: float, rng: random.Random) -> int:
+    seen: set[int] = set()
+    shown = 0
+    while len(seen) < count:
+        if rng.random() >= loss:
+            seen.add(shown % count)
+        shown += 1
+    return shown
+
+
+def p95(values: list[int]) -> float:
+    return statistics.quantiles(values, n=20, method="inclusive")[-1] if len(values) > 1 \
+        else float(values[0])
+
+
+def trials(needed, loss: float, count: int, seed: int) -> list[int]:
+    return [needed(loss, random.Random(seed * 1_000 + t)) for t in range(count)]
+
+
+def run_table(trial_count: int, fps: float) -> dict:
+    results = {}
+    print(f"frames shown until complete ({trial_count} seeded trials per cell), "
+          f"seconds at {fps:g} fps")
+    print(f"{'inputs':>6} {'bytes':>6} {'preset':7} {'fmt':4} {'ver':>3} {'B/frame':>7} "
+          f"{'parts':>5} {'loss':>4} {'mean':>7} {'p95':>6} {'s mean':>7} {'s p95':>6} "
+          f"{'limit s':>7}")
+    for inputs in SIZES:
+        psbt = build_psbt(inputs)
+        for preset in PRESETS.values():
+            for fmt in ("ur", "bbqr"):
+                results.update(_rows(psbt, inputs, preset, fmt, trial_count, fps))
+    return results
+
+
+def _rows(psbt: bytes, inputs: int, preset, fmt: str, trial_count: int, fps: float) -> dict:
+    sequence = psbt_frames(psbt, fmt, preset)
+    if fmt == "ur":
+        encoder = FountainEncoder(psbt_to_cbor(psbt), preset.ur_fragment_len)
+        parts = [encoder.next_part() for _ in range(8 * encoder.seq_len + 200)]
+        count, per_frame = encoder.seq_len, encoder.fragment_len
+
+        def needed(loss, rng):
+            return ur_frames_needed(parts, loss, rng)
+    else:
+        series = bbqr.serialize(psbt, "P", max_version=preset.qr_version)
+        count = len(series.parts)
+        per_frame = len(psbt) / count  # PSBT bytes carried per frame
+
+        def needed(loss, rng):
+            return bbqr_frames_needed(count, loss, rng)
+    out = {}
+    for loss in LOSSES:
+        shown = trials(needed, loss, trial_count, seed=inputs + int(loss * 100))
+        mean, high = statistics.fmean(shown), p95(shown)
+        limit = len(psbt) / (per_frame * fps * (1 - loss))
+        out[(inputs, preset.name, fmt, loss)] = (mean, high, per_frame, sequence.version)
+        print(f"{inputs:>6} {len(psbt):>6} {preset.name:7} {fmt:4} {sequence.version:>3} "
+              f"{per_frame:>7.0f} {count:>5} {loss:>4.0%} {mean:>7.1f} {high:>6.1f} "
+              f"{mean / fps:>7.1f} {high / fps:>6.1f} {limit:>7.1f}")
+    return out
+
+
+def report_goal(results: dict, fps: float) -> None:
+    psbt = build_psbt(GOAL["inputs"])
+    mean, high, per_frame, version = results[(GOAL["inputs"], GOAL["preset"], "ur", GOAL["loss"])]
+    rate = per_frame * fps
+    print(f"\ngoal: {GOAL['inputs']}-input 2-of-3 PSBT ({len(psbt)} B), ur {GOAL['preset']}, "
+          f"{fps:g} fps, {GOAL['loss']:.0%} loss: p95 {high / fps:.1f} s "
+          f"(target <= {GOAL['seconds']:g} s) -> {'MET' if high / fps <= GOAL['seconds'] else 'MISSED'}")
+    print(f"physical limit at QR V{version}: {per_frame} B/frame x {fps:g} fps = {rate:.0f} B/s, "
+          f"so {len(psbt) / rate:.1f} s with no loss, "
+          f"{len(psbt) / (rate * (1 - GOAL['loss'])):.1f} s at {GOAL['loss']:.0%} loss")
+
+
+def render_throughput(count: int = 30) -> None:
+    print("\nrender throughput (segno, scale 4, ECC L), frames per second:")
+    psbt = build_psbt(10)
+    for preset in PRESETS.values():
+        for fmt in ("ur", "bbqr"):
+            sequence = psbt_frames(psbt, fmt, preset, count=count if fmt == "ur" else None)
+            renderer = FrameRenderer(sequence.version)
+            frames = (list(sequence.frames) * count)[:count]
+            cells = []
+            for kind, render in (("svg", renderer.to_svg), ("png", renderer.to_png)):
+                start = time.perf_counter()
+                for frame in frames:
+                    render(frame)
+                cells.append(f"{kind} {count / (time.perf_counter() - start):6.1f}")
+            print(f"  {preset.name:7} {fmt:4} V{sequence.version:<3} " + "  ".join(cells))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--trials", type=int, default=200)
+    parser.add_argument("--fps", type=float, default=5.0)
+    args = parser.parse_args()
+    results = run_table(args.trials, args.fps)
+    report_goal(results, args.fps)
+    render_throughput()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,104 @@
+"""The one interface Huddle uses to see the chain and broadcast.
+
+Implementations: ``esplora.py`` (HTTP Esplora API: mempool.space, blockstream.info,
+your own electrs/mempool) and ``core.py`` (Bitcoin Core JSON-RPC). Errors are
+typed so callers can tell "try again later" from "the node said no".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol, Sequence
+
+from ..errors import Conflict, NotFound, Unavailable, register
+
+register({
+    "backend_unreachable": "the chain backend could not be reached",
+    "backend_timeout": "the chain backend did not answer in time",
+    "backend_error": "the chain backend answered with something unexpected",
+    "tx_rejected": "the node refused the transaction; the message has its reason",
+    "tx_not_found": "the backend does not know this transaction",
+})
+
+
+class BackendError(Unavailable):
+    """The backend failed; retrying later may help."""
+
+
+class Unreachable(BackendError):
+    def __init__(self, message: str) -> None:
+        super().__init__("backend_unreachable", message)
+
+
+class Timeout(BackendError):
+    def __init__(self, message: str) -> None:
+        super().__init__("backend_timeout", message)
+
+
+class Rejected(Conflict):
+    """The node refused a transaction; ``reason`` is the node's own words."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__("tx_rejected", f"the node rejected the transaction: {reason}", reason=reason)
+        self.reason = reason
+
+
+class TxNotFound(NotFound):
+    def __init__(self, txid: str) -> None:
+        super().__init__("tx_not_found", f"transaction {txid} is unknown to the backend")
+
+
+@dataclass(frozen=True)
+class TxStatus:
+    confirmed: bool
+    block_height: int | None = None
+    block_hash: str | None = None
+
+
+@dataclass(frozen=True)
+class TxOut:
+    script_pubkey: bytes
+    value: int  # satoshis
+
+
+@dataclass(frozen=True)
+class TxIn:
+    txid: str
+    vout: int
+
+
+@dataclass(frozen=True)
+class ChainTx:
+    """A transaction as the wallet needs it: spends, outputs, fee, status."""
+
+    txid: str
+    inputs: tuple[TxIn, ...]
+    prevouts: tuple[TxOut | None, ...]  # None for coinbase
+    outputs: tuple[TxOut, ...]
+    fee: int
+    status: TxStatus
+    raw: bytes | None = field(default=None, compare=False)
+
+
+class ChainBackend(Protocol):
+    """What every backend provides. Amounts in satoshis, fee rates in sat/kvB."""
+
+    network: str
+
+    def tip(self) -> tuple[int, str]:
+        """(height, block hash) of the best chain."""
+
+    def block_hash(self, height: int) -> str:
+        """Hash of the best-chain block at ``height``."""
+
+    def fee_estimates(self) -> dict[int, int]:
+        """Confirmation target in blocks → fee rate in sat per 1000 vB."""
+
+    def script_history(self, script_pubkeys: Sequence[bytes]) -> dict[bytes, list[ChainTx]]:
+        """Every transaction touching each script (confirmed and mempool)."""
+
+    def raw_transaction(self, txid: str) -> bytes:
+        """The serialized transaction; raises TxNotFound."""
+
+    def broadcast(self, raw_tx: bytes) -> str:
+        """Send to the network; returns the txid, raises Rejected with the reason."""

@@ -1,0 +1,314 @@
+"""The checks a signer runs on the server's PSBT before a device signs.
+
+The signer agent runs exactly this code against the descriptor it pinned at
+setup; the coordinator runs it too. The server may be malicious, so nothing
+in the PSBT is believed until it is re-derived from the pinned descriptor or
+hashed against the prevout. docs/signer-checks.md explains each check and
+the attack it stops.
+
+``check`` raises on the **first** failure, as an ``InvalidInput`` with the
+specific code, in this fixed order (so one tampered field gives one code):
+
+1. the PSBT parses, is v0, has inputs and outputs, no duplicate outpoint
+   (``malformed_psbt``);
+2. network: the descriptor, the global xpubs' version bytes and the coin
+   type of every BIP-32 path (``wrong_network``);
+3. global xpubs are exactly the pinned cosigners (``xpub_mismatch``);
+4. each input in order: both UTXO fields present (``missing_utxo``);
+   ``non_witness_utxo`` hashes to the prevout and its output equals
+   ``witness_utxo`` byte for byte (``utxo_mismatch``); amount
+   (``amount_too_large``); sighash type (``bad_sighash_type``); script,
+   witness/redeem scripts and derivations re-derived from the descriptor at
+   the claimed branch/index (``foreign_input``);
+5. each output in order: amount (``amount_too_large``), dust
+   (``output_dust``), change (``change_foreign``, ``change_wrong_branch``,
+   ``change_beyond_gap``);
+6. fee from the verified input amounts, under the caps (``fee_too_high``,
+   ``fee_rate_too_high``).
+
+A PSBT stripped of fields the checks need fails closed: no UTXOs gives
+``missing_utxo``, no derivations or scripts gives ``foreign_input``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable
+
+from embit.bip32 import HDKey
+from embit.networks import NETWORKS
+from embit.psbt import PSBT, DerivationPath
+from embit.script import p2wsh
+
+from .. import networks
+from ..errors import InvalidInput
+from ..wallet.descriptor import CHANGE, RECEIVE, MultisigDescriptor
+from ..wallet.keys import HARDENED, KeyOrigin
+from . import sizes
+from .model import MAX_MONEY
+from .summary import Summary, fee_rate_sat_per_kvb, output_label
+
+# Bitcoin Core's -dustrelayfee default (3 sat/vB), as in GetDustThreshold.
+DUST_RELAY_SAT_PER_KVB = 3000
+ALLOWED_SIGHASH = frozenset({None, 0, 1})  # absent, SIGHASH_DEFAULT, SIGHASH_ALL
+_PUBLIC_VERSIONS = {
+    is_test: frozenset(NETWORKS[net][kind] for kind in ("xpub", "ypub", "zpub", "Ypub", "Zpub"))
+    for net, is_test in (("main", False), ("test", True))
+}
+
+
+@dataclass(frozen=True)
+class CheckPolicy:
+    """Fee caps a signer enforces. See docs/signer-checks.md for the defaults.
+
+    ``max_fee_sat``: 1,000,000 sat (0.01 BTC) - about 5x a 3-of-5 wallet's
+    ten-input consolidation at 100 sat/vB, yet small next to the savings a
+    group keeps. ``max_fee_rate_sat_per_kvb``: 1,000,000 (1,000 sat/vB),
+    above every sustained mempool peak so far, while a fat-fingered or
+    hostile 10,000 sat/vB fee is refused.
+    """
+
+    max_fee_sat: int = 1_000_000
+    max_fee_rate_sat_per_kvb: int = 1_000_000
+
+    def __post_init__(self) -> None:
+        for name in ("max_fee_sat", "max_fee_rate_sat_per_kvb"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= MAX_MONEY:
+                raise InvalidInput("bad_config", f"{name} must be a positive whole number of satoshis")
+
+
+DEFAULT_POLICY = CheckPolicy()
+
+
+def change_index_limit(last_used: int | None, gap_limit: int = 20) -> int:
+    """The highest change index a signer accepts, given the last change index
+    it knows was used (None: none). A wallet restoring from the descriptor
+    scans ``gap_limit`` (20, like wallet.addresses.GAP_LIMIT) unused
+    addresses past the last used one; change beyond would look lost."""
+    return (-1 if last_used is None else last_used) + gap_limit
+
+
+def check(psbt: PSBT | bytes | str, descriptor: MultisigDescriptor, network: str, *,
+          policy: CheckPolicy = DEFAULT_POLICY, max_change_index: int) -> Summary:
+    """Verify the server's PSBT against the pinned descriptor; the summary to show.
+
+    ``max_change_index`` is inclusive; use ``change_index_limit(last_used)``.
+    """
+    psbt = _load(psbt)
+    network = networks.check(network)
+    _check_shape(psbt)
+    _check_network(psbt, descriptor, network)
+    _check_xpubs(psbt, descriptor)
+    inputs_total = sum(_check_input(psbt, i, descriptor) for i in range(len(psbt.inputs)))
+    if inputs_total > MAX_MONEY:
+        raise InvalidInput("amount_too_large", f"the inputs add up to {inputs_total} sat, above MAX_MONEY")
+    recipients, change = [], []
+    for i, scope in enumerate(psbt.outputs):
+        index = _check_output(scope, i, descriptor, max_change_index)
+        label = output_label(scope.script_pubkey.data, network)
+        if index is None:
+            recipients.append((label, scope.value))
+        else:
+            change.append((label, scope.value, index))
+    return _check_fee(psbt, descriptor, network, policy, inputs_total, recipients, change)
+
+
+# -- shape and network ---------------------------------------------------------
+
+
+def _load(psbt: PSBT | bytes | str) -> PSBT:
+    """A fresh parse, so no in-memory object is shared or half-built."""
+    try:
+        if isinstance(psbt, PSBT):
+            return PSBT.parse(psbt.serialize())
+        if isinstance(psbt, str):
+            return PSBT.from_string(psbt.strip())
+        return PSBT.parse(bytes(psbt))
+    except Exception:  # embit raises PSBTError, ValueError, AssertionError, ...
+        raise InvalidInput("malformed_psbt", "the PSBT does not parse") from None
+
+
+def _check_shape(psbt: PSBT) -> None:
+    if psbt.version not in (None, 0):
+        raise InvalidInput("malformed_psbt", f"PSBT version {psbt.version}; signers take version 0")
+    if not psbt.inputs or not psbt.outputs:
+        raise InvalidInput("malformed_psbt", "the PSBT has no inputs or no outputs")
+    outpoints = {(scope.txid, scope.vout) for scope in psbt.inputs}
+    if len(outpoints) != len(psbt.inputs):
+        raise InvalidInput("malformed_psbt", "the PSBT spends the same coin twice")
+
+
+def _check_network(psbt: PSBT, descriptor: MultisigDescriptor, network: str) -> None:
+    descriptor.check_network(network)
+    is_test = networks.is_test(network)
+    for key in psbt.xpubs:
+        if key.version in _PUBLIC_VERSIONS[not is_test]:
+            raise InvalidInput("wrong_network", f"a global xpub of the PSBT is not for {network}")
+    for where, der in _derivations(psbt):
+        if KeyOrigin(der.fingerprint, tuple(der.derivation)).coin_is_test() not in (None, is_test):
+            raise InvalidInput("wrong_network", f"a BIP-32 path on {where} uses another network's coin type")
+
+
+def _derivations(psbt: PSBT) -> Iterable[tuple[str, DerivationPath]]:
+    yield from (("the global xpubs", der) for der in psbt.xpubs.values())
+    for kind, scopes in (("input", psbt.inputs), ("output", psbt.outputs)):
+        for i, scope in enumerate(scopes):
+            yield from ((f"{kind} {i}", der) for der in scope.bip32_derivations.values())
+
+
+def _check_xpubs(psbt: PSBT, descriptor: MultisigDescriptor) -> None:
+    want = {_xpub_id(HDKey.from_string(c.xpub), c.origin.fingerprint, c.origin.path)
+            for c in descriptor.cosigners}
+    got = {_xpub_id(key, der.fingerprint, der.derivation) for key, der in psbt.xpubs.items()}
+    if got != want or len(psbt.xpubs) != len(want):
+        raise InvalidInput(
+            "xpub_mismatch",
+            f"the PSBT's global xpubs are not the wallet's cosigners: {len(want - got)} missing, "
+            f"{len(got - want)} unknown (key or origin)",
+            missing=len(want - got), unknown=len(got - want),
+        )
+    canonical = NETWORKS["test" if descriptor.is_test else "main"]["xpub"]
+    if any(key.version != canonical for key in psbt.xpubs):
+        raise InvalidInput("xpub_mismatch", "a global xpub uses SLIP-132 version bytes, not xpub/tpub")
+
+
+def _xpub_id(key: HDKey, fingerprint: bytes, path) -> tuple[bytes, bytes, tuple[int, ...]]:
+    # Everything but the version bytes: depth, parent, child number, chain code, key.
+    return key.serialize()[4:], bytes(fingerprint), tuple(path)
+
+
+# -- inputs ----------------------------------------------------------------------
+
+
+def _check_input(psbt: PSBT, i: int, descriptor: MultisigDescriptor) -> int:
+    """The input's verified amount, after proving it is the wallet's coin."""
+    scope = psbt.inputs[i]
+    prev, claimed = scope.non_witness_utxo, scope.witness_utxo
+    if prev is None or claimed is None:
+        field = "non_witness_utxo" if prev is None else "witness_utxo"
+        raise InvalidInput("missing_utxo", f"input {i} has no {field}; the server's PSBT must carry both",
+                           input=i)
+    if prev.txid() != scope.txid or scope.vout >= len(prev.vout):
+        raise InvalidInput("utxo_mismatch", f"input {i}: non_witness_utxo is not the coin it spends", input=i)
+    if prev.vout[scope.vout].serialize() != claimed.serialize():
+        raise InvalidInput("utxo_mismatch",
+                           f"input {i}: witness_utxo disagrees with the previous transaction "
+                           f"({claimed.value} sat claimed, {prev.vout[scope.vout].value} sat real)", input=i)
+    if claimed.value > MAX_MONEY:
+        raise InvalidInput("amount_too_large", f"input {i} is worth {claimed.value} sat, above MAX_MONEY")
+    if scope.sighash_type not in ALLOWED_SIGHASH:
+        raise InvalidInput("bad_sighash_type",
+                           f"input {i} asks for sighash type {scope.sighash_type:#x}; only ALL is signed",
+                           input=i)
+    claims = _claims(scope, descriptor)
+    if len(claims) != 1:
+        raise InvalidInput("foreign_input", f"input {i} carries {'no' if not claims else 'conflicting'} "
+                           "BIP-32 derivations for the wallet's keys; it cannot be shown to be ours", input=i)
+    branch, index = claims.pop()
+    if branch not in (RECEIVE, CHANGE) or not _is_ours(scope, claimed.script_pubkey.data, descriptor, branch, index):
+        raise InvalidInput("foreign_input", f"input {i} is not the wallet's coin at {branch}/{index}", input=i)
+    return claimed.value
+
+
+# -- derivations, shared by inputs and change -----------------------------------
+
+
+def _claims(scope, descriptor: MultisigDescriptor) -> set[tuple[int, int]]:
+    """The (branch, index) pairs the scope's derivations claim for our cosigners."""
+    origins = {(c.origin.fingerprint, c.origin.path) for c in descriptor.cosigners}
+    claims = set()
+    for der in scope.bip32_derivations.values():
+        path = tuple(der.derivation)
+        if len(path) >= 2 and (der.fingerprint, path[:-2]) in origins:
+            claims.add(path[-2:])
+    return claims
+
+
+def _touches_ours(scope, descriptor: MultisigDescriptor) -> bool:
+    fingerprints = {c.origin.fingerprint for c in descriptor.cosigners}
+    return any(der.fingerprint in fingerprints for der in scope.bip32_derivations.values())
+
+
+def _is_ours(scope, script_pubkey: bytes, descriptor: MultisigDescriptor, branch: int, index: int) -> bool:
+    """Script, witness script, redeem script and every derivation re-derived."""
+    if branch not in (RECEIVE, CHANGE) or not 0 <= index < HARDENED:
+        return False
+    ws = descriptor.witness_script(branch, index)
+    redeem = p2wsh(ws).data if descriptor.script_type == "sh-wsh" else None
+    want = {c.child_pubkey(branch, index): (c.origin.fingerprint, (*c.origin.path, branch, index))
+            for c in descriptor.cosigners}
+    got = {pub.sec(): (der.fingerprint, tuple(der.derivation))
+           for pub, der in scope.bip32_derivations.items()}
+    return (script_pubkey == descriptor.script_pubkey(branch, index).data
+            and _data(scope.witness_script) == ws.data
+            and _data(scope.redeem_script) == redeem
+            and got == want)
+
+
+def _data(script) -> bytes | None:
+    return None if script is None else script.data
+
+
+# -- outputs and fee -------------------------------------------------------------
+
+
+def dust_threshold(script_pubkey: bytes) -> int:
+    """Bitcoin Core's GetDustThreshold at the default dust relay fee."""
+    if script_pubkey[:1] == b"\x6a" or len(script_pubkey) > 10_000:
+        return 0  # provably unspendable: OP_RETURN and oversized scripts
+    size = 8 + sizes.varint_len(len(script_pubkey)) + len(script_pubkey)
+    is_witness = (len(script_pubkey) in range(4, 43) and script_pubkey[1] + 2 == len(script_pubkey)
+                  and (script_pubkey[0] == 0 or 0x51 <= script_pubkey[0] <= 0x60))
+    size += 32 + 4 + 1 + 107 // 4 + 4 if is_witness else 32 + 4 + 1 + 107 + 4
+    return size * DUST_RELAY_SAT_PER_KVB // 1000
+
+
+def _check_output(scope, i: int, descriptor: MultisigDescriptor, max_change: int) -> int | None:
+    """The change index if the output is verified change, None if external."""
+    value, spk = scope.value, scope.script_pubkey.data
+    if value > MAX_MONEY:
+        raise InvalidInput("amount_too_large", f"output {i} pays {value} sat, above MAX_MONEY", output=i)
+    if value < dust_threshold(spk):
+        raise InvalidInput("output_dust", f"output {i} pays {value} sat, below the dust limit "
+                           f"of {dust_threshold(spk)} sat", output=i)
+    claims = _claims(scope, descriptor)
+    if not claims and not _touches_ours(scope, descriptor):
+        return None
+    branch, index = claims.pop() if len(claims) == 1 else (None, None)
+    if branch is None or not _is_ours(scope, spk, descriptor, branch, index):
+        raise InvalidInput("change_foreign", f"output {i} claims the wallet's keys but is not the "
+                           "wallet's address at that path; it may pay someone else's keys", output=i)
+    if branch != CHANGE:
+        raise InvalidInput("change_wrong_branch", f"output {i} is change on the receive branch "
+                           f"(0/{index}), not the change branch", output=i)
+    if index > max_change:
+        raise InvalidInput("change_beyond_gap", f"output {i} is change at index {index}, beyond "
+                           f"the highest allowed {max_change}; a restored wallet might not find it",
+                           output=i, index=index, max_change_index=max_change)
+    return index
+
+
+def estimate_vsize(descriptor: MultisigDescriptor, input_count: int, scripts: Iterable[bytes]) -> int:
+    """vsize of the signed transaction, with the largest signatures."""
+    weight = sizes.multisig_input_weight(descriptor.threshold, descriptor.n, descriptor.script_type)
+    return sizes.vsize(sizes.tx_weight([weight] * input_count, [sizes.output_weight(s) for s in scripts]))
+
+
+def _check_fee(psbt: PSBT, descriptor: MultisigDescriptor, network: str, policy: CheckPolicy,
+               inputs_total: int, recipients: list, change: list) -> Summary:
+    outputs_total = sum(scope.value for scope in psbt.outputs)
+    fee = inputs_total - outputs_total
+    if fee < 0:
+        raise InvalidInput("malformed_psbt", f"the outputs ({outputs_total} sat) exceed the "
+                           f"inputs ({inputs_total} sat)")
+    vsize = estimate_vsize(descriptor, len(psbt.inputs), [s.script_pubkey.data for s in psbt.outputs])
+    if fee > policy.max_fee_sat:
+        raise InvalidInput("fee_too_high", f"the fee of {fee} sat is above the cap of {policy.max_fee_sat} sat",
+                           fee=fee, max_fee_sat=policy.max_fee_sat)
+    if fee * 1000 > policy.max_fee_rate_sat_per_kvb * vsize:
+        raise InvalidInput("fee_rate_too_high", f"the fee rate of {fee_rate_sat_per_kvb(fee, vsize)} sat/kvB "
+                           f"is above the cap of {policy.max_fee_rate_sat_per_kvb} sat/kvB",
+                           fee=fee, vsize=vsize)
+    return Summary(network, tuple(recipients), tuple(change), fee, fee_rate_sat_per_kvb(fee, vsize), vsize,
+                   inputs_total, len(psbt.inputs), psbt.locktime or 0)
