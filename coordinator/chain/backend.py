@@ -35,6 +35,13 @@ class Timeout(BackendError):
         super().__init__("backend_timeout", message)
 
 
+class BadResponse(BackendError):
+    """The backend answered, but with something that does not parse or does not check out."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__("backend_error", message)
+
+
 class Rejected(Conflict):
     """The node refused a transaction; ``reason`` is the node's own words."""
 
@@ -53,6 +60,7 @@ class TxStatus:
     confirmed: bool
     block_height: int | None = None
     block_hash: str | None = None
+    block_time: int | None = None  # header timestamp, when the backend gives it
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,9 @@ class HuddleGroup(click.Group):
             raise
         except KeyboardInterrupt:
             _fail(ctx, "interrupted", 130, None)
+        except BrokenPipeError:  # `huddle qr encode ... | head`: the reader left
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(141)  # what a shell reports for SIGPIPE
         except Exception as err:  # a bug: say so in one line, no traceback
             if os.environ.get("HUDDLE_DEBUG"):
                 raise
@@ -68,9 +71,9 @@ def main() -> None:
 
 
 def _register() -> None:
-    from . import config_cmd, demo, descriptor, wallet
+    from . import config_cmd, demo, descriptor, qr, wallet
 
-    for module in (config_cmd, descriptor, wallet):
+    for module in (config_cmd, descriptor, qr, wallet):
         main.add_command(module.group)
     main.add_command(demo.command)
 

@@ -6,28 +6,22 @@ in the PSBT is believed until it is re-derived from the pinned descriptor or
 hashed against the prevout. docs/signer-checks.md explains each check and
 the attack it stops.
 
-``check`` raises on the **first** failure, as an ``InvalidInput`` with the
-specific code, in this fixed order (so one tampered field gives one code):
+``check`` raises on the **first** failure (an ``InvalidInput`` with its own
+code) in a fixed order, so one tampered field gives one code:
 
-1. the PSBT parses, is v0, has inputs and outputs, no duplicate outpoint
-   (``malformed_psbt``);
-2. network: the descriptor, the global xpubs' version bytes and the coin
-   type of every BIP-32 path (``wrong_network``);
+1. shape: parses, v0, has inputs and outputs, no coin twice (``malformed_psbt``);
+2. network of the descriptor, global xpubs and every BIP-32 coin type (``wrong_network``);
 3. global xpubs are exactly the pinned cosigners (``xpub_mismatch``);
-4. each input in order: both UTXO fields present (``missing_utxo``);
-   ``non_witness_utxo`` hashes to the prevout and its output equals
-   ``witness_utxo`` byte for byte (``utxo_mismatch``); amount
-   (``amount_too_large``); sighash type (``bad_sighash_type``); script,
-   witness/redeem scripts and derivations re-derived from the descriptor at
-   the claimed branch/index (``foreign_input``);
-5. each output in order: amount (``amount_too_large``), dust
-   (``output_dust``), change (``change_foreign``, ``change_wrong_branch``,
-   ``change_beyond_gap``);
-6. fee from the verified input amounts, under the caps (``fee_too_high``,
-   ``fee_rate_too_high``).
+4. each input: both UTXO fields (``missing_utxo``); ``non_witness_utxo`` hashes to the
+   prevout and its output equals ``witness_utxo`` byte for byte (``utxo_mismatch``);
+   ``amount_too_large``; ``bad_sighash_type``; script, witness/redeem scripts and
+   derivations re-derived at the claimed branch/index (``foreign_input``);
+5. each output: ``amount_too_large``, ``output_dust``, then change
+   (``change_foreign``, ``change_wrong_branch``, ``change_beyond_gap``);
+6. fee from the verified amounts only, under the caps (``fee_too_high``, ``fee_rate_too_high``).
 
-A PSBT stripped of fields the checks need fails closed: no UTXOs gives
-``missing_utxo``, no derivations or scripts gives ``foreign_input``.
+A PSBT stripped of what the checks need fails closed: no UTXO fields give
+``missing_utxo``, no derivations or scripts give ``foreign_input``/``change_foreign``.
 """
 
 from __future__ import annotations
@@ -44,12 +38,11 @@ from .. import networks
 from ..errors import InvalidInput
 from ..wallet.descriptor import CHANGE, RECEIVE, MultisigDescriptor
 from ..wallet.keys import HARDENED, KeyOrigin
-from . import sizes
+from . import codec
 from .model import MAX_MONEY
-from .summary import Summary, fee_rate_sat_per_kvb, output_label
+from .recipients import dust_limit
+from .summary import Summary, estimate_vsize, fee_rate_sat_per_kvb, output_label
 
-# Bitcoin Core's -dustrelayfee default (3 sat/vB), as in GetDustThreshold.
-DUST_RELAY_SAT_PER_KVB = 3000
 ALLOWED_SIGHASH = frozenset({None, 0, 1})  # absent, SIGHASH_DEFAULT, SIGHASH_ALL
 _PUBLIC_VERSIONS = {
     is_test: frozenset(NETWORKS[net][kind] for kind in ("xpub", "ypub", "zpub", "Ypub", "Zpub"))
@@ -59,13 +52,10 @@ _PUBLIC_VERSIONS = {
 
 @dataclass(frozen=True)
 class CheckPolicy:
-    """Fee caps a signer enforces. See docs/signer-checks.md for the defaults.
+    """Fee caps a signer enforces; the defaults are argued in docs/signer-checks.md.
 
-    ``max_fee_sat``: 1,000,000 sat (0.01 BTC) - about 5x a 3-of-5 wallet's
-    ten-input consolidation at 100 sat/vB, yet small next to the savings a
-    group keeps. ``max_fee_rate_sat_per_kvb``: 1,000,000 (1,000 sat/vB),
-    above every sustained mempool peak so far, while a fat-fingered or
-    hostile 10,000 sat/vB fee is refused.
+    0.01 BTC pays a ten-input 3-of-5 sh-wsh spend (~1,800 vB) at 500 sat/vB;
+    1,000 sat/vB is above the rare fee peaks so far.
     """
 
     max_fee_sat: int = 1_000_000
@@ -82,10 +72,9 @@ DEFAULT_POLICY = CheckPolicy()
 
 
 def change_index_limit(last_used: int | None, gap_limit: int = 20) -> int:
-    """The highest change index a signer accepts, given the last change index
-    it knows was used (None: none). A wallet restoring from the descriptor
-    scans ``gap_limit`` (20, like wallet.addresses.GAP_LIMIT) unused
-    addresses past the last used one; change beyond would look lost."""
+    """Highest change index to accept, given the last one known used (None: none).
+    A restoring wallet scans ``gap_limit`` (wallet.addresses.GAP_LIMIT) unused
+    addresses past the last used one; change beyond that would look lost."""
     return (-1 if last_used is None else last_used) + gap_limit
 
 
@@ -95,6 +84,8 @@ def check(psbt: PSBT | bytes | str, descriptor: MultisigDescriptor, network: str
 
     ``max_change_index`` is inclusive; use ``change_index_limit(last_used)``.
     """
+    if isinstance(max_change_index, bool) or not isinstance(max_change_index, int):
+        raise TypeError("max_change_index is a whole number (see change_index_limit)")
     psbt = _load(psbt)
     network = networks.check(network)
     _check_shape(psbt)
@@ -118,15 +109,14 @@ def check(psbt: PSBT | bytes | str, descriptor: MultisigDescriptor, network: str
 
 
 def _load(psbt: PSBT | bytes | str) -> PSBT:
-    """A fresh parse, so no in-memory object is shared or half-built."""
-    try:
-        if isinstance(psbt, PSBT):
-            return PSBT.parse(psbt.serialize())
-        if isinstance(psbt, str):
-            return PSBT.from_string(psbt.strip())
-        return PSBT.parse(bytes(psbt))
-    except Exception:  # embit raises PSBTError, ValueError, AssertionError, ...
-        raise InvalidInput("malformed_psbt", "the PSBT does not parse") from None
+    """A fresh, strict parse (codec.py), so no in-memory object is shared or half-built."""
+    if isinstance(psbt, PSBT):
+        try:
+            raw = psbt.serialize()
+        except codec.EMBIT_ERRORS:
+            raise InvalidInput("malformed_psbt", "the PSBT does not serialize") from None
+        return codec.parse(raw)
+    return codec.parse(psbt)
 
 
 def _check_shape(psbt: PSBT) -> None:
@@ -191,10 +181,12 @@ def _check_input(psbt: PSBT, i: int, descriptor: MultisigDescriptor) -> int:
                            input=i)
     if prev.txid() != scope.txid or scope.vout >= len(prev.vout):
         raise InvalidInput("utxo_mismatch", f"input {i}: non_witness_utxo is not the coin it spends", input=i)
-    if prev.vout[scope.vout].serialize() != claimed.serialize():
-        raise InvalidInput("utxo_mismatch",
-                           f"input {i}: witness_utxo disagrees with the previous transaction "
-                           f"({claimed.value} sat claimed, {prev.vout[scope.vout].value} sat real)", input=i)
+    real = prev.vout[scope.vout]
+    if real.serialize() != claimed.serialize():
+        what = (f"{claimed.value} sat claimed, {real.value} sat real" if real.value != claimed.value
+                else "its script differs")
+        raise InvalidInput("utxo_mismatch", f"input {i}: witness_utxo disagrees with the previous "
+                           f"transaction ({what})", input=i)
     if claimed.value > MAX_MONEY:
         raise InvalidInput("amount_too_large", f"input {i} is worth {claimed.value} sat, above MAX_MONEY")
     if scope.sighash_type not in ALLOWED_SIGHASH:
@@ -206,8 +198,10 @@ def _check_input(psbt: PSBT, i: int, descriptor: MultisigDescriptor) -> int:
         raise InvalidInput("foreign_input", f"input {i} carries {'no' if not claims else 'conflicting'} "
                            "BIP-32 derivations for the wallet's keys; it cannot be shown to be ours", input=i)
     branch, index = claims.pop()
-    if branch not in (RECEIVE, CHANGE) or not _is_ours(scope, claimed.script_pubkey.data, descriptor, branch, index):
-        raise InvalidInput("foreign_input", f"input {i} is not the wallet's coin at {branch}/{index}", input=i)
+    wrong = _mismatch(scope, claimed.script_pubkey.data, descriptor, branch, index)
+    if wrong:
+        raise InvalidInput("foreign_input", f"input {i} is not the wallet's coin at {branch}/{index}: "
+                           f"its {wrong} is missing or differs", input=i)
     return claimed.value
 
 
@@ -225,25 +219,22 @@ def _claims(scope, descriptor: MultisigDescriptor) -> set[tuple[int, int]]:
     return claims
 
 
-def _touches_ours(scope, descriptor: MultisigDescriptor) -> bool:
-    fingerprints = {c.origin.fingerprint for c in descriptor.cosigners}
-    return any(der.fingerprint in fingerprints for der in scope.bip32_derivations.values())
-
-
-def _is_ours(scope, script_pubkey: bytes, descriptor: MultisigDescriptor, branch: int, index: int) -> bool:
-    """Script, witness script, redeem script and every derivation re-derived."""
+def _mismatch(scope, script_pubkey: bytes, descriptor: MultisigDescriptor, branch, index) -> str | None:
+    """What differs from the wallet at branch/index (None: nothing), all re-derived."""
     if branch not in (RECEIVE, CHANGE) or not 0 <= index < HARDENED:
-        return False
+        return "path"
     ws = descriptor.witness_script(branch, index)
     redeem = p2wsh(ws).data if descriptor.script_type == "sh-wsh" else None
     want = {c.child_pubkey(branch, index): (c.origin.fingerprint, (*c.origin.path, branch, index))
             for c in descriptor.cosigners}
-    got = {pub.sec(): (der.fingerprint, tuple(der.derivation))
-           for pub, der in scope.bip32_derivations.items()}
-    return (script_pubkey == descriptor.script_pubkey(branch, index).data
-            and _data(scope.witness_script) == ws.data
-            and _data(scope.redeem_script) == redeem
-            and got == want)
+    got = {pub.sec(): (der.fingerprint, tuple(der.derivation)) for pub, der in scope.bip32_derivations.items()}
+    checks = (
+        ("script", script_pubkey == descriptor.script_pubkey(branch, index).data),
+        ("witness script", _data(scope.witness_script) == ws.data),
+        ("redeem script", _data(scope.redeem_script) == redeem),
+        ("BIP-32 derivations", got == want),
+    )
+    return next((name for name, ok in checks if not ok), None)
 
 
 def _data(script) -> bytes | None:
@@ -253,32 +244,23 @@ def _data(script) -> bytes | None:
 # -- outputs and fee -------------------------------------------------------------
 
 
-def dust_threshold(script_pubkey: bytes) -> int:
-    """Bitcoin Core's GetDustThreshold at the default dust relay fee."""
-    if script_pubkey[:1] == b"\x6a" or len(script_pubkey) > 10_000:
-        return 0  # provably unspendable: OP_RETURN and oversized scripts
-    size = 8 + sizes.varint_len(len(script_pubkey)) + len(script_pubkey)
-    is_witness = (len(script_pubkey) in range(4, 43) and script_pubkey[1] + 2 == len(script_pubkey)
-                  and (script_pubkey[0] == 0 or 0x51 <= script_pubkey[0] <= 0x60))
-    size += 32 + 4 + 1 + 107 // 4 + 4 if is_witness else 32 + 4 + 1 + 107 + 4
-    return size * DUST_RELAY_SAT_PER_KVB // 1000
-
-
 def _check_output(scope, i: int, descriptor: MultisigDescriptor, max_change: int) -> int | None:
     """The change index if the output is verified change, None if external."""
     value, spk = scope.value, scope.script_pubkey.data
     if value > MAX_MONEY:
         raise InvalidInput("amount_too_large", f"output {i} pays {value} sat, above MAX_MONEY", output=i)
-    if value < dust_threshold(spk):
+    if value < dust_limit(spk):
         raise InvalidInput("output_dust", f"output {i} pays {value} sat, below the dust limit "
-                           f"of {dust_threshold(spk)} sat", output=i)
+                           f"of {dust_limit(spk)} sat", output=i)
     claims = _claims(scope, descriptor)
-    if not claims and not _touches_ours(scope, descriptor):
-        return None
+    ours = {c.origin.fingerprint for c in descriptor.cosigners}
+    if not claims and not any(der.fingerprint in ours for der in scope.bip32_derivations.values()):
+        return None  # external: claims none of our keys (the device shows it as a payment too)
     branch, index = claims.pop() if len(claims) == 1 else (None, None)
-    if branch is None or not _is_ours(scope, spk, descriptor, branch, index):
-        raise InvalidInput("change_foreign", f"output {i} claims the wallet's keys but is not the "
-                           "wallet's address at that path; it may pay someone else's keys", output=i)
+    wrong = "BIP-32 derivations" if branch is None else _mismatch(scope, spk, descriptor, branch, index)
+    if wrong:
+        raise InvalidInput("change_foreign", f"output {i} claims the wallet's keys but its {wrong} is "
+                           "missing or not the wallet's; it may pay someone else's keys", output=i)
     if branch != CHANGE:
         raise InvalidInput("change_wrong_branch", f"output {i} is change on the receive branch "
                            f"(0/{index}), not the change branch", output=i)
@@ -287,12 +269,6 @@ def _check_output(scope, i: int, descriptor: MultisigDescriptor, max_change: int
                            f"the highest allowed {max_change}; a restored wallet might not find it",
                            output=i, index=index, max_change_index=max_change)
     return index
-
-
-def estimate_vsize(descriptor: MultisigDescriptor, input_count: int, scripts: Iterable[bytes]) -> int:
-    """vsize of the signed transaction, with the largest signatures."""
-    weight = sizes.multisig_input_weight(descriptor.threshold, descriptor.n, descriptor.script_type)
-    return sizes.vsize(sizes.tx_weight([weight] * input_count, [sizes.output_weight(s) for s in scripts]))
 
 
 def _check_fee(psbt: PSBT, descriptor: MultisigDescriptor, network: str, policy: CheckPolicy,

@@ -27,7 +27,7 @@ from typing import Generic, Sequence, TypeVar
 
 T = TypeVar("T")
 
-BNB_MAX_TRIES = 100_000  # Core's TOTAL_TRIES: bounds the search to ~tens of ms
+BNB_MAX_TRIES = 100_000  # Core's TOTAL_TRIES: bounds the search to well under a second
 
 
 @dataclass(frozen=True)

@@ -11,10 +11,12 @@ is taken on trust. Amounts are integer satoshis; ``format_btc`` and
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Iterable
 
 from embit.script import Script
 
 from .. import networks
+from . import sizes
 
 SATS_PER_BTC = 100_000_000
 OP_RETURN = 0x6A
@@ -89,6 +91,12 @@ def output_label(script_pubkey: bytes, network: str) -> str:
     if script_pubkey[:1] == bytes([OP_RETURN]):
         return f"OP_RETURN {script_pubkey[1:].hex()}"
     return f"script {script_pubkey.hex()}"
+
+
+def estimate_vsize(descriptor, input_count: int, scripts: Iterable[bytes]) -> int:
+    """vsize of the *signed* transaction, assuming the largest signatures."""
+    weight = sizes.multisig_input_weight(descriptor.threshold, descriptor.n, descriptor.script_type)
+    return sizes.vsize(sizes.tx_weight([weight] * input_count, [sizes.output_weight(s) for s in scripts]))
 
 
 def fee_rate_sat_per_kvb(fee: int, vsize: int) -> int:

@@ -47,7 +47,7 @@ class RandomSampler:
         return i if r2 < self.probs[i] else self.aliases[i]
 
 
-@lru_cache(maxsize=64)
+@lru_cache(maxsize=16)
 def _degree_sampler(seq_len: int) -> RandomSampler:
     # The degree d is drawn with weight 1/d (BCR-2024-001 "choose_degree").
     return RandomSampler([1 / d for d in range(1, seq_len + 1)])

@@ -136,7 +136,7 @@ def _detect(frame: str) -> str:
     head = frame[:3].lower()
     if head == "ur:":
         return "ur"
-    if frame[:2] == "B$":
+    if frame[:2].upper() == "B$":
         return "bbqr"
     if frame.startswith("cHNidP8") or frame[:10].lower() == PSBT_MAGIC.hex():
         return "psbt"

@@ -53,6 +53,57 @@ def m001_wallets(db: Database) -> None:
     db.execute("CREATE INDEX addresses_by_script ON addresses (script_pubkey)")
 
 
+@MIGRATIONS()
+def m002_chain(db: Database) -> None:
+    """What chain sync knows per wallet, and the crash-safe broadcast log."""
+    db.execute("""
+        CREATE TABLE wallet_txs (
+            wallet_id INTEGER NOT NULL REFERENCES wallets(id) ON DELETE CASCADE,
+            txid TEXT NOT NULL,
+            net INTEGER NOT NULL,
+            fee INTEGER NOT NULL,
+            height INTEGER,
+            block_hash TEXT,
+            block_time INTEGER,
+            raw TEXT,
+            first_seen TEXT NOT NULL,
+            PRIMARY KEY (wallet_id, txid)
+        )""")
+    db.execute("""
+        CREATE TABLE wallet_utxos (
+            wallet_id INTEGER NOT NULL REFERENCES wallets(id) ON DELETE CASCADE,
+            txid TEXT NOT NULL,
+            vout INTEGER NOT NULL,
+            value INTEGER NOT NULL,
+            branch INTEGER NOT NULL CHECK (branch IN (0, 1)),
+            idx INTEGER NOT NULL,
+            height INTEGER,
+            coinbase INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (wallet_id, txid, vout)
+        )""")
+    db.execute("""
+        CREATE TABLE sync_state (
+            wallet_id INTEGER PRIMARY KEY REFERENCES wallets(id) ON DELETE CASCADE,
+            tip_height INTEGER NOT NULL,
+            tip_hash TEXT NOT NULL,
+            confirmed INTEGER NOT NULL,
+            unconfirmed INTEGER NOT NULL,
+            immature INTEGER NOT NULL,
+            synced_at TEXT NOT NULL
+        )""")
+    db.execute("""
+        CREATE TABLE broadcasts (
+            txid TEXT PRIMARY KEY,
+            raw TEXT NOT NULL,
+            state TEXT NOT NULL CHECK (state IN ('broadcasting', 'sent', 'failed')),
+            attempts INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        )""")
+    db.execute("CREATE INDEX broadcasts_by_state ON broadcasts (state)")
+
+
 def check_not_newer(db: Database) -> None:
     """Refuse a database written by a newer Huddle: its schema is unknown to us."""
     known = {m.name for m in MIGRATIONS.pending(Database(memory=True))}  # all we ship

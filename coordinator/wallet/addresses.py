@@ -12,7 +12,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from embit.script import Script
 from sqlite_utils import Database
+
+from .. import networks
 
 from ..errors import Conflict
 from ..store.db import write
@@ -86,6 +89,24 @@ def mark_used(db: Database, wallet: Wallet, branch: int, index: int) -> None:
             "INSERT INTO addresses (wallet_id, branch, idx, address, script_pubkey, used)"
             " VALUES (?, ?, ?, ?, ?, 1) ON CONFLICT (wallet_id, branch, idx) DO UPDATE SET used = 1",
             [wallet.id, branch, index, address.address, address.script_pubkey],
+        )
+
+
+def mark_used_many(db: Database, wallet: Wallet, used: list[tuple[int, int, bytes]]) -> None:
+    """``mark_used`` for many (branch, index, script_pubkey) at once, in one transaction.
+
+    Chain sync derived the scripts already; deriving them again here would
+    double the work of a first sync of a large wallet.
+    """
+    if not used:
+        return
+    params = networks.params(wallet.network)
+    rows = [[wallet.id, branch, index, Script(spk).address(params), spk.hex()] for branch, index, spk in used]
+    with write(db):
+        db.conn.executemany(
+            "INSERT INTO addresses (wallet_id, branch, idx, address, script_pubkey, used)"
+            " VALUES (?, ?, ?, ?, ?, 1) ON CONFLICT (wallet_id, branch, idx) DO UPDATE SET used = 1",
+            rows,
         )
 
 

@@ -1,0 +1,116 @@
+"""Crash-safe broadcast: persist first, send, then mark sent.
+
+1. The final transaction is written as ``broadcasting`` (``BEGIN IMMEDIATE``,
+   ``synchronous=FULL``) before anything goes to the network.
+2. The attempt is counted, then the backend is called.
+3. Success, or an answer meaning "the network has it already", marks it ``sent``.
+   A rejection for any other reason marks it ``failed`` with the node's words.
+   No answer (timeout, unreachable) leaves it ``broadcasting``.
+
+After a crash, ``resume_pending`` finishes every ``broadcasting`` row. A row
+with an attempt on record may already be on the network, so it is looked up
+before it is sent again; a ``sent`` row is never sent again. Sending the same
+transaction twice would be harmless to bitcoin (the txid is the same), but it
+is avoided, and it would be reported as success, not as an error.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from embit.transaction import Transaction
+from sqlite_utils import Database
+
+from ..errors import InvalidInput
+from ..store import chain as store
+from .backend import BackendError, ChainBackend, Rejected, TxNotFound
+
+# How nodes and Esplora say "I have this transaction already" (Core's
+# sendrawtransaction: -27 RPC_VERIFY_ALREADY_IN_CHAIN; mempool reject reasons).
+_ALREADY = re.compile(
+    r"txn-already-in-mempool|txn-already-known|txn-same-nonwitness-data-in-mempool"
+    r"|already in block ?chain|outputs already in utxo set|\"code\"\s*:\s*-27\b",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class BroadcastResult:
+    txid: str
+    state: str  # 'sent'; 'broadcasting' = outcome unknown, resume later; 'failed'
+    attempts: int
+    error: str | None = None
+    already_known: bool = False  # the network had it before our call
+
+
+def is_already_known(reason: str) -> bool:
+    return bool(_ALREADY.search(reason))
+
+
+def txid_of(raw: bytes) -> str:
+    try:
+        return Transaction.parse(raw).txid().hex()
+    except Exception:  # embit raises assorted errors (and asserts) on garbage
+        raise InvalidInput("bad_input", "the final transaction does not parse") from None
+
+
+def broadcast(db: Database, backend: ChainBackend, raw: bytes) -> BroadcastResult:
+    """Persist ``raw`` as broadcasting, then send it. Safe to call again.
+
+    Raises ``Rejected`` (state 'failed') when the node refuses it for a reason
+    other than already having it. A backend failure (``Timeout``,
+    ``Unreachable``) is returned as state 'broadcasting': the transaction may or
+    may not have reached the network, and ``resume_pending`` will find out.
+    """
+    txid = txid_of(raw)
+    row = store.record_broadcast(db, txid, raw)
+    if row.state == "sent":
+        return BroadcastResult(txid, "sent", row.attempts)
+    return _attempt(db, backend, row)
+
+
+def resume_pending(db: Database, backend: ChainBackend) -> list[BroadcastResult]:
+    """Finish every broadcast a crash or an outage left in 'broadcasting'."""
+    results = []
+    for row in store.broadcasts_in(db, ["broadcasting"]):
+        try:
+            results.append(_attempt(db, backend, row))
+        except Rejected as err:
+            results.append(BroadcastResult(row.txid, "failed", row.attempts + 1, err.reason))
+    return results
+
+
+def _attempt(db: Database, backend: ChainBackend, row: store.BroadcastRow) -> BroadcastResult:
+    if row.attempts:
+        try:
+            known = _known(backend, row.txid)
+        except BackendError as err:
+            return BroadcastResult(row.txid, "broadcasting", row.attempts, f"{err.code}: {err.message}")
+        if known:
+            store.set_broadcast_state(db, row.txid, "sent")
+            return BroadcastResult(row.txid, "sent", row.attempts, already_known=True)
+    store.set_broadcast_state(db, row.txid, "broadcasting", row.last_error, attempted=True)
+    attempts = row.attempts + 1
+    try:
+        backend.broadcast(row.raw)
+    except Rejected as err:
+        if not is_already_known(err.reason):
+            store.set_broadcast_state(db, row.txid, "failed", err.reason)
+            raise
+        store.set_broadcast_state(db, row.txid, "sent")
+        return BroadcastResult(row.txid, "sent", attempts, already_known=True)
+    except BackendError as err:
+        store.set_broadcast_state(db, row.txid, "broadcasting", f"{err.code}: {err.message}")
+        return BroadcastResult(row.txid, "broadcasting", attempts, f"{err.code}: {err.message}")
+    store.set_broadcast_state(db, row.txid, "sent")
+    return BroadcastResult(row.txid, "sent", attempts)
+
+
+def _known(backend: ChainBackend, txid: str) -> bool:
+    """Has an earlier attempt (cut short by a crash or timeout) reached the network?"""
+    try:
+        backend.raw_transaction(txid)
+    except TxNotFound:
+        return False
+    return True

@@ -1,0 +1,416 @@
+"""Bitcoin Core JSON-RPC backend: one watch-only descriptor wallet per Huddle wallet.
+
+``core:http://127.0.0.1:8332`` (cookie) or ``core:http://user:pass@host:8332``.
+BTC amounts are parsed as Decimal and become integer satoshis here; no float
+touches money. We send JSON-RPC 2.0 (Core >= 28 answers errors with HTTP 200) and
+also read the legacy shape (HTTP 500, ``"result": null``). See docs/chain-core.md.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
+
+import httpx
+from embit.transaction import Transaction
+
+from .. import networks
+from ..psbt.model import MAX_MONEY
+from ..wallet.descriptor import CHANGE, RECEIVE, MultisigDescriptor
+from .backend import BackendError, ChainTx, Rejected, Timeout, TxIn, TxNotFound, TxOut, TxStatus, Unreachable
+
+log = logging.getLogger(__name__)
+
+# src/rpc/protocol.h
+RPC_WALLET_ERROR, RPC_INVALID_ADDRESS_OR_KEY, RPC_DESERIALIZATION_ERROR = -4, -5, -22
+RPC_VERIFY_ERROR, RPC_VERIFY_REJECTED, RPC_VERIFY_ALREADY_IN_CHAIN, RPC_IN_WARMUP = -25, -26, -27, -28
+RPC_WALLET_ALREADY_LOADED, RPC_WALLET_ALREADY_EXISTS = -35, -36
+ALREADY_KNOWN = frozenset({"txn-already-in-mempool", "txn-already-known"})
+FEE_TARGETS = (1, 2, 3, 6, 12, 24, 144, 504, 1008)
+IMPORT_RANGE = (0, 999)
+WALLET_PREFIX = "huddle-"
+COOKIE_ENV = "HUDDLE_CORE_COOKIE"
+_PAGE = 1000
+_SATS = Decimal(100_000_000)
+_COOKIE_DIRS = {"bitcoin": "", "testnet": "testnet3", "testnet4": "testnet4", "signet": "signet", "regtest": "regtest"}
+_CHAINS = {"main": "bitcoin", "test": "testnet"}  # Core's chain names that differ from ours
+
+
+class CoreError(BackendError):
+    """Core answered with a JSON-RPC error that has no better name here."""
+
+    def __init__(self, rpc_code: int, rpc_message: str) -> None:
+        super().__init__("backend_error", f"Bitcoin Core error {rpc_code}: {rpc_message}", rpc_code=rpc_code)
+        self.rpc_code, self.rpc_message = rpc_code, rpc_message
+
+
+class CoreWarmingUp(Unreachable):
+    """-28 RPC_IN_WARMUP: the node is starting; the same call works later."""
+
+    def __init__(self, status: str) -> None:
+        super().__init__(f"Bitcoin Core is still starting up ({status}); try again shortly")
+
+
+@dataclass(frozen=True)
+class CoreUtxo:
+    txid: str
+    vout: int
+    value: int  # satoshis
+    script_pubkey: bytes
+    confirmations: int
+    address: str | None
+    safe: bool
+
+
+@dataclass(frozen=True)
+class CoreWalletTx:  # one listtransactions entry; a transaction may have several
+    txid: str
+    category: str  # send, receive, generate, immature, orphan
+    amount: int  # satoshis, negative for sends
+    fee: int | None  # satoshis, negative, sends only
+    vout: int | None
+    address: str | None
+    confirmations: int  # < 0: conflicted
+    block_height: int | None
+    block_hash: str | None
+
+
+@dataclass(frozen=True)
+class CoreWalletSetup:
+    name: str
+    created: bool  # createwallet made it now (else it was loaded or already loaded)
+    imported: bool  # importdescriptors ran (else both descriptors were already there)
+
+
+def core_wallet_name(huddle_wallet: str) -> str:
+    return WALLET_PREFIX + huddle_wallet
+
+
+def default_cookie_path(network: str, home: Path | None = None) -> Path:
+    sub = _COOKIE_DIRS[networks.check(network)]
+    return (home or Path.home()) / ".bitcoin" / sub / ".cookie"
+
+
+def to_sats(value: Any, what: str, signed: bool = False) -> int:
+    """Exact BTC → satoshis for a JSON number parsed as Decimal (or int)."""
+    if isinstance(value, bool) or not isinstance(value, (Decimal, int)):
+        raise BackendError("backend_error", f"Bitcoin Core sent a {what} that is not a number: {value!r}")
+    sats = Decimal(value) * _SATS
+    if sats != sats.to_integral_value():
+        raise BackendError("backend_error", f"Bitcoin Core sent a {what} finer than 1 satoshi: {value}")
+    n = int(sats)
+    if abs(n) > MAX_MONEY or (n < 0 and not signed):
+        raise BackendError("backend_error", f"Bitcoin Core sent an impossible {what}: {value}")
+    return n
+
+
+class CoreClient:
+    """``ChainBackend`` over Core's JSON-RPC, plus Core wallet management.
+
+    ``wallet`` (a Core wallet name) is needed for ``script_history`` and lets
+    ``raw_transaction`` find wallet transactions without ``-txindex``.
+    """
+
+    def __init__(self, url: str, network: str, *, user: str | None = None, password: str | None = None,
+                 cookie_path: Path | str | None = None, wallet: str | None = None, timeout: float = 30.0,
+                 import_timeout: float = 3600.0, retries: int = 2, retry_delay: float = 0.5) -> None:
+        if (user is None) == (cookie_path is None):
+            raise ValueError("give either user and password, or a cookie path")
+        self.network = networks.check(network)
+        self.url = url.rstrip("/")
+        self.wallet, self.timeout, self.import_timeout = wallet, timeout, import_timeout
+        self.retries, self.retry_delay = retries, retry_delay
+        self._user, self._password = user, password
+        self._cookie_path = Path(cookie_path) if cookie_path is not None else None
+        self._cookie: tuple[str, str] | None = None
+        self._id = 0
+        self._http = httpx.Client(headers={"Content-Type": "application/json"})
+
+    @classmethod
+    def from_spec(cls, spec: str, network: str, env: Mapping[str, str] | None = None, **kw: Any) -> "CoreClient":
+        """``core:URL``; user:password in the URL, else the cookie file."""
+        env = os.environ if env is None else env
+        url = spec[len("core:"):] if spec.startswith("core:") else spec
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("a Core URL looks like core:http://127.0.0.1:8332")
+        host = parts.hostname + (f":{parts.port}" if parts.port else "")
+        bare = urlunsplit((parts.scheme, host, parts.path, "", ""))
+        if parts.username is not None:
+            return cls(bare, network, user=unquote(parts.username), password=unquote(parts.password or ""), **kw)
+        cookie = env.get(COOKIE_ENV) or default_cookie_path(network)
+        return cls(bare, network, cookie_path=Path(cookie).expanduser(), **kw)
+
+    def __repr__(self) -> str:
+        return f"CoreClient({self.url!r}, {self.network!r})"  # never the credentials
+
+    def close(self) -> None:
+        self._http.close()
+
+    # -- transport --------------------------------------------------------------
+
+    def _credentials(self, reload: bool = False) -> tuple[str, str]:
+        if self._cookie_path is None:
+            return self._user or "", self._password or ""
+        if self._cookie is None or reload:
+            try:
+                text = self._cookie_path.read_text(encoding="utf-8").strip()
+            except (OSError, UnicodeDecodeError) as e:
+                raise BackendError("backend_error", f"cannot read the Bitcoin Core cookie file {self._cookie_path}"
+                                   f" ({type(e).__name__}); is bitcoind running? Set {COOKIE_ENV} to"
+                                   " its .cookie, or put user:password in the core: URL") from None
+            user, sep, password = text.partition(":")
+            if not sep:
+                raise BackendError("backend_error", f"the cookie file {self._cookie_path} is not user:password")
+            self._cookie = (user, password)
+        return self._cookie
+
+    def _redact(self, text: str) -> str:
+        for secret in (self._password, self._cookie[1] if self._cookie else None):
+            if secret:
+                text = text.replace(secret, "***")
+        return text
+
+    def _post(self, path: str, body: bytes, timeout: float) -> httpx.Response:
+        creds = self._credentials()
+        resp = self._send(path, body, creds, timeout)
+        if resp.status_code == 401 and self._cookie_path is not None:  # bitcoind writes a new cookie each start
+            fresh = self._credentials(reload=True)
+            if fresh != creds:
+                resp = self._send(path, body, fresh, timeout)
+        return resp
+
+    def _send(self, path: str, body: bytes, creds: tuple[str, str], timeout: float) -> httpx.Response:
+        try:
+            return self._http.post(self.url + path, content=body, auth=creds, timeout=timeout)
+        except httpx.TimeoutException:
+            raise Timeout(f"Bitcoin Core at {self.url} did not answer within {timeout:g} s") from None
+        except httpx.TransportError as e:
+            reason = self._redact(str(e)) or type(e).__name__
+            raise Unreachable(f"cannot reach Bitcoin Core at {self.url}: {reason}") from None
+
+    def _call(self, method: str, params: Any, wallet: str | None = None, timeout: float | None = None) -> Any:
+        self._id += 1
+        body = json.dumps({"jsonrpc": "2.0", "id": self._id, "method": method, "params": params}).encode()
+        path = "" if wallet is None else "/wallet/" + quote(wallet, safe="")
+        log.debug("core rpc %s%s", method, f" on wallet {wallet}" if wallet else "")
+        return self._reply(method, self._post(path, body, timeout or self.timeout))
+
+    def _reply(self, method: str, resp: httpx.Response) -> Any:
+        status = resp.status_code
+        if status == 401:
+            hint = (f"check that {self._cookie_path} is the cookie of the node at {self.url}" if self._cookie_path
+                    else "check the user and password in the core: URL (rpcauth/rpcuser)")
+            raise BackendError("backend_error", f"Bitcoin Core refused Huddle's RPC credentials (HTTP 401); {hint}")
+        if status == 403:
+            raise BackendError("backend_error", f"this RPC user may not call {method} (HTTP 403; see -rpcwhitelist)")
+        if status == 503:
+            raise Unreachable("Bitcoin Core is busy (HTTP 503, work queue full); try again shortly")
+        try:
+            reply = json.loads(resp.content, parse_float=Decimal)  # exact BTC amounts
+        except ValueError:
+            reply = None
+        if not isinstance(reply, dict):
+            raise BackendError("backend_error", f"Bitcoin Core answered {method} with HTTP {status} and no JSON-RPC reply")
+        error = reply.get("error")
+        if error is not None:
+            code = error.get("code") if isinstance(error, dict) else None
+            message = str(error.get("message", "")) if isinstance(error, dict) else str(error)
+            if code == RPC_IN_WARMUP:
+                raise CoreWarmingUp(message)
+            raise CoreError(code if isinstance(code, int) else 0, self._redact(message))
+        if status != 200 or "result" not in reply:
+            raise BackendError("backend_error", f"Bitcoin Core answered {method} with HTTP {status} and no result")
+        return reply["result"]
+
+    def _read(self, method: str, params: Any, wallet: str | None = None) -> Any:
+        """An idempotent call: retried when the node is unreachable, slow or warming up."""
+        delay = self.retry_delay
+        for _ in range(self.retries):
+            try:
+                return self._call(method, params, wallet)
+            except (Unreachable, Timeout) as e:
+                log.info("core rpc %s failed (%s); retrying in %.1f s", method, e.code, delay)
+                time.sleep(delay)
+                delay *= 2
+        return self._call(method, params, wallet)
+
+    # -- ChainBackend -------------------------------------------------------------
+
+    def check_network(self) -> None:
+        chain = self._read("getblockchaininfo", [])["chain"]
+        if _CHAINS.get(chain, chain) != self.network:
+            raise BackendError("backend_error", f"Bitcoin Core runs {chain}, but Huddle is set to {self.network}")
+
+    def tip(self) -> tuple[int, str]:
+        info = self._read("getblockchaininfo", [])
+        return int(info["blocks"]), str(info["bestblockhash"])
+
+    def block_hash(self, height: int) -> str:
+        return str(self._read("getblockhash", [height]))
+
+    def fee_estimates(self) -> dict[int, int]:
+        """Targets Core can estimate → sat/kvB; targets with ``errors`` are left out."""
+        rates = {}
+        for target in FEE_TARGETS:
+            answer = self._read("estimatesmartfee", [target])
+            if answer.get("feerate") is not None:
+                rates[target] = to_sats(answer["feerate"], "fee rate")
+        return rates
+
+    def raw_transaction(self, txid: str) -> bytes:
+        """Mempool (or ``-txindex``) first, then the bound wallet's own transactions."""
+        calls = [("getrawtransaction", [txid, 0], None)] + ([("gettransaction", [txid], self.wallet)] if self.wallet else [])
+        for method, params, wallet in calls:
+            try:
+                found = self._read(method, params, wallet)
+                return bytes.fromhex(found if isinstance(found, str) else found["hex"])
+            except CoreError as e:
+                if e.rpc_code != RPC_INVALID_ADDRESS_OR_KEY:
+                    raise
+        raise TxNotFound(txid)
+
+    def broadcast(self, raw_tx: bytes) -> str:
+        """``testmempoolaccept`` first; a rejection never reaches ``sendrawtransaction``."""
+        hex_tx = raw_tx.hex()
+        verdict = self._read("testmempoolaccept", [[hex_tx]])[0]
+        txid = str(verdict["txid"])
+        if not verdict.get("allowed", False):
+            reason = str(verdict.get("reject-reason") or verdict.get("package-error") or "not accepted")
+            if reason in ALREADY_KNOWN:
+                return txid
+            raise Rejected(reason)
+        try:
+            return str(self._call("sendrawtransaction", [hex_tx]))
+        except CoreError as e:
+            if e.rpc_code == RPC_VERIFY_ALREADY_IN_CHAIN:
+                return txid
+            if e.rpc_code in (RPC_VERIFY_ERROR, RPC_VERIFY_REJECTED, RPC_DESERIALIZATION_ERROR):
+                raise Rejected(e.rpc_message) from None
+            raise
+
+    def script_history(self, script_pubkeys: Sequence[bytes]) -> dict[bytes, list[ChainTx]]:
+        """From the bound Core wallet's transactions (Core has no script index)."""
+        if self.wallet is None:
+            raise BackendError("backend_error", "script history from Bitcoin Core needs the wallet's Core wallet")
+        history: dict[bytes, list[ChainTx]] = {bytes(s): [] for s in script_pubkeys}
+        statuses = {e.txid: TxStatus(e.confirmations > 0, e.block_height, e.block_hash)
+                    for e in self.list_transactions(self.wallet) if e.confirmations >= 0}  # < 0: conflicted
+        for txid, status in statuses.items():
+            tx = self._chain_tx(txid, status)
+            touched = {o.script_pubkey for o in tx.outputs} | {p.script_pubkey for p in tx.prevouts if p} if tx else set()
+            for script in touched & history.keys():
+                history[script].append(tx)
+        return history
+
+    def _chain_tx(self, txid: str, status: TxStatus) -> ChainTx | None:
+        """``getrawtransaction`` verbosity 2 (Core >= 25) has the prevouts, no txindex needed."""
+        params = [txid, 2] + ([status.block_hash] if status.confirmed else [])
+        try:
+            verbose = self._read("getrawtransaction", params)
+        except CoreError as e:
+            if e.rpc_code == RPC_INVALID_ADDRESS_OR_KEY and not status.confirmed:
+                return None  # dropped from the mempool since the wallet saw it
+            raise
+        raw = bytes.fromhex(verbose["hex"])
+        tx = Transaction.parse(raw)
+        prevouts = tuple(_prevout(vin) for vin in verbose["vin"])
+        outputs = tuple(TxOut(o.script_pubkey.data, o.value) for o in tx.vout)
+        spent = sum(p.value for p in prevouts if p)
+        fee = spent - sum(o.value for o in outputs) if all(prevouts) else 0
+        inputs = tuple(TxIn(i.txid.hex(), i.vout) for i in tx.vin)
+        return ChainTx(txid, inputs, prevouts, outputs, fee, status, raw)
+
+    # -- Core wallets -------------------------------------------------------------
+
+    def ensure_wallet(self, name: str, descriptor: MultisigDescriptor, birth_timestamp: int) -> CoreWalletSetup:
+        """A loaded watch-only wallet ``name`` with both branches imported and active."""
+        if isinstance(birth_timestamp, bool) or not isinstance(birth_timestamp, int) or birth_timestamp < 0:
+            raise ValueError("birth_timestamp is a unix time in seconds")
+        requests = [_import_request(descriptor, RECEIVE, birth_timestamp),
+                    _import_request(descriptor, CHANGE, birth_timestamp)]
+        created = self._create_or_load(name)
+        if not created and self._has_descriptors(name, requests):
+            return CoreWalletSetup(name, created=False, imported=False)
+        results = self._call("importdescriptors", [requests], wallet=name, timeout=self.import_timeout)
+        for branch, result in zip(("receive", "change"), results):
+            if not result.get("success"):
+                error = result.get("error") or {}
+                reason = str(error.get("message") or "no reason given")
+                raise BackendError("backend_error", f"Bitcoin Core did not import the {branch} descriptor: {reason}",
+                                   reason=reason)
+        return CoreWalletSetup(name, created=created, imported=True)
+
+    def _create_or_load(self, name: str) -> bool:
+        try:
+            self._call("createwallet", {"wallet_name": name, "disable_private_keys": True, "blank": True,
+                                        "descriptors": True, "load_on_startup": True})
+            return True
+        except CoreError as e:  # createwallet says -4 "... Database already exists." (-36 is restorewallet's)
+            exists = e.rpc_code == RPC_WALLET_ALREADY_EXISTS or (
+                e.rpc_code == RPC_WALLET_ERROR and "already exists" in e.rpc_message)
+            if not exists:
+                raise
+        try:
+            self._call("loadwallet", [name, True])
+        except CoreError as e:
+            if e.rpc_code != RPC_WALLET_ALREADY_LOADED:
+                raise
+        return False
+
+    def _has_descriptors(self, name: str, requests: list[dict]) -> bool:
+        present = {(_desc_key(d["desc"]), bool(d.get("internal", False)))
+                   for d in self._read("listdescriptors", [], wallet=name)["descriptors"] if d.get("active")}
+        return all((_desc_key(r["desc"]), r["internal"]) in present for r in requests)
+
+    def list_unspent(self, name: str) -> tuple[CoreUtxo, ...]:
+        """Every coin, mempool ones included (minconf 0)."""
+        rows = self._read("listunspent", [0, 9_999_999, [], True], wallet=name)
+        return tuple(CoreUtxo(str(r["txid"]), int(r["vout"]), to_sats(r["amount"], "amount"),
+                              bytes.fromhex(r["scriptPubKey"]), int(r["confirmations"]), r.get("address"),
+                              bool(r.get("safe", False))) for r in rows)
+
+    def list_transactions(self, name: str) -> list[CoreWalletTx]:
+        """All ``listtransactions`` entries, oldest first, fetched in pages."""
+        entries: list[CoreWalletTx] = []
+        skip = 0
+        while True:
+            page = self._read("listtransactions", ["*", _PAGE, skip, True], wallet=name)
+            entries[:0] = [_wallet_tx(e) for e in page]
+            if len(page) < _PAGE:
+                return entries
+            skip += _PAGE
+
+
+def _import_request(descriptor: MultisigDescriptor, branch: int, timestamp: int) -> dict:
+    return {"desc": descriptor.to_string(branch=branch), "active": True, "range": list(IMPORT_RANGE),
+            "timestamp": timestamp, "internal": branch == CHANGE}
+
+
+def _desc_key(text: str) -> str:
+    """Descriptor text without checksum, hardened steps written one way."""
+    return text.split("#", 1)[0].replace("'", "h")
+
+
+def _prevout(vin: dict) -> TxOut | None:
+    if "coinbase" in vin:
+        return None
+    prev = vin.get("prevout")
+    if prev is None:
+        raise BackendError("backend_error", "Bitcoin Core gave no prevout (needs Core >= 25 and unpruned blocks)")
+    return TxOut(bytes.fromhex(prev["scriptPubKey"]["hex"]), to_sats(prev["value"], "prevout value"))
+
+
+def _wallet_tx(e: dict) -> CoreWalletTx:
+    fee = e.get("fee")
+    return CoreWalletTx(
+        str(e["txid"]), str(e["category"]), to_sats(e["amount"], "amount", signed=True),
+        None if fee is None else to_sats(fee, "fee", signed=True), e.get("vout"), e.get("address"),
+        int(e["confirmations"]), e.get("blockheight"), e.get("blockhash"))

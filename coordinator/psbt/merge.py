@@ -1,0 +1,109 @@
+"""Taking in signatures: a signer's PSBT merged into our stored copy, safely.
+
+Signers send back whatever they like: stripped (SeedSigner, Krux drop the
+utxos and derivations), re-serialized or turned into v0 (Coldcard), or v2.
+So we never combine PSBTs field by field (BIP-174's combiner would let a
+signer overwrite a ``witness_utxo``: the segwit fee attack). We take only
+``partial_sigs``, only for the keys the descriptor derives for that input,
+and only after checking each against our own sighash. Everything in the
+submission is checked before anything is taken: one bad signature rejects
+the whole submission, with a code saying why.
+
+The merge is idempotent and commutative: a signature we already hold is
+skipped; two different valid signatures by one key (devices with anti-exfil
+nonces sign differently each time) resolve to the smaller encoding; and
+``partial_sigs`` are kept sorted by public key, as Bitcoin Core writes them.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass
+
+from embit.psbt import PSBT
+
+from ..errors import InvalidInput
+from ..wallet.descriptor import MultisigDescriptor
+from . import codec
+from .sighash import Sighasher, unsigned_tx, verify
+from .status import Status, WalletInput, status, wallet_inputs
+
+
+@dataclass(frozen=True)
+class MergeResult:
+    psbt: codec.Psbt  # a new PSBT: the stored one plus the new signatures
+    added: dict[str, list[int]]  # cosigner fingerprint -> inputs that gained its signature
+    status: Status
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added)
+
+
+def merge(stored: PSBT, incoming: PSBT | bytes | str, descriptor: MultisigDescriptor,
+          max_size: int = codec.MAX_PSBT_BYTES) -> MergeResult:
+    """``stored`` with the verified signatures of ``incoming``; neither is modified."""
+    theirs = _parse(incoming, max_size)
+    tx = unsigned_tx(stored)
+    check_same_transaction(tx, unsigned_tx(theirs))
+    ours = wallet_inputs(stored, descriptor)
+    taken = _take(stored, theirs, ours, Sighasher(tx))
+    result = codec.copy(stored)
+    added: dict[str, list[int]] = {}
+    for i, pub, sig, is_new in taken:
+        result.inputs[i].partial_sigs[pub] = sig
+        if is_new:
+            fingerprint = descriptor.cosigners[ours[i].cosigner(pub.sec())].fingerprint
+            added.setdefault(fingerprint, []).append(i)
+    for scope in result.inputs:
+        scope.partial_sigs = OrderedDict(sorted(scope.partial_sigs.items(), key=lambda kv: kv[0].sec()))
+    return MergeResult(result, added, status(result, descriptor))
+
+
+def _parse(incoming: PSBT | bytes | str, max_size: int) -> codec.Psbt:
+    if isinstance(incoming, PSBT):  # re-read our way: strict checks, and no shared objects
+        incoming = incoming.serialize()
+    return codec.parse(incoming, max_size)
+
+
+def _take(stored: PSBT, theirs: PSBT, ours: list[WalletInput], hasher: Sighasher) -> list[tuple]:
+    """(input, pubkey, signature, is_new) to write; raises on the first bad signature."""
+    taken = []
+    for info, mine, scope in zip(ours, stored.inputs, theirs.inputs):
+        digest = None
+        for pub, sig in scope.partial_sigs.items():
+            where = f"input {info.index}"
+            if info.cosigner(pub.sec()) is None:
+                raise InvalidInput("foreign_key", f"{where}: a signature by {pub.sec().hex()}, "
+                                   "which is not one of this input's cosigners")
+            held = mine.partial_sigs.get(pub)
+            if held == sig:
+                continue  # already have it (verified when it was taken)
+            digest = digest or hasher.digest(info.index, info.witness_script, info.value)
+            verify(pub, sig, digest, where)
+            if held is None or sig < held:
+                taken.append((info.index, pub, sig, held is None))
+    return taken
+
+
+def check_same_transaction(ours, theirs) -> None:
+    """``different_transaction`` unless both unsigned transactions are the same, byte for byte."""
+    if ours.serialize() == theirs.serialize():
+        return
+    raise InvalidInput("different_transaction",
+                       f"the signed PSBT is for a different transaction: {_difference(ours, theirs)}")
+
+
+def _difference(ours, theirs) -> str:
+    if (ours.version, ours.locktime) != (theirs.version, theirs.locktime):
+        return "its version or locktime differs"
+    if len(ours.vin) != len(theirs.vin) or len(ours.vout) != len(theirs.vout):
+        return (f"it has {len(theirs.vin)} inputs and {len(theirs.vout)} outputs, "
+                f"not {len(ours.vin)} and {len(ours.vout)}")
+    for i, (a, b) in enumerate(zip(ours.vin, theirs.vin)):
+        if a.serialize() != b.serialize():
+            return f"input {i} spends another coin or has another sequence"
+    for i, (a, b) in enumerate(zip(ours.vout, theirs.vout)):
+        if a.serialize() != b.serialize():
+            return f"output {i} pays another amount or address"
+    return "it differs"

@@ -1,0 +1,149 @@
+"""Who has signed what: per input and per cosigner, and how many more are needed.
+
+Also the one place that says which keys may sign an input (``wallet_input``):
+merge and finalize use it too. The keys come from the descriptor, never from
+the PSBT: the input's BIP-32 derivation only tells us *which* address index
+to derive, and the derived witness script must then equal the input's.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+from embit.psbt import PSBT, InputScope
+from embit.script import Script, p2sh, p2wsh
+
+from ..errors import InvalidInput
+from ..wallet.descriptor import CHANGE, RECEIVE, MultisigDescriptor
+
+_OP_CHECKMULTISIG = 0xAE
+
+
+@dataclass(frozen=True)
+class WalletInput:
+    """One input as the wallet sees it: its script, its signers and its value."""
+
+    index: int
+    witness_script: bytes
+    redeem_script: bytes | None  # the P2WSH program, for sh-wsh
+    keys: tuple[tuple[bytes, int], ...]  # (pubkey, cosigner position), in witness-script order
+    value: int  # satoshis of the coin being spent
+
+    def cosigner(self, pubkey: bytes) -> int | None:
+        for key, position in self.keys:
+            if key == pubkey:
+                return position
+        return None
+
+
+def wallet_inputs(psbt: PSBT, descriptor: MultisigDescriptor) -> list[WalletInput]:
+    return [wallet_input(psbt, i, descriptor) for i in range(len(psbt.inputs))]
+
+
+def wallet_input(psbt: PSBT, i: int, descriptor: MultisigDescriptor) -> WalletInput:
+    """Input ``i`` checked against the descriptor; ``foreign_input`` if it is not the wallet's."""
+    scope = psbt.inputs[i]
+    utxo = _utxo(scope, i)
+    for branch, index in _candidate_indexes(scope, descriptor):
+        keys, script = _derive(descriptor, branch, index)
+        spk, redeem = _script_pubkey(descriptor, script)
+        if spk == utxo.script_pubkey.data and _same(scope.witness_script, script):
+            return WalletInput(i, script, redeem, _in_script_order(descriptor, keys), utxo.value)
+    raise InvalidInput("foreign_input", f"input {i} does not pay to this wallet's script")
+
+
+def _utxo(scope: InputScope, i: int):
+    witness = scope.witness_utxo
+    legacy = scope.non_witness_utxo.vout[scope.vout] \
+        if scope.non_witness_utxo is not None and scope.vout < len(scope.non_witness_utxo.vout) else None
+    if witness is None and legacy is None:
+        raise InvalidInput("missing_utxo", f"input {i} has neither witness_utxo nor non_witness_utxo")
+    if witness is not None and legacy is not None and witness.serialize() != legacy.serialize():
+        # the segwit fee attack: a witness_utxo that lies about the amount
+        raise InvalidInput("utxo_mismatch", f"input {i}: witness_utxo disagrees with non_witness_utxo")
+    return witness or legacy
+
+
+def _candidate_indexes(scope: InputScope, descriptor: MultisigDescriptor) -> list[tuple[int, int]]:
+    """(branch, index) pairs the input's derivations claim for any of our cosigners."""
+    origins = {(c.origin.fingerprint, tuple(c.origin.path)) for c in descriptor.cosigners}
+    found = []
+    for derivation in scope.bip32_derivations.values():
+        path = tuple(derivation.derivation)
+        if len(path) >= 2 and (derivation.fingerprint, path[:-2]) in origins \
+                and path[-2] in (RECEIVE, CHANGE) and path[-1] < 2**31 and path[-2:] not in found:
+            found.append(path[-2:])
+    return found
+
+
+@functools.lru_cache(maxsize=8192)  # merge, status and finalize ask again for each input
+def _derive(descriptor: MultisigDescriptor, branch: int, index: int) -> tuple[tuple[bytes, ...], bytes]:
+    """Each cosigner's child key, and the witness script over them (in script order).
+
+    Same script as ``descriptor.witness_script`` (a test holds them equal),
+    built from the keys so that each key is derived once, not twice.
+    """
+    keys = tuple(c.child_pubkey(branch, index) for c in descriptor.cosigners)
+    ordered = sorted(keys) if descriptor.sorted else keys  # BIP-67
+    script = bytes([0x50 + descriptor.threshold]) + b"".join(b"\x21" + k for k in ordered) \
+        + bytes([0x50 + len(keys), _OP_CHECKMULTISIG])
+    return keys, script
+
+
+def _script_pubkey(descriptor: MultisigDescriptor, witness_script: bytes) -> tuple[bytes, bytes | None]:
+    program = p2wsh(Script(witness_script))
+    if descriptor.script_type == "wsh":
+        return program.data, None
+    return p2sh(program).data, program.data
+
+
+def _same(stored: Script | None, script: bytes) -> bool:
+    return stored is None or stored.data == script  # a stripped PSBT may omit it
+
+
+def _in_script_order(descriptor: MultisigDescriptor, keys: tuple[bytes, ...]) -> tuple:
+    pairs = [(key, pos) for pos, key in enumerate(keys)]
+    return tuple(sorted(pairs) if descriptor.sorted else pairs)
+
+
+# -- status -------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class InputStatus:
+    index: int
+    signed_by: tuple[str, ...]  # fingerprints of the cosigners with a signature here
+    needed: int  # signatures still missing on this input
+
+
+@dataclass(frozen=True)
+class CosignerStatus:
+    position: int  # in the descriptor
+    fingerprint: str
+    signed_inputs: tuple[int, ...]
+    done: bool  # has signed every input
+
+
+@dataclass(frozen=True)
+class Status:
+    threshold: int
+    inputs: tuple[InputStatus, ...]
+    cosigners: tuple[CosignerStatus, ...]
+    needed: int  # more signers needed: the most any input still lacks
+    complete: bool  # every input has at least `threshold` signatures
+
+
+def status(psbt: PSBT, descriptor: MultisigDescriptor) -> Status:
+    """Counts the wallet's keys' partial signatures (verified when merged; not re-verified here)."""
+    m, fps = descriptor.threshold, [c.fingerprint for c in descriptor.cosigners]
+    inputs, by_cosigner = [], [[] for _ in fps]
+    for info in wallet_inputs(psbt, descriptor):
+        sigs = {pub.sec() for pub in psbt.inputs[info.index].partial_sigs}
+        signers = sorted(pos for key, pos in info.keys if key in sigs)
+        for pos in signers:
+            by_cosigner[pos].append(info.index)
+        inputs.append(InputStatus(info.index, tuple(fps[p] for p in signers), max(0, m - len(signers))))
+    cosigners = tuple(CosignerStatus(pos, fps[pos], tuple(signed), len(signed) == len(inputs))
+                      for pos, signed in enumerate(by_cosigner))
+    needed = max((s.needed for s in inputs), default=0)
+    return Status(m, tuple(inputs), cosigners, needed, needed == 0)

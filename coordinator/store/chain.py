@@ -1,0 +1,131 @@
+"""Stored chain state per wallet (transactions, coins, last tip) and the
+broadcast log. One ``save_sync`` call replaces a wallet's view atomically, so a
+crash mid-sync leaves the previous, consistent view."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Iterable
+
+from sqlite_utils import Database
+
+from ..chain.model import Balance, HistoryEntry, SyncState, WalletUtxo
+from .db import write
+
+
+def now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+# -- sync state ---------------------------------------------------------------
+
+def sync_state(db: Database, wallet_id: int) -> SyncState | None:
+    row = next(db["sync_state"].rows_where("wallet_id = ?", [wallet_id]), None)
+    if row is None:
+        return None
+    balance = Balance(row["confirmed"], row["unconfirmed"], row["immature"])
+    return SyncState(row["tip_height"], row["tip_hash"], balance, row["synced_at"])
+
+
+def history(db: Database, wallet_id: int) -> list[HistoryEntry]:
+    """Newest first: mempool, then by height descending."""
+    rows = db.execute(
+        "SELECT * FROM wallet_txs WHERE wallet_id = ?"
+        " ORDER BY height IS NOT NULL, height DESC, first_seen DESC, txid", [wallet_id])
+    names = [c[0] for c in rows.description]
+    return [HistoryEntry.from_row(dict(zip(names, r))) for r in rows.fetchall()]
+
+
+def utxos(db: Database, wallet_id: int) -> list[WalletUtxo]:
+    rows = db["wallet_utxos"].rows_where("wallet_id = ?", [wallet_id], order_by="height IS NULL, height, txid, vout")
+    return [WalletUtxo.from_row(r) for r in rows]
+
+
+def known_scripts(db: Database, wallet_id: int) -> tuple[dict[tuple[int, int], bytes], dict[int, int]]:
+    """Script of every stored address, and the highest used index per branch."""
+    scripts, last_used = {}, {}
+    for row in db.execute("SELECT branch, idx, script_pubkey, used FROM addresses WHERE wallet_id = ?",
+                          [wallet_id]).fetchall():
+        branch, idx, spk, used = row
+        scripts[(branch, idx)] = bytes.fromhex(spk)
+        if used:
+            last_used[branch] = max(last_used.get(branch, -1), idx)
+    return scripts, last_used
+
+
+@dataclass(frozen=True)
+class SyncSnapshot:
+    tip_height: int
+    tip_hash: str
+    history: list[HistoryEntry]
+    utxos: list[WalletUtxo]
+    balance: Balance
+
+
+def save_sync(db: Database, wallet_id: int, snap: SyncSnapshot) -> None:
+    """Replace the wallet's transactions, coins and tip in one transaction."""
+    stamp = now()
+    with write(db):
+        seen = {r[0]: r[1] for r in db.execute(
+            "SELECT txid, first_seen FROM wallet_txs WHERE wallet_id = ?", [wallet_id]).fetchall()}
+        db.execute("DELETE FROM wallet_txs WHERE wallet_id = ?", [wallet_id])
+        db.execute("DELETE FROM wallet_utxos WHERE wallet_id = ?", [wallet_id])
+        db["wallet_txs"].insert_all((h.to_row(wallet_id, seen.get(h.txid, stamp)) for h in snap.history),
+                                    batch_size=500)
+        db["wallet_utxos"].insert_all((u.to_row(wallet_id) for u in snap.utxos), batch_size=500)
+        db["sync_state"].upsert({
+            "wallet_id": wallet_id, "tip_height": snap.tip_height, "tip_hash": snap.tip_hash,
+            "confirmed": snap.balance.confirmed, "unconfirmed": snap.balance.unconfirmed,
+            "immature": snap.balance.immature, "synced_at": stamp,
+        }, pk="wallet_id")
+
+
+# -- broadcasts -----------------------------------------------------------------
+
+@dataclass(frozen=True)
+class BroadcastRow:
+    txid: str
+    raw: bytes
+    state: str  # 'broadcasting' | 'sent' | 'failed'
+    attempts: int
+    last_error: str | None
+    created_at: str
+    updated_at: str
+
+    @classmethod
+    def from_row(cls, row: dict) -> "BroadcastRow":
+        return cls(row["txid"], bytes.fromhex(row["raw"]), row["state"], row["attempts"],
+                   row["last_error"], row["created_at"], row["updated_at"])
+
+
+def broadcast_row(db: Database, txid: str) -> BroadcastRow | None:
+    row = next(db["broadcasts"].rows_where("txid = ?", [txid]), None)
+    return None if row is None else BroadcastRow.from_row(row)
+
+
+def broadcasts_in(db: Database, states: Iterable[str]) -> list[BroadcastRow]:
+    wanted = list(states)
+    marks = ",".join("?" * len(wanted))
+    rows = db["broadcasts"].rows_where(f"state IN ({marks})", wanted, order_by="created_at, txid")
+    return [BroadcastRow.from_row(r) for r in rows]
+
+
+def record_broadcast(db: Database, txid: str, raw: bytes) -> BroadcastRow:
+    """Persist the final transaction as 'broadcasting' (no-op if already recorded)."""
+    stamp = now()
+    with write(db):
+        db.execute(
+            "INSERT INTO broadcasts (txid, raw, state, attempts, created_at, updated_at)"
+            " VALUES (?, ?, 'broadcasting', 0, ?, ?) ON CONFLICT (txid) DO NOTHING",
+            [txid, raw.hex(), stamp, stamp])
+        row = broadcast_row(db, txid)
+    return row
+
+
+def set_broadcast_state(db: Database, txid: str, state: str, error: str | None = None,
+                        attempted: bool = False) -> None:
+    with write(db):
+        db.execute(
+            "UPDATE broadcasts SET state = ?, last_error = ?, attempts = attempts + ?, updated_at = ?"
+            " WHERE txid = ?", [state, error, int(attempted), now(), txid])
