@@ -30,7 +30,7 @@ from .backend import BackendError, ChainBackend, Rejected, TxNotFound
 # sendrawtransaction: -27 RPC_VERIFY_ALREADY_IN_CHAIN; mempool reject reasons).
 _ALREADY = re.compile(
     r"txn-already-in-mempool|txn-already-known|txn-same-nonwitness-data-in-mempool"
-    r"|already in block ?chain|outputs already in utxo set|\"code\"\s*:\s*-27\b",
+    r"|already in block ?chain|outputs already in utxo set|\"code\"\s*:\s*-27\b|RPC error -27\b",
     re.IGNORECASE,
 )
 

@@ -22,9 +22,11 @@ import httpx
 from embit.transaction import Transaction
 
 from .. import networks
+from ..errors import InvalidInput
 from ..psbt.model import MAX_MONEY
 from ..wallet.descriptor import CHANGE, RECEIVE, MultisigDescriptor
-from .backend import BackendError, ChainTx, Rejected, Timeout, TxIn, TxNotFound, TxOut, TxStatus, Unreachable
+from .backend import (BackendError, ChainTx, Rejected, Timeout, TxIn, TxNotFound, TxOut, TxStatus,
+                      Unreachable)
 
 log = logging.getLogger(__name__)
 
@@ -32,28 +34,29 @@ log = logging.getLogger(__name__)
 RPC_WALLET_ERROR, RPC_INVALID_ADDRESS_OR_KEY, RPC_DESERIALIZATION_ERROR = -4, -5, -22
 RPC_VERIFY_ERROR, RPC_VERIFY_REJECTED, RPC_VERIFY_ALREADY_IN_CHAIN, RPC_IN_WARMUP = -25, -26, -27, -28
 RPC_WALLET_ALREADY_LOADED, RPC_WALLET_ALREADY_EXISTS = -35, -36
-ALREADY_KNOWN = frozenset({"txn-already-in-mempool", "txn-already-known"})
+ALREADY_KNOWN = frozenset({"txn-already-in-mempool", "txn-already-known"})  # testmempoolaccept reasons
 FEE_TARGETS = (1, 2, 3, 6, 12, 24, 144, 504, 1008)
 IMPORT_RANGE = (0, 999)
 WALLET_PREFIX = "huddle-"
 COOKIE_ENV = "HUDDLE_CORE_COOKIE"
 _PAGE = 1000
 _SATS = Decimal(100_000_000)
-_COOKIE_DIRS = {"bitcoin": "", "testnet": "testnet3", "testnet4": "testnet4", "signet": "signet", "regtest": "regtest"}
-_CHAINS = {"main": "bitcoin", "test": "testnet"}  # Core's chain names that differ from ours
+_COOKIE_DIRS = {"bitcoin": "", "testnet": "testnet3", "testnet4": "testnet4", "signet": "signet",
+                "regtest": "regtest"}
+_CHAINS = {"main": "bitcoin", "test": "testnet"}  # Core chain names that differ from ours
 
 
-class CoreError(BackendError):
-    """Core answered with a JSON-RPC error that has no better name here."""
+def _bad(message: str, **details: object) -> BackendError:
+    return BackendError("backend_error", message, **details)
 
+
+class CoreError(BackendError):  # a JSON-RPC error from Core with no better name here
     def __init__(self, rpc_code: int, rpc_message: str) -> None:
         super().__init__("backend_error", f"Bitcoin Core error {rpc_code}: {rpc_message}", rpc_code=rpc_code)
         self.rpc_code, self.rpc_message = rpc_code, rpc_message
 
 
-class CoreWarmingUp(Unreachable):
-    """-28 RPC_IN_WARMUP: the node is starting; the same call works later."""
-
+class CoreWarmingUp(Unreachable):  # -28 RPC_IN_WARMUP: the node is starting; retry later
     def __init__(self, status: str) -> None:
         super().__init__(f"Bitcoin Core is still starting up ({status}); try again shortly")
 
@@ -85,8 +88,8 @@ class CoreWalletTx:  # one listtransactions entry; a transaction may have severa
 @dataclass(frozen=True)
 class CoreWalletSetup:
     name: str
-    created: bool  # createwallet made it now (else it was loaded or already loaded)
-    imported: bool  # importdescriptors ran (else both descriptors were already there)
+    created: bool  # createwallet made it now (else it was loaded, or already loaded)
+    imported: bool  # importdescriptors ran (else both descriptors were already active)
 
 
 def core_wallet_name(huddle_wallet: str) -> str:
@@ -94,21 +97,19 @@ def core_wallet_name(huddle_wallet: str) -> str:
 
 
 def default_cookie_path(network: str, home: Path | None = None) -> Path:
-    sub = _COOKIE_DIRS[networks.check(network)]
-    return (home or Path.home()) / ".bitcoin" / sub / ".cookie"
+    return (home or Path.home()) / ".bitcoin" / _COOKIE_DIRS[networks.check(network)] / ".cookie"
 
 
 def to_sats(value: Any, what: str, signed: bool = False) -> int:
     """Exact BTC → satoshis for a JSON number parsed as Decimal (or int)."""
     if isinstance(value, bool) or not isinstance(value, (Decimal, int)):
-        raise BackendError("backend_error", f"Bitcoin Core sent a {what} that is not a number: {value!r}")
+        raise _bad(f"Bitcoin Core sent a {what} that is not a number: {value!r}")
     sats = Decimal(value) * _SATS
     if sats != sats.to_integral_value():
-        raise BackendError("backend_error", f"Bitcoin Core sent a {what} finer than 1 satoshi: {value}")
-    n = int(sats)
-    if abs(n) > MAX_MONEY or (n < 0 and not signed):
-        raise BackendError("backend_error", f"Bitcoin Core sent an impossible {what}: {value}")
-    return n
+        raise _bad(f"Bitcoin Core sent a {what} finer than 1 satoshi: {value}")
+    if abs(sats) > MAX_MONEY or (sats < 0 and not signed):
+        raise _bad(f"Bitcoin Core sent an impossible {what}: {value}")
+    return int(sats)
 
 
 class CoreClient:
@@ -119,33 +120,32 @@ class CoreClient:
     """
 
     def __init__(self, url: str, network: str, *, user: str | None = None, password: str | None = None,
-                 cookie_path: Path | str | None = None, wallet: str | None = None, timeout: float = 30.0,
-                 import_timeout: float = 3600.0, retries: int = 2, retry_delay: float = 0.5) -> None:
+                 cookie_path: Path | str | None = None, wallet: str | None = None,
+                 timeout: float = 30.0, import_timeout: float = 3600.0, retries: int = 2,
+                 retry_delay: float = 0.5) -> None:
         if (user is None) == (cookie_path is None):
             raise ValueError("give either user and password, or a cookie path")
-        self.network = networks.check(network)
-        self.url = url.rstrip("/")
+        self.network, self.url = networks.check(network), url.rstrip("/")
         self.wallet, self.timeout, self.import_timeout = wallet, timeout, import_timeout
         self.retries, self.retry_delay = retries, retry_delay
         self._user, self._password = user, password
         self._cookie_path = Path(cookie_path) if cookie_path is not None else None
-        self._cookie: tuple[str, str] | None = None
-        self._id = 0
+        self._cookie, self._id = None, 0  # the cookie last read, for redaction
         self._http = httpx.Client(headers={"Content-Type": "application/json"})
 
     @classmethod
-    def from_spec(cls, spec: str, network: str, env: Mapping[str, str] | None = None, **kw: Any) -> "CoreClient":
-        """``core:URL``; user:password in the URL, else the cookie file."""
-        env = os.environ if env is None else env
-        url = spec[len("core:"):] if spec.startswith("core:") else spec
-        parts = urlsplit(url)
+    def from_spec(cls, spec: str, network: str, env: Mapping[str, str] | None = None,
+                  **kw: Any) -> CoreClient:
+        """``core:URL``: user:password from the URL, else the cookie file."""
+        parts = urlsplit(spec.removeprefix("core:"))
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError("a Core URL looks like core:http://127.0.0.1:8332")
+            raise InvalidInput("bad_config", "a Core URL looks like core:http://127.0.0.1:8332")
         host = parts.hostname + (f":{parts.port}" if parts.port else "")
         bare = urlunsplit((parts.scheme, host, parts.path, "", ""))
         if parts.username is not None:
-            return cls(bare, network, user=unquote(parts.username), password=unquote(parts.password or ""), **kw)
-        cookie = env.get(COOKIE_ENV) or default_cookie_path(network)
+            user, password = unquote(parts.username), unquote(parts.password or "")
+            return cls(bare, network, user=user, password=password, **kw)
+        cookie = (os.environ if env is None else env).get(COOKIE_ENV) or default_cookie_path(network)
         return cls(bare, network, cookie_path=Path(cookie).expanduser(), **kw)
 
     def __repr__(self) -> str:
@@ -156,61 +156,50 @@ class CoreClient:
 
     # -- transport --------------------------------------------------------------
 
-    def _credentials(self, reload: bool = False) -> tuple[str, str]:
+    def _credentials(self) -> tuple[str, str]:
+        """Read the cookie on every call: bitcoind writes a new one each time it starts."""
         if self._cookie_path is None:
             return self._user or "", self._password or ""
-        if self._cookie is None or reload:
-            try:
-                text = self._cookie_path.read_text(encoding="utf-8").strip()
-            except (OSError, UnicodeDecodeError) as e:
-                raise BackendError("backend_error", f"cannot read the Bitcoin Core cookie file {self._cookie_path}"
-                                   f" ({type(e).__name__}); is bitcoind running? Set {COOKIE_ENV} to"
-                                   " its .cookie, or put user:password in the core: URL") from None
-            user, sep, password = text.partition(":")
-            if not sep:
-                raise BackendError("backend_error", f"the cookie file {self._cookie_path} is not user:password")
-            self._cookie = (user, password)
+        try:
+            user, sep, password = self._cookie_path.read_text(encoding="utf-8").strip().partition(":")
+        except (OSError, UnicodeDecodeError) as e:
+            raise _bad(f"cannot read the Bitcoin Core cookie file {self._cookie_path} ({type(e).__name__});"
+                       f" is bitcoind running? Set {COOKIE_ENV}, or put user:password in the URL") from None
+        if not sep:
+            raise _bad(f"the cookie file {self._cookie_path} does not hold user:password")
+        self._cookie = (user, password)
         return self._cookie
 
     def _redact(self, text: str) -> str:
         for secret in (self._password, self._cookie[1] if self._cookie else None):
-            if secret:
-                text = text.replace(secret, "***")
+            text = text.replace(secret, "***") if secret else text
         return text
 
     def _post(self, path: str, body: bytes, timeout: float) -> httpx.Response:
-        creds = self._credentials()
-        resp = self._send(path, body, creds, timeout)
-        if resp.status_code == 401 and self._cookie_path is not None:  # bitcoind writes a new cookie each start
-            fresh = self._credentials(reload=True)
-            if fresh != creds:
-                resp = self._send(path, body, fresh, timeout)
-        return resp
-
-    def _send(self, path: str, body: bytes, creds: tuple[str, str], timeout: float) -> httpx.Response:
         try:
-            return self._http.post(self.url + path, content=body, auth=creds, timeout=timeout)
+            return self._http.post(self.url + path, content=body, auth=self._credentials(), timeout=timeout)
         except httpx.TimeoutException:
             raise Timeout(f"Bitcoin Core at {self.url} did not answer within {timeout:g} s") from None
         except httpx.TransportError as e:
             reason = self._redact(str(e)) or type(e).__name__
             raise Unreachable(f"cannot reach Bitcoin Core at {self.url}: {reason}") from None
 
-    def _call(self, method: str, params: Any, wallet: str | None = None, timeout: float | None = None) -> Any:
+    def _call(self, method: str, params: Any, wallet: str | None = None,
+              timeout: float | None = None) -> Any:
         self._id += 1
         body = json.dumps({"jsonrpc": "2.0", "id": self._id, "method": method, "params": params}).encode()
         path = "" if wallet is None else "/wallet/" + quote(wallet, safe="")
-        log.debug("core rpc %s%s", method, f" on wallet {wallet}" if wallet else "")
+        log.debug("core rpc %s %s", method, path)
         return self._reply(method, self._post(path, body, timeout or self.timeout))
 
     def _reply(self, method: str, resp: httpx.Response) -> Any:
         status = resp.status_code
         if status == 401:
-            hint = (f"check that {self._cookie_path} is the cookie of the node at {self.url}" if self._cookie_path
-                    else "check the user and password in the core: URL (rpcauth/rpcuser)")
-            raise BackendError("backend_error", f"Bitcoin Core refused Huddle's RPC credentials (HTTP 401); {hint}")
+            hint = (f"check that {self._cookie_path} is the cookie of the node at {self.url}"
+                    if self._cookie_path else "check the user and password in the core: URL")
+            raise _bad(f"Bitcoin Core refused Huddle's RPC credentials (HTTP 401); {hint}")
         if status == 403:
-            raise BackendError("backend_error", f"this RPC user may not call {method} (HTTP 403; see -rpcwhitelist)")
+            raise _bad(f"this RPC user may not call {method} (HTTP 403; see -rpcwhitelist)")
         if status == 503:
             raise Unreachable("Bitcoin Core is busy (HTTP 503, work queue full); try again shortly")
         try:
@@ -218,16 +207,14 @@ class CoreClient:
         except ValueError:
             reply = None
         if not isinstance(reply, dict):
-            raise BackendError("backend_error", f"Bitcoin Core answered {method} with HTTP {status} and no JSON-RPC reply")
-        error = reply.get("error")
-        if error is not None:
-            code = error.get("code") if isinstance(error, dict) else None
-            message = str(error.get("message", "")) if isinstance(error, dict) else str(error)
-            if code == RPC_IN_WARMUP:
-                raise CoreWarmingUp(message)
-            raise CoreError(code if isinstance(code, int) else 0, self._redact(message))
+            raise _bad(f"Bitcoin Core answered {method} with HTTP {status} and no JSON-RPC reply")
+        if reply.get("error") is not None:
+            error = reply["error"] if isinstance(reply["error"], dict) else {"message": reply["error"]}
+            code, message = error.get("code"), self._redact(str(error.get("message", "")))
+            raise CoreWarmingUp(message) if code == RPC_IN_WARMUP else CoreError(
+                code if isinstance(code, int) else 0, message)
         if status != 200 or "result" not in reply:
-            raise BackendError("backend_error", f"Bitcoin Core answered {method} with HTTP {status} and no result")
+            raise _bad(f"Bitcoin Core answered {method} with HTTP {status} and no result")
         return reply["result"]
 
     def _read(self, method: str, params: Any, wallet: str | None = None) -> Any:
@@ -244,30 +231,26 @@ class CoreClient:
 
     # -- ChainBackend -------------------------------------------------------------
 
-    def check_network(self) -> None:
-        chain = self._read("getblockchaininfo", [])["chain"]
-        if _CHAINS.get(chain, chain) != self.network:
-            raise BackendError("backend_error", f"Bitcoin Core runs {chain}, but Huddle is set to {self.network}")
-
     def tip(self) -> tuple[int, str]:
+        """Also checks, every time, that the node runs Huddle's network."""
         info = self._read("getblockchaininfo", [])
+        if _CHAINS.get(info["chain"], info["chain"]) != self.network:
+            raise _bad(f"Bitcoin Core runs {info['chain']}, but Huddle is set to {self.network}")
         return int(info["blocks"]), str(info["bestblockhash"])
 
     def block_hash(self, height: int) -> str:
         return str(self._read("getblockhash", [height]))
 
     def fee_estimates(self) -> dict[int, int]:
-        """Targets Core can estimate → sat/kvB; targets with ``errors`` are left out."""
-        rates = {}
-        for target in FEE_TARGETS:
-            answer = self._read("estimatesmartfee", [target])
-            if answer.get("feerate") is not None:
-                rates[target] = to_sats(answer["feerate"], "fee rate")
-        return rates
+        """Target → sat/kvB for each target Core can estimate (ones with ``errors`` are left out)."""
+        answers = {target: self._read("estimatesmartfee", [target]) for target in FEE_TARGETS}
+        return {target: to_sats(a["feerate"], "fee rate") for target, a in answers.items()
+                if a.get("feerate") is not None}
 
     def raw_transaction(self, txid: str) -> bytes:
         """Mempool (or ``-txindex``) first, then the bound wallet's own transactions."""
-        calls = [("getrawtransaction", [txid, 0], None)] + ([("gettransaction", [txid], self.wallet)] if self.wallet else [])
+        calls = [("getrawtransaction", [txid, 0], None)]
+        calls += [("gettransaction", [txid], self.wallet)] if self.wallet else []
         for method, params, wallet in calls:
             try:
                 found = self._read(method, params, wallet)
@@ -299,38 +282,43 @@ class CoreClient:
     def script_history(self, script_pubkeys: Sequence[bytes]) -> dict[bytes, list[ChainTx]]:
         """From the bound Core wallet's transactions (Core has no script index)."""
         if self.wallet is None:
-            raise BackendError("backend_error", "script history from Bitcoin Core needs the wallet's Core wallet")
+            raise _bad("script history from Bitcoin Core needs the wallet's Core wallet")
         history: dict[bytes, list[ChainTx]] = {bytes(s): [] for s in script_pubkeys}
         statuses = {e.txid: TxStatus(e.confirmations > 0, e.block_height, e.block_hash)
                     for e in self.list_transactions(self.wallet) if e.confirmations >= 0}  # < 0: conflicted
         for txid, status in statuses.items():
             tx = self._chain_tx(txid, status)
-            touched = {o.script_pubkey for o in tx.outputs} | {p.script_pubkey for p in tx.prevouts if p} if tx else set()
+            if tx is None:
+                continue
+            touched = {o.script_pubkey for o in tx.outputs} | {p.script_pubkey for p in tx.prevouts if p}
             for script in touched & history.keys():
                 history[script].append(tx)
         return history
 
     def _chain_tx(self, txid: str, status: TxStatus) -> ChainTx | None:
         """``getrawtransaction`` verbosity 2 (Core >= 25) has the prevouts, no txindex needed."""
-        params = [txid, 2] + ([status.block_hash] if status.confirmed else [])
         try:
-            verbose = self._read("getrawtransaction", params)
+            block = [status.block_hash] if status.confirmed else []
+            verbose = self._read("getrawtransaction", [txid, 2, *block])
         except CoreError as e:
             if e.rpc_code == RPC_INVALID_ADDRESS_OR_KEY and not status.confirmed:
                 return None  # dropped from the mempool since the wallet saw it
             raise
         raw = bytes.fromhex(verbose["hex"])
-        tx = Transaction.parse(raw)
+        try:
+            tx = Transaction.parse(raw)
+        except Exception:  # embit raises assorted errors on garbage
+            raise _bad(f"Bitcoin Core sent transaction {txid} in a form that does not parse") from None
         prevouts = tuple(_prevout(vin) for vin in verbose["vin"])
         outputs = tuple(TxOut(o.script_pubkey.data, o.value) for o in tx.vout)
-        spent = sum(p.value for p in prevouts if p)
-        fee = spent - sum(o.value for o in outputs) if all(prevouts) else 0
+        fee = sum(p.value for p in prevouts if p) - sum(o.value for o in outputs) if all(prevouts) else 0
         inputs = tuple(TxIn(i.txid.hex(), i.vout) for i in tx.vin)
         return ChainTx(txid, inputs, prevouts, outputs, fee, status, raw)
 
     # -- Core wallets -------------------------------------------------------------
 
-    def ensure_wallet(self, name: str, descriptor: MultisigDescriptor, birth_timestamp: int) -> CoreWalletSetup:
+    def ensure_wallet(self, name: str, descriptor: MultisigDescriptor,
+                      birth_timestamp: int) -> CoreWalletSetup:
         """A loaded watch-only wallet ``name`` with both branches imported and active."""
         if isinstance(birth_timestamp, bool) or not isinstance(birth_timestamp, int) or birth_timestamp < 0:
             raise ValueError("birth_timestamp is a unix time in seconds")
@@ -342,10 +330,8 @@ class CoreClient:
         results = self._call("importdescriptors", [requests], wallet=name, timeout=self.import_timeout)
         for branch, result in zip(("receive", "change"), results):
             if not result.get("success"):
-                error = result.get("error") or {}
-                reason = str(error.get("message") or "no reason given")
-                raise BackendError("backend_error", f"Bitcoin Core did not import the {branch} descriptor: {reason}",
-                                   reason=reason)
+                reason = str((result.get("error") or {}).get("message") or "no reason given")
+                raise _bad(f"Bitcoin Core did not import the {branch} descriptor: {reason}", reason=reason)
         return CoreWalletSetup(name, created=created, imported=True)
 
     def _create_or_load(self, name: str) -> bool:
@@ -353,10 +339,9 @@ class CoreClient:
             self._call("createwallet", {"wallet_name": name, "disable_private_keys": True, "blank": True,
                                         "descriptors": True, "load_on_startup": True})
             return True
-        except CoreError as e:  # createwallet says -4 "... Database already exists." (-36 is restorewallet's)
-            exists = e.rpc_code == RPC_WALLET_ALREADY_EXISTS or (
-                e.rpc_code == RPC_WALLET_ERROR and "already exists" in e.rpc_message)
-            if not exists:
+        except CoreError as e:  # createwallet says -4 "... Database already exists."; -36 is newer
+            if e.rpc_code != RPC_WALLET_ALREADY_EXISTS and not (
+                    e.rpc_code == RPC_WALLET_ERROR and "already exists" in e.rpc_message):
                 raise
         try:
             self._call("loadwallet", [name, True])
@@ -366,8 +351,8 @@ class CoreClient:
         return False
 
     def _has_descriptors(self, name: str, requests: list[dict]) -> bool:
-        present = {(_desc_key(d["desc"]), bool(d.get("internal", False)))
-                   for d in self._read("listdescriptors", [], wallet=name)["descriptors"] if d.get("active")}
+        listed = self._read("listdescriptors", [], wallet=name)["descriptors"]
+        present = {(_desc_key(d["desc"]), bool(d.get("internal", False))) for d in listed if d.get("active")}
         return all((_desc_key(r["desc"]), r["internal"]) in present for r in requests)
 
     def list_unspent(self, name: str) -> tuple[CoreUtxo, ...]:
@@ -378,15 +363,14 @@ class CoreClient:
                               bool(r.get("safe", False))) for r in rows)
 
     def list_transactions(self, name: str) -> list[CoreWalletTx]:
-        """All ``listtransactions`` entries, oldest first, fetched in pages."""
+        """All ``listtransactions`` entries, oldest first, fetched newest page first."""
         entries: list[CoreWalletTx] = []
-        skip = 0
-        while True:
+        for skip in range(0, 1 << 62, _PAGE):
             page = self._read("listtransactions", ["*", _PAGE, skip, True], wallet=name)
             entries[:0] = [_wallet_tx(e) for e in page]
             if len(page) < _PAGE:
-                return entries
-            skip += _PAGE
+                break
+        return entries
 
 
 def _import_request(descriptor: MultisigDescriptor, branch: int, timestamp: int) -> dict:
@@ -394,23 +378,21 @@ def _import_request(descriptor: MultisigDescriptor, branch: int, timestamp: int)
             "timestamp": timestamp, "internal": branch == CHANGE}
 
 
-def _desc_key(text: str) -> str:
-    """Descriptor text without checksum, hardened steps written one way."""
+def _desc_key(text: str) -> str:  # descriptor text without checksum, hardened steps written one way
     return text.split("#", 1)[0].replace("'", "h")
 
 
 def _prevout(vin: dict) -> TxOut | None:
     if "coinbase" in vin:
         return None
-    prev = vin.get("prevout")
-    if prev is None:
-        raise BackendError("backend_error", "Bitcoin Core gave no prevout (needs Core >= 25 and unpruned blocks)")
+    if "prevout" not in vin:
+        raise _bad("Bitcoin Core gave no prevout (it needs Core >= 25 and the block's undo data)")
+    prev = vin["prevout"]
     return TxOut(bytes.fromhex(prev["scriptPubKey"]["hex"]), to_sats(prev["value"], "prevout value"))
 
 
 def _wallet_tx(e: dict) -> CoreWalletTx:
-    fee = e.get("fee")
-    return CoreWalletTx(
-        str(e["txid"]), str(e["category"]), to_sats(e["amount"], "amount", signed=True),
-        None if fee is None else to_sats(fee, "fee", signed=True), e.get("vout"), e.get("address"),
-        int(e["confirmations"]), e.get("blockheight"), e.get("blockhash"))
+    fee = None if e.get("fee") is None else to_sats(e["fee"], "fee", signed=True)
+    return CoreWalletTx(str(e["txid"]), str(e["category"]), to_sats(e["amount"], "amount", signed=True), fee,
+                        e.get("vout"), e.get("address"), int(e["confirmations"]), e.get("blockheight"),
+                        e.get("blockhash"))

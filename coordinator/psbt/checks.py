@@ -26,7 +26,6 @@ A PSBT stripped of what the checks need fails closed: no UTXO fields give
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Iterable
 
 from embit.bip32 import HDKey
@@ -39,6 +38,7 @@ from ..errors import InvalidInput
 from ..wallet.descriptor import CHANGE, RECEIVE, MultisigDescriptor
 from ..wallet.keys import HARDENED, KeyOrigin
 from . import codec
+from .fees import DEFAULT_POLICY, FeePolicy
 from .model import MAX_MONEY
 from .recipients import dust_limit
 from .summary import Summary, estimate_vsize, fee_rate_sat_per_kvb, output_label
@@ -50,25 +50,6 @@ _PUBLIC_VERSIONS = {
 }
 
 
-@dataclass(frozen=True)
-class CheckPolicy:
-    """Fee caps a signer enforces; the defaults are argued in docs/signer-checks.md.
-
-    0.01 BTC pays a ten-input 3-of-5 sh-wsh spend (~1,800 vB) at 500 sat/vB;
-    1,000 sat/vB is above the rare fee peaks so far.
-    """
-
-    max_fee_sat: int = 1_000_000
-    max_fee_rate_sat_per_kvb: int = 1_000_000
-
-    def __post_init__(self) -> None:
-        for name in ("max_fee_sat", "max_fee_rate_sat_per_kvb"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= MAX_MONEY:
-                raise InvalidInput("bad_config", f"{name} must be a positive whole number of satoshis")
-
-
-DEFAULT_POLICY = CheckPolicy()
 
 
 def change_index_limit(last_used: int | None, gap_limit: int = 20) -> int:
@@ -79,7 +60,7 @@ def change_index_limit(last_used: int | None, gap_limit: int = 20) -> int:
 
 
 def check(psbt: PSBT | bytes | str, descriptor: MultisigDescriptor, network: str, *,
-          policy: CheckPolicy = DEFAULT_POLICY, max_change_index: int) -> Summary:
+          policy: FeePolicy = DEFAULT_POLICY, max_change_index: int) -> Summary:
     """Verify the server's PSBT against the pinned descriptor; the summary to show.
 
     ``max_change_index`` is inclusive; use ``change_index_limit(last_used)``.
@@ -271,7 +252,7 @@ def _check_output(scope, i: int, descriptor: MultisigDescriptor, max_change: int
     return index
 
 
-def _check_fee(psbt: PSBT, descriptor: MultisigDescriptor, network: str, policy: CheckPolicy,
+def _check_fee(psbt: PSBT, descriptor: MultisigDescriptor, network: str, policy: FeePolicy,
                inputs_total: int, recipients: list, change: list) -> Summary:
     outputs_total = sum(scope.value for scope in psbt.outputs)
     fee = inputs_total - outputs_total
@@ -279,12 +260,8 @@ def _check_fee(psbt: PSBT, descriptor: MultisigDescriptor, network: str, policy:
         raise InvalidInput("malformed_psbt", f"the outputs ({outputs_total} sat) exceed the "
                            f"inputs ({inputs_total} sat)")
     vsize = estimate_vsize(descriptor, len(psbt.inputs), [s.script_pubkey.data for s in psbt.outputs])
-    if fee > policy.max_fee_sat:
-        raise InvalidInput("fee_too_high", f"the fee of {fee} sat is above the cap of {policy.max_fee_sat} sat",
-                           fee=fee, max_fee_sat=policy.max_fee_sat)
-    if fee * 1000 > policy.max_fee_rate_sat_per_kvb * vsize:
-        raise InvalidInput("fee_rate_too_high", f"the fee rate of {fee_rate_sat_per_kvb(fee, vsize)} sat/kvB "
-                           f"is above the cap of {policy.max_fee_rate_sat_per_kvb} sat/kvB",
-                           fee=fee, vsize=vsize)
+    # The same caps the coordinator builds with (fees.FeePolicy), so a spend
+    # Huddle builds is never one its signers refuse.
+    policy.check_fee(fee, vsize, sum(amount for _, amount in recipients))
     return Summary(network, tuple(recipients), tuple(change), fee, fee_rate_sat_per_kvb(fee, vsize), vsize,
                    inputs_total, len(psbt.inputs), psbt.locktime or 0)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from io import BytesIO
 
 from embit.base import EmbitError
-from embit.psbt import PSBT, InputScope, OutputScope
+from embit.psbt import PSBT, DerivationPath, InputScope, OutputScope
 from embit.script import Script, Witness
 from embit.transaction import Transaction, TransactionInput, TransactionOutput
 
@@ -139,28 +139,36 @@ def to_base64(psbt: PSBT) -> str:
 
 
 def copy(psbt: PSBT) -> PSBT:
-    """A copy whose maps (scopes, their dicts) are its own; fast, so merge can afford it.
+    """A copy that can be changed without touching the original; fast enough for merge.
 
-    Leaf objects (transactions, scripts, keys) are shared: neither embit nor
-    we change those in place, we only ever assign new ones. (A full re-parse
-    would take 0.2 s for 500 inputs.) The unknown dicts are copied too:
-    embit's scopes share one default ``unknown={}`` between all instances.
+    Scopes, their dicts, ``witness_utxo`` and derivations are copied (people
+    do write ``witness_utxo.value``); transactions, scripts and keys are
+    shared: replace those, never change them in place. (A re-parse would take
+    0.2 s for 500 inputs.) embit's scopes share one default ``unknown={}``
+    between all instances, so every copied scope gets its own.
     """
     new = _copy.copy(psbt)
-    new.unknown, new.xpubs = dict(psbt.unknown), OrderedDict(psbt.xpubs)
-    new.inputs = [_copy_scope(s, "partial_sigs", "bip32_derivations", "taproot_bip32_derivations",
-                              "taproot_sigs", "taproot_scripts") for s in psbt.inputs]
-    new.outputs = [_copy_scope(s, "bip32_derivations", "taproot_bip32_derivations")
-                   for s in psbt.outputs]
+    new.unknown, new.xpubs = dict(psbt.unknown), _derivations(psbt.xpubs)
+    new.inputs = [_copy_scope(s, "partial_sigs", "taproot_bip32_derivations", "taproot_sigs",
+                              "taproot_scripts") for s in psbt.inputs]
+    for scope in new.inputs:
+        if scope.witness_utxo is not None:
+            scope.witness_utxo = TransactionOutput(scope.witness_utxo.value, scope.witness_utxo.script_pubkey)
+    new.outputs = [_copy_scope(s, "taproot_bip32_derivations") for s in psbt.outputs]
     return new
 
 
 def _copy_scope(scope, *dicts: str):
     new = _copy.copy(scope)
     new.unknown = dict(scope.unknown)
+    new.bip32_derivations = _derivations(scope.bip32_derivations)
     for name in dicts:
         setattr(new, name, OrderedDict(getattr(scope, name)))
     return new
+
+
+def _derivations(items: dict) -> OrderedDict:
+    return OrderedDict((k, DerivationPath(d.fingerprint, list(d.derivation))) for k, d in items.items())
 
 
 # -- the strict walk over the key-value maps (BIP-174 and BIP-370) ---------------

@@ -22,7 +22,7 @@ register({
     "change_beyond_gap": "change at an index beyond the gap limit",
     "xpub_mismatch": "the PSBT's global xpubs are not the wallet's cosigners",
     # building spends
-    "fee_too_high": "the fee is above the absolute cap",
+    "fee_too_high": "the fee is above the cap (absolute, or more than the amount paid)",
     "fee_rate_too_high": "the fee rate is above the cap",
     "fee_rate_too_low": "the fee rate is below the minimum relay fee",
     "output_dust": "an output below the dust limit",

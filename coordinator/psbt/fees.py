@@ -25,8 +25,10 @@ class FeePolicy:
     # 1000 sat/vB: far above any fee market so far; catches a rate typed in
     # the wrong unit (sat/kvB for sat/vB, BTC/kvB for sat/vB).
     max_fee_rate: int = 1_000_000
-    # 0.1 BTC: Core's default -maxtxfee.
-    max_fee: int = 10_000_000
+    # 0.01 BTC. Core's -maxtxfee is 0.1 BTC, a last resort for a hot wallet;
+    # for a group's savings a larger fee should be a deliberate choice. The
+    # signer checks use the same cap (docs/signer-checks.md).
+    max_fee: int = 1_000_000
     # The fee may not exceed the amount paid out: paying miners more than
     # the recipients is almost always a mistake. None turns the check off.
     max_fee_percent: int | None = 100
@@ -39,6 +41,14 @@ class FeePolicy:
     # Try branch-and-bound for a change-free spend first.
     avoid_change: bool = True
     bnb_max_tries: int = BNB_MAX_TRIES
+
+    def __post_init__(self) -> None:
+        for name in ("min_fee_rate", "max_fee_rate", "max_fee", "long_term_fee_rate", "discard_fee_rate"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+                raise InvalidInput("bad_config", f"fee policy {name} must be a positive whole number")
+        if self.min_fee_rate > self.max_fee_rate:
+            raise InvalidInput("bad_config", "fee policy min_fee_rate is above max_fee_rate")
 
     def check_rate(self, rate: object) -> None:
         """The asked-for rate is a whole number within the limits."""

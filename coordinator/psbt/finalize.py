@@ -37,16 +37,28 @@ class Finalized:
 
 def finalize(psbt: PSBT, descriptor: MultisigDescriptor) -> Finalized:
     """Finalize every input; ``incomplete`` if any lacks m valid signatures."""
+    inputs = dict(enumerate(wallet_inputs(psbt, descriptor)))
+    return finalize_inputs(psbt, inputs, descriptor.threshold)
+
+
+def finalize_inputs(psbt: PSBT, inputs: dict[int, WalletInput], threshold: int) -> Finalized:
+    """Finalize the ``inputs`` given; any other input must already carry its final scripts."""
     tx = unsigned_tx(psbt)
     hasher = Sighasher(tx)
     finalized = codec.copy(psbt)
-    for info, scope in zip(wallet_inputs(psbt, descriptor), finalized.inputs):
-        sigs = _signatures(info, scope, hasher, descriptor.threshold)
+    for i, scope in enumerate(finalized.inputs):
+        if i not in inputs:
+            if scope.final_scriptsig is None and scope.final_scriptwitness is None:
+                raise Conflict("incomplete", f"input {i} is not the wallet's and is not finalized")
+            tx.vin[i].script_sig = scope.final_scriptsig or Script(b"")
+            tx.vin[i].witness = scope.final_scriptwitness or Witness([])
+            continue
+        info = inputs[i]
+        sigs = _signatures(info, scope, hasher, threshold)
         witness = Witness([b"", *sigs, info.witness_script])  # b"": CHECKMULTISIG's extra pop
         script_sig = Script(bytes([len(info.redeem_script)]) + info.redeem_script) \
             if info.redeem_script else Script(b"")
-        tx.vin[info.index].witness = witness
-        tx.vin[info.index].script_sig = script_sig
+        tx.vin[i].witness, tx.vin[i].script_sig = witness, script_sig
         _finalize_scope(scope, witness, script_sig)
     return Finalized(tx.serialize(), tx.txid().hex(), finalized)
 

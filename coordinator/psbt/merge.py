@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from dataclasses import dataclass
 
-from embit.psbt import PSBT
+from embit.psbt import PSBT, InputScope
 
 from ..errors import InvalidInput
 from ..wallet.descriptor import MultisigDescriptor
@@ -44,10 +44,8 @@ def merge(stored: PSBT, incoming: PSBT | bytes | str, descriptor: MultisigDescri
           max_size: int = codec.MAX_PSBT_BYTES) -> MergeResult:
     """``stored`` with the verified signatures of ``incoming``; neither is modified."""
     theirs = _parse(incoming, max_size)
-    tx = unsigned_tx(stored)
-    check_same_transaction(tx, unsigned_tx(theirs))
-    ours = wallet_inputs(stored, descriptor)
-    taken = _take(stored, theirs, ours, Sighasher(tx))
+    ours = dict(enumerate(wallet_inputs(stored, descriptor)))
+    taken = take_signatures(stored, theirs, ours)
     result = codec.copy(stored)
     added: dict[str, list[int]] = {}
     for i, pub, sig, is_new in taken:
@@ -60,29 +58,41 @@ def merge(stored: PSBT, incoming: PSBT | bytes | str, descriptor: MultisigDescri
     return MergeResult(result, added, status(result, descriptor))
 
 
+def take_signatures(stored: PSBT, theirs: PSBT, inputs: dict[int, WalletInput]) -> list[tuple]:
+    """(input, pubkey, signature, is_new) to write into ``stored``, all checked.
+
+    ``inputs`` says which keys may sign which input; a signature on any other
+    input, or by any other key, is ``foreign_key``. Raises on the first bad one.
+    """
+    tx = unsigned_tx(stored)
+    check_same_transaction(tx, unsigned_tx(theirs))
+    hasher, taken = Sighasher(tx), []
+    for i, scope in enumerate(theirs.inputs):
+        if scope.partial_sigs and i not in inputs:
+            raise InvalidInput("foreign_key", f"input {i} is not one this wallet can sign")
+        taken += _take(inputs.get(i), stored.inputs[i], scope, hasher)
+    return taken
+
+
 def _parse(incoming: PSBT | bytes | str, max_size: int) -> codec.Psbt:
     if isinstance(incoming, PSBT):  # re-read our way: strict checks, and no shared objects
         incoming = incoming.serialize()
     return codec.parse(incoming, max_size)
 
 
-def _take(stored: PSBT, theirs: PSBT, ours: list[WalletInput], hasher: Sighasher) -> list[tuple]:
-    """(input, pubkey, signature, is_new) to write; raises on the first bad signature."""
-    taken = []
-    for info, mine, scope in zip(ours, stored.inputs, theirs.inputs):
-        digest = None
-        for pub, sig in scope.partial_sigs.items():
-            where = f"input {info.index}"
-            if info.cosigner(pub.sec()) is None:
-                raise InvalidInput("foreign_key", f"{where}: a signature by {pub.sec().hex()}, "
-                                   "which is not one of this input's cosigners")
-            held = mine.partial_sigs.get(pub)
-            if held == sig:
-                continue  # already have it (verified when it was taken)
-            digest = digest or hasher.digest(info.index, info.witness_script, info.value)
-            verify(pub, sig, digest, where)
-            if held is None or sig < held:
-                taken.append((info.index, pub, sig, held is None))
+def _take(info: WalletInput | None, mine: InputScope, theirs: InputScope, hasher: Sighasher) -> list:
+    taken, digest, where = [], None, f"input {info.index if info else '?'}"
+    for pub, sig in theirs.partial_sigs.items():
+        if info.cosigner(pub.sec()) is None:
+            raise InvalidInput("foreign_key", f"{where}: a signature by {pub.sec().hex()}, "
+                               "which is not one of this input's cosigners")
+        held = mine.partial_sigs.get(pub)
+        if held == sig:
+            continue  # already have it (verified when it was taken)
+        digest = digest or hasher.digest(info.index, info.witness_script, info.value)
+        verify(pub, sig, digest, where)
+        if held is None or sig < held:
+            taken.append((info.index, pub, sig, held is None))
     return taken
 
 

@@ -38,10 +38,10 @@ class Spend:
     fee: int
     vsize: int  # estimated after signing; an upper bound
     target_rate: int  # sat/kvB asked for
-    excess: int  # fee above target_rate × vsize, given up to avoid change
+    excess: int  # fee above target_rate × vsize, given up on purpose (no change)
     change: tuple[int, int] | None  # (change index, amount)
     locktime: int
-    algorithm: str  # bnb, srd, largest_first, coin_control, send_max
+    algorithm: str  # bnb, srd, largest_first, all, coin_control, send_max
 
     @property
     def fee_rate(self) -> int:
@@ -102,11 +102,11 @@ class _Shape:
 
 def plan_spend(descriptor: MultisigDescriptor, network: str, utxos: Sequence[Utxo],
                recipients: Sequence[Recipient], fee_rate_sat_per_kvb: int, change_index: int,
-               tip_height: int, *, coins: Iterable[str] | None = None, send_max: bool = False,
+               tip_height: int, *, coins: Iterable[str | Utxo] | None = None, send_max: bool = False,
                policy: FeePolicy = DEFAULT_POLICY, rng: random.Random | None = None) -> Spend:
     """Choose coins and build the unsigned PSBT paying ``recipients``.
 
-    ``coins`` (outpoints "txid:vout") spends exactly those coins; ``send_max``
+    ``coins`` (Utxos or outpoints "txid:vout" of ``utxos``) spends exactly those; ``send_max``
     pays everything (the chosen coins, or every coin worth spending) to the
     one recipient, whose amount is then ignored. ``rng`` drives shuffling and
     the locktime jitter; pass a seeded ``random.Random`` for reproducibility.
@@ -135,8 +135,8 @@ def plan_spend(descriptor: MultisigDescriptor, network: str, utxos: Sequence[Utx
     return _finish(descriptor, draft, scripts, amounts, shape, change_index, tip_height, rng)
 
 
-def _finish(descriptor, draft: _Draft, scripts, amounts, shape: _Shape, change_index: int,
-            tip_height: int, rng: random.Random) -> Spend:
+def _finish(descriptor: MultisigDescriptor, draft: _Draft, scripts: list[bytes], amounts: list[int],
+            shape: _Shape, change_index: int, tip_height: int, rng: random.Random) -> Spend:
     outputs = [Output(s, a) for s, a in zip(scripts, amounts)]
     if draft.change is not None:
         change_spk = descriptor.script_pubkey(CHANGE, change_index).data
@@ -250,7 +250,7 @@ def _check_int(value: object, what: str, low: int, high: int) -> int:
     return value
 
 
-def _check_coins(utxos: Sequence[Utxo], coins: Iterable[str] | None) -> list[Utxo]:
+def _check_coins(utxos: Sequence[Utxo], coins: Iterable[str | Utxo] | None) -> list[Utxo]:
     """The coins to choose from: all of ``utxos``, or exactly ``coins``."""
     by_outpoint: dict[str, Utxo] = {}
     for utxo in utxos:
@@ -263,7 +263,7 @@ def _check_coins(utxos: Sequence[Utxo], coins: Iterable[str] | None) -> list[Utx
         raise InvalidInput("amount_too_large", "the coins add up to more than 21 million BTC")
     if coins is None:
         return list(by_outpoint.values())
-    chosen = [str(c) for c in coins]
+    chosen = [c.outpoint if isinstance(c, Utxo) else str(c) for c in coins]
     if not chosen:
         raise InvalidInput("bad_spend", "coin control was asked for but no coins were chosen")
     if len(set(chosen)) != len(chosen):

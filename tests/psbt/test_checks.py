@@ -21,7 +21,8 @@ from hypothesis import strategies as st
 
 from coordinator.errors import HuddleError
 from coordinator.psbt.build import Output, assemble
-from coordinator.psbt.checks import CheckPolicy, change_index_limit, check, dust_limit
+from coordinator.psbt.checks import change_index_limit, check, dust_limit
+from coordinator.psbt.fees import FeePolicy
 from coordinator.psbt.model import MAX_MONEY
 from coordinator.wallet.descriptor import MultisigDescriptor
 
@@ -290,7 +291,7 @@ def test_input_above_max_money_is_refused(desc):
 
 def test_inputs_adding_up_above_max_money_are_refused(desc):
     psbt = make(desc, amounts=(MAX_MONEY // 2 + 1, MAX_MONEY // 2 + 1), pay=MAX_MONEY, change=0)
-    assert refused(psbt, desc, policy=CheckPolicy(max_fee_sat=MAX_MONEY)) == "amount_too_large"
+    assert refused(psbt, desc, policy=FeePolicy(max_fee=MAX_MONEY, max_fee_percent=None)) == "amount_too_large"
 
 
 def test_psbt_checked_for_the_other_network_is_wrong_network(base, desc):
@@ -402,7 +403,7 @@ def test_dust_thresholds_match_bitcoin_core(dust, script):
 def test_policy_rejects_nonsense_caps():
     for bad in (0, -1, 1.5, True):
         with pytest.raises(HuddleError):
-            CheckPolicy(max_fee_sat=bad)
+            FeePolicy(max_fee=bad)
 
 
 # -- property: no single change to witness_utxo gets through ---------------------------

@@ -146,6 +146,8 @@ def test_coin_control_spends_exactly_the_chosen_coins(wallet):
     chosen = [utxos[1].outpoint, utxos[3].outpoint]
     spend = build(desc, utxos, [(PAYEE, 45_000)], coins=chosen)
     assert sorted(u.outpoint for u in spend.inputs) == sorted(chosen)
+    again = build(desc, utxos, [(PAYEE, 45_000)], coins=[utxos[1], utxos[3]])  # Utxos do too
+    assert again.psbt.serialize() == spend.psbt.serialize()
 
 
 def test_several_recipients_each_get_their_amount():
@@ -368,16 +370,19 @@ def test_every_input_and_change_output_carries_what_signers_need(wallet):
 @given(values=st.lists(st.integers(1_000, 3_000_000), min_size=1, max_size=12),
        amounts=st.lists(st.integers(330, 4_000_000), min_size=1, max_size=2),
        rate=st.integers(1_000, 60_000), wallet_at=st.sampled_from(range(len(WALLETS))),
-       seed=st.integers(0, 2**32))
-def test_a_successful_build_balances_pays_the_rate_and_makes_no_dust(values, amounts, rate, wallet_at, seed):
+       seed=st.integers(0, 2**32), mode=st.sampled_from(["auto", "coin_control", "send_max"]))
+def test_a_successful_build_balances_pays_the_rate_and_makes_no_dust(values, amounts, rate, wallet_at,
+                                                                     seed, mode):
     script_type, m, n = WALLETS[wallet_at]
     desc = keys.descriptor(m, n, True, script_type)
     utxos = chain.fund(desc, values, salt=seed.to_bytes(5, "big"))
     payees = list(zip([PAYEE, ADDRESSES["p2tr"][0]], amounts))
+    kw = {"auto": {}, "coin_control": {"coins": utxos[: len(utxos) // 2 + 1]}, "send_max": {"send_max": True}}
+    payees = payees[:1] if mode == "send_max" else payees
     try:
-        spend = build(desc, utxos, payees, rate, seed=seed)
+        spend = build(desc, utxos, payees, rate, seed=seed, **kw[mode])
     except HuddleError as e:
-        assert e.code in ("insufficient_funds", "fee_too_high")
+        assert e.code in ("insufficient_funds", "fee_too_high", "output_dust" if mode == "send_max" else "-")
         return
     total_in = sum(u.value for u in spend.inputs)
     assert all(isinstance(v, int) for v in (total_in, spend.fee, *(o.value for o in spend.outputs)))
@@ -385,4 +390,7 @@ def test_a_successful_build_balances_pays_the_rate_and_makes_no_dust(values, amo
     assert spend.fee * 1000 >= rate * spend.vsize
     assert spend.fee == sizes.fee_for(spend.vsize, rate) + spend.excess
     assert all(o.value >= dust_limit(o.script_pubkey) for o in spend.outputs)
-    assert sum(v for v in amounts) == spend.amount
+    if mode != "send_max":
+        assert sum(amounts) == spend.amount
+    if mode == "coin_control":
+        assert {u.outpoint for u in spend.inputs} == {u.outpoint for u in utxos[: len(utxos) // 2 + 1]}

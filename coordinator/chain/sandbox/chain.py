@@ -22,7 +22,7 @@ from ...errors import InvalidInput
 from . import accept, blocks, store
 from .blocks import Block
 from .policy import ALREADY_IN_UTXO_SET, DECODE_FAILED, FEE_TOO_HIGH, MAX_FEE_SAT_PER_KVB, Rejected, fee_for
-from .tx import DecodeError, Tx, TxOut, sha256
+from .tx import DecodeError, Tx, TxOut, scripthash
 
 NETWORK = "regtest"
 REGTEST = NETWORKS["regtest"]
@@ -55,11 +55,6 @@ def script_for(address: str) -> bytes:
     if not same:
         raise InvalidInput("wrong_network", f"{address!r} is not a regtest address")
     return spk.data
-
-
-def scripthash(script_pubkey: bytes) -> str:
-    """Esplora's scripthash: sha256 of the scriptPubKey, plain hex (not reversed)."""
-    return sha256(script_pubkey).hex()
 
 
 class Chain:

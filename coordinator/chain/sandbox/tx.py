@@ -28,6 +28,11 @@ def hash160(data: bytes) -> bytes:
     return hashlib.new("ripemd160", sha256(data)).digest()
 
 
+def scripthash(script_pubkey: bytes) -> str:
+    """Esplora's scripthash: sha256 of the scriptPubKey, plain hex (not byte-reversed)."""
+    return sha256(script_pubkey).hex()
+
+
 def varint(n: int) -> bytes:
     if n < 0xFD:
         return bytes([n])
