@@ -71,9 +71,9 @@ def main() -> None:
 
 
 def _register() -> None:
-    from . import config_cmd, demo, descriptor, qr, wallet
+    from . import config_cmd, demo, descriptor, psbt, qr, wallet
 
-    for module in (config_cmd, descriptor, qr, wallet):
+    for module in (config_cmd, descriptor, psbt, qr, wallet):
         main.add_command(module.group)
     main.add_command(demo.command)
 

@@ -13,18 +13,24 @@ from ..errors import InvalidInput
 MAX_INPUT_BYTES = 1_000_000  # wallet files and descriptors are a few KB
 
 
-def read_text(source: str) -> str:
-    """A file's text, or stdin for ``-``; size-capped and UTF-8 only."""
+def read_bytes(source: str, limit: int) -> bytes:
+    """A file's bytes, or stdin for ``-``; refuses more than ``limit``."""
     try:
         if source == "-":
-            data = sys.stdin.buffer.read(MAX_INPUT_BYTES + 1)
+            data = sys.stdin.buffer.read(limit + 1)
         else:
             with open(Path(source).expanduser(), "rb") as handle:
-                data = handle.read(MAX_INPUT_BYTES + 1)
+                data = handle.read(limit + 1)
     except OSError as err:
         raise InvalidInput("bad_input", f"cannot read {source}: {err.strerror}") from None
-    if len(data) > MAX_INPUT_BYTES:
-        raise InvalidInput("bad_input", f"{source} is larger than {MAX_INPUT_BYTES} bytes")
+    if len(data) > limit:
+        raise InvalidInput("bad_input", f"{source} is larger than {limit} bytes")
+    return data
+
+
+def read_text(source: str) -> str:
+    """A file's text, or stdin for ``-``; size-capped and UTF-8 only."""
+    data = read_bytes(source, MAX_INPUT_BYTES)
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:

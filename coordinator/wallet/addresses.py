@@ -133,3 +133,12 @@ def issued_unused(db: Database, wallet: Wallet, branch: int = RECEIVE) -> list[A
         [wallet.id, branch], order_by="idx",
     )
     return [Address(r["branch"], r["idx"], r["address"], r["script_pubkey"], True, False) for r in rows]
+
+
+def last_used(db: Database, wallet: Wallet, branch: int) -> int | None:
+    """Highest index known to have received coins on ``branch``, if any."""
+    row = db.execute(
+        "SELECT MAX(idx) FROM addresses WHERE wallet_id = ? AND branch = ? AND used",
+        [wallet.id, branch],
+    ).fetchone()
+    return row[0]

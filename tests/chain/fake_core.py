@@ -102,13 +102,14 @@ class FakeCore:
         self.calls: list[tuple[str | None, str, dict]] = []
         self.warmup_calls, self.delay, self.min_relay = 0, 0.0, 1000
         self.send_error: tuple[int, str] | None = None
+        self.legacy_only = False  # answer like Core <= 27, which ignores "jsonrpc": "2.0"
         self._lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
         self.server.daemon_threads, self.server.block_on_close = True, False  # slow answers don't block
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
 
     def __enter__(self) -> FakeCore:
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        threading.Thread(target=self.server.serve_forever, args=(0.02,), daemon=True).start()
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -153,8 +154,9 @@ class FakeCore:
         height = self.height_of(txid)
         if height is None:
             return {"confirmations": 0, "trusted": False}
-        return {"confirmations": len(self.blocks) - height, "blockhash": self.blocks[height][0],
-                "blockheight": height, "blockindex": self.blocks[height][1].index(txid), "blocktime": 1_700_000_000}
+        block_hash, txids = self.blocks[height]
+        return {"confirmations": len(self.blocks) - height, "blockhash": block_hash, "blockheight": height,
+                "blockindex": txids.index(txid), "blocktime": 1_700_000_000}
 
     def spender(self, txid: str, vout: int, skip: str | None = None) -> str | None:
         return next((t for t, tx in self.txs.items() if t != skip and any(
@@ -175,7 +177,8 @@ class FakeCore:
         args = _named(method, params)
         wallet = self._wallet_for(path) if method in WALLET_RPCS else None
         self.calls.append((wallet.name if wallet else None, method, args))
-        return getattr(self, "rpc_" + method)(args, wallet) if wallet else getattr(self, "rpc_" + method)(args)
+        implementation = getattr(self, "rpc_" + method)
+        return implementation(args, wallet) if wallet else implementation(args)
 
     def _wallet_for(self, path: str) -> Wallet:
         if path.startswith("/wallet/"):
@@ -184,7 +187,8 @@ class FakeCore:
                 raise RPCFail(-18, NOT_LOADED)
             return self.wallets[name]
         if len(self.loaded) != 1:
-            raise RPCFail(-19, "Wallet file not specified (must request wallet RPC through /wallet/<filename> uri-path).")
+            raise RPCFail(-19, "Wallet file not specified (must request wallet RPC through "
+                               "/wallet/<filename> uri-path).")
         return self.wallets[next(iter(self.loaded))]
 
     def rpc_createwallet(self, a: dict) -> dict:
@@ -223,9 +227,10 @@ class FakeCore:
                 continue
             for n, out in enumerate(tx.vout):
                 if out.script_pubkey.data in w.scripts and not self.spender(txid, n):
-                    rows.append({"txid": txid, "vout": n, "address": out.script_pubkey.address(NETWORKS["regtest"]),
+                    rows.append({"txid": txid, "vout": n, "address": out.script_pubkey.address(REGTEST),
                                  "scriptPubKey": out.script_pubkey.data.hex(), "amount": Amount(out.value),
-                                 "confirmations": status["confirmations"], "spendable": True, "solvable": True,
+                                 "confirmations": status["confirmations"], "spendable": True,
+                                 "solvable": True,
                                  "parent_descs": [d["desc"] for d in w.descriptors[:1]],
                                  "safe": status["confirmations"] > 0})
         return rows
@@ -236,10 +241,11 @@ class FakeCore:
             tx = self.txs[txid]
             base = {**self.entry_status(txid), "txid": txid, "walletconflicts": [], "mempoolconflicts": [],
                     "time": 1_700_000_000, "timereceived": 1_700_000_000, "bip125-replaceable": "no"}
-            mine_in = [self.prevout(i) for i in tx.vin if (p := self.prevout(i)) and p.script_pubkey.data in w.scripts]
-            fee = sum(self.prevout(i).value for i in tx.vin) - sum(o.value for o in tx.vout) if mine_in else None
+            prevs = [self.prevout(i) for i in tx.vin]
+            mine_in = any(p and p.script_pubkey.data in w.scripts for p in prevs)
+            fee = sum(p.value for p in prevs) - sum(o.value for o in tx.vout) if mine_in else None
             for n, out in enumerate(tx.vout):
-                address = out.script_pubkey.address(NETWORKS["regtest"])
+                address = out.script_pubkey.address(REGTEST)
                 if out.script_pubkey.data in w.scripts:
                     entries.append({"address": address, "category": "receive", "amount": Amount(out.value),
                                     "vout": n, **base})
@@ -267,15 +273,18 @@ class FakeCore:
             if not found:
                 raise RPCFail(-5, "Block hash not found")
             if txid not in found[0]:
-                raise RPCFail(-5, "No such transaction found in the provided block. Use gettransaction for wallet transactions.")
+                raise RPCFail(-5, "No such transaction found in the provided block. "
+                                  "Use gettransaction for wallet transactions.")
         elif txid not in self.mempool:
             raise RPCFail(-5, NO_MEMPOOL_TX)
         tx = self.txs[txid]
         if verbosity == 0:
             return tx.serialize().hex()
-        return {"txid": txid, "hash": txid, "hex": tx.serialize().hex(), "vin": [self._vin(i, verbosity) for i in tx.vin],
-                "vout": [{"value": Amount(o.value), "n": n, "scriptPubKey": {"hex": o.script_pubkey.data.hex()}}
-                         for n, o in enumerate(tx.vout)], **({"blockhash": block} if block else {})}
+        vout = [{"value": Amount(o.value), "n": n, "scriptPubKey": {"hex": o.script_pubkey.data.hex()}}
+                for n, o in enumerate(tx.vout)]
+        return {"txid": txid, "hash": _wtxid(tx), "hex": tx.serialize().hex(),
+                "vin": [self._vin(i, verbosity) for i in tx.vin], "vout": vout,
+                **({"blockhash": block} if block else {})}
 
     def _vin(self, vin: TransactionInput, verbosity: int) -> dict:
         if vin.txid == bytes(32) and vin.vout == 0xFFFFFFFF:
@@ -283,8 +292,8 @@ class FakeCore:
         entry = {"txid": vin.txid.hex(), "vout": vin.vout, "sequence": vin.sequence}
         prev = self.prevout(vin)
         if verbosity >= 2 and prev is not None:
-            entry["prevout"] = {"generated": False, "height": self.height_of(vin.txid.hex()), "value": Amount(prev.value),
-                                "scriptPubKey": {"hex": prev.script_pubkey.data.hex()}}
+            entry["prevout"] = {"generated": False, "height": self.height_of(vin.txid.hex()),
+                                "value": Amount(prev.value), "scriptPubKey": {"hex": prev.script_pubkey.data.hex()}}
         return entry
 
     def rpc_estimatesmartfee(self, a: dict) -> dict:
@@ -321,8 +330,9 @@ class FakeCore:
         if reason:
             return [{**out, "allowed": False, "reject-reason": reason}]
         size = len(tx.serialize())
-        return [{**out, "allowed": True, "vsize": size, "fees": {
-            "base": Amount(fee), "effective-feerate": Amount(fee * 1000 // size), "effective-includes": [out["wtxid"]]}}]
+        fees = {"base": Amount(fee), "effective-feerate": Amount(fee * 1000 // size),
+                "effective-includes": [out["wtxid"]]}
+        return [{**out, "allowed": True, "vsize": size, "fees": fees}]
 
     def rpc_sendrawtransaction(self, a: dict) -> str:
         tx = _decode(a["hexstring"], "TX decode failed. Make sure the tx has at least one input.")
@@ -362,11 +372,13 @@ def _import_one(w: Wallet, req: dict) -> dict:
         if not given:
             raise RPCFail(-5, "Missing checksum")
         if given != desc_checksum(body):
-            raise RPCFail(-5, f"Provided checksum '{given}' does not match computed checksum '{desc_checksum(body)}'")
+            raise RPCFail(-5, f"Provided checksum '{given}' does not match computed checksum "
+                              f"'{desc_checksum(body)}'")
         if not w.private_keys and ("prv" in body):
             raise RPCFail(-4, "Cannot import private keys to a wallet with private keys disabled")
         if w.private_keys:
-            raise RPCFail(-4, "Cannot import descriptor without private keys to a wallet with private keys enabled")
+            raise RPCFail(-4, "Cannot import descriptor without private keys to a wallet with private keys "
+                              "enabled")
         if req.get("active") and "*" not in body:
             raise RPCFail(-8, "Active descriptors must be ranged")
     except RPCFail as e:
@@ -405,6 +417,7 @@ def _hash(seed: str) -> str:
     return hashlib.sha256(seed.encode()).hexdigest()
 
 
+REGTEST = NETWORKS["regtest"]
 _STRANGER = Script(b"\x00\x14" + bytes(range(20)))  # someone else's P2WPKH
 
 
@@ -435,12 +448,12 @@ def _handler(core: FakeCore) -> type[BaseHTTPRequestHandler]:
             if not header.startswith("Basic "):
                 return False
             user, _, password = base64.b64decode(header[6:]).decode().partition(":")
-            allowed = [tuple(core.cookie_path.read_text().split(":", 1))] + ([core.rpcauth] if core.rpcauth else [])
+            allowed = [tuple(core.cookie_path.read_text().split(":", 1)), core.rpcauth]
             return (user, password) in allowed
 
         def _dispatch(self, body: bytes) -> tuple[int, str]:
             request = json.loads(body)
-            v2, rid = request.get("jsonrpc") == "2.0", request.get("id")
+            v2, rid = request.get("jsonrpc") == "2.0" and not core.legacy_only, request.get("id")
             try:
                 with core._lock:
                     result = core.handle(self.path, request["method"], request.get("params"))
@@ -448,7 +461,8 @@ def _handler(core: FakeCore) -> type[BaseHTTPRequestHandler]:
                 error = {"code": e.code, "message": e.message}
                 if v2:
                     return 200, dump({"jsonrpc": "2.0", "error": error, "id": rid})
-                return {-32600: 400, -32601: 404}.get(e.code, 500), dump({"result": None, "error": error, "id": rid})
+                status = {-32600: 400, -32601: 404}.get(e.code, 500)
+                return status, dump({"result": None, "error": error, "id": rid})
             if v2:
                 return 200, dump({"jsonrpc": "2.0", "result": result, "id": rid})
             return 200, dump({"result": result, "error": None, "id": rid})

@@ -39,7 +39,8 @@ class Sandbox:
         self.httpd = ThreadingHTTPServer((host, port), handler)
         self.httpd.daemon_threads = True
         self.url = f"http://{host}:{self.httpd.server_address[1]}"
-        self._thread = threading.Thread(target=self.httpd.serve_forever, name="huddle-sandbox", daemon=True)
+        self._thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,), name="huddle-sandbox",
+                                        daemon=True)
         self._thread.start()
         log.warning("REGTEST SANDBOX (not a real bitcoin network) serving Esplora API at %s", self.url)
 

@@ -1,0 +1,181 @@
+"""``huddle psbt``: inspect, combine and finalize PSBTs moved by hand.
+
+Mirrors what Bitcoin Core offers (decodepsbt/analyzepsbt, combinepsbt,
+finalizepsbt), with Huddle's checks: signatures are verified before they are
+taken, and change is classified against the wallet's own descriptor.
+"""
+
+from __future__ import annotations
+
+import click
+
+from .. import networks
+from ..psbt import codec
+from ..psbt.checks import change_index_limit, check
+from ..psbt.finalize import finalize
+from ..psbt.merge import merge
+from ..psbt.status import Status, status
+from ..psbt.summary import format_btc, output_label
+from ..store import wallets
+from ..wallet import addresses
+from ..wallet.descriptor import CHANGE, MultisigDescriptor
+from . import context
+from .io import emit_json, json_option, read_bytes, write_text
+
+wallet_option = click.option(
+    "--wallet", "wallet_spec", required=True,
+    help="A stored wallet's name, or descriptor text.")
+network_option = click.option("--network", help="Network, when --wallet is descriptor text.")
+
+
+@click.group("psbt")
+def group() -> None:
+    """PSBTs: inspect, combine signatures, finalize.
+
+    Files may hold base64, hex or binary; '-' reads stdin.
+    """
+
+
+def _wallet(spec: str, network: str | None) -> tuple[MultisigDescriptor, str, int]:
+    """(descriptor, network, highest change index to accept) for --wallet."""
+    if "(" in spec:
+        desc = MultisigDescriptor.from_string(spec)
+        net = networks.check(network) if network else ("testnet" if desc.is_test else "bitcoin")
+        desc.check_network(net)
+        return desc, net, change_index_limit(None)
+    _, db = context.database()
+    wallet = wallets.get(db, spec)
+    if network and networks.check(network) != wallet.network:
+        raise click.UsageError(f"wallet {wallet.name!r} is on {wallet.network}, not {network}")
+    limit = change_index_limit(addresses.last_used(db, wallet, CHANGE))
+    return wallet.descriptor, wallet.network, limit
+
+
+def _read_psbt(source: str):
+    return codec.parse(read_bytes(source, 2 * codec.MAX_PSBT_BYTES + 1024))
+
+
+@group.command("inspect")
+@click.argument("file")
+@click.option("--wallet", "wallet_spec", help="A stored wallet's name, or descriptor text: verifies "
+              "amounts and classifies change.")
+@network_option
+@click.option("--max-change-index", type=click.IntRange(0, 2**31 - 1),
+              help="Highest change index to accept (default: last used change + 20).")
+@json_option
+def inspect(file: str, wallet_spec: str | None, network: str | None, max_change_index: int | None,
+            as_json: bool) -> None:
+    """Show what the PSBT in FILE spends, pays and who has signed.
+
+    With --wallet, every check a signer runs is applied first (prevouts,
+    change, fee caps, global xpubs); a PSBT that fails one is refused.
+    """
+    psbt = _read_psbt(file)
+    if wallet_spec is None:
+        _inspect_bare(psbt, networks.check(network) if network else _guess_network(psbt), as_json)
+        return
+    desc, net, limit = _wallet(wallet_spec, network)
+    summary = check(psbt, desc, net, max_change_index=limit if max_change_index is None else max_change_index)
+    sigs = status(psbt, desc)
+    if as_json:
+        emit_json({"summary": summary.to_dict(), "signatures": _status_dict(sigs, desc)})
+        return
+    for line in summary.to_lines():
+        click.echo(line)
+    _print_status(sigs, desc)
+
+
+def _guess_network(psbt) -> str:
+    """tpub global xpubs mean a test network; addresses then read tb1..."""
+    return "testnet" if any(k.to_base58().startswith("tpub") for k in psbt.xpubs) else "bitcoin"
+
+
+def _inspect_bare(psbt, network: str, as_json: bool) -> None:
+    outputs = [{"address": output_label(o.script_pubkey.data, network), "amount": o.value}
+               for o in psbt.outputs]
+    sig_counts = [len(i.partial_sigs) for i in psbt.inputs]
+    if as_json:
+        emit_json({"inputs": len(psbt.inputs), "outputs": outputs, "partial_signatures": sig_counts,
+                   "verified": False})
+        return
+    click.echo(f"{len(psbt.inputs)} input(s); partial signatures per input: {sig_counts}")
+    for o in outputs:
+        click.echo(f"Output {format_btc(o['amount'])} to {o['address']}")
+    click.echo("Not verified: pass --wallet to check amounts, change and fee against the wallet.")
+
+
+def _status_dict(sigs: Status, desc: MultisigDescriptor) -> dict:
+    return {
+        "threshold": sigs.threshold, "needed": sigs.needed, "complete": sigs.complete,
+        "cosigners": [{"fingerprint": c.fingerprint, "label": desc.cosigners[c.position].label,
+                       "signed_inputs": list(c.signed_inputs), "done": c.done} for c in sigs.cosigners],
+        "inputs": [{"index": i.index, "signed_by": list(i.signed_by), "needed": i.needed}
+                   for i in sigs.inputs],
+    }
+
+
+def _print_status(sigs: Status, desc: MultisigDescriptor) -> None:
+    for c in sigs.cosigners:
+        label = desc.cosigners[c.position].label
+        state = "signed" if c.done else f"signed {len(c.signed_inputs)} of {len(sigs.inputs)} inputs"
+        click.echo(f"  {c.fingerprint} {label:<16} {state}")
+    if sigs.complete:
+        click.echo("Complete: ready to finalize.")
+    else:
+        click.echo(f"Needs {sigs.needed} more signature(s) of {sigs.threshold}.")
+
+
+@group.command("combine")
+@click.argument("files", nargs=-1, required=True)
+@wallet_option
+@network_option
+@click.option("-o", "--output", help="Write the combined PSBT (base64) here instead of stdout.")
+@json_option
+def combine(files: tuple[str, ...], wallet_spec: str, network: str | None, output: str | None,
+            as_json: bool) -> None:
+    """Combine the signatures in FILES into the first file's PSBT.
+
+    Only verified signatures by the wallet's own keys are taken from the
+    other files; nothing else in them can change the first PSBT.
+    """
+    desc, _, _ = _wallet(wallet_spec, network)
+    combined = _read_psbt(files[0])
+    signed_by: dict[str, list[int]] = {}
+    for source in files[1:]:
+        result = merge(combined, read_bytes(source, 2 * codec.MAX_PSBT_BYTES + 1024), desc)
+        combined = result.psbt
+        for fingerprint, inputs in result.added.items():
+            signed_by.setdefault(fingerprint, []).extend(inputs)
+    text = codec.to_base64(combined)
+    sigs = status(combined, desc)
+    if output:
+        write_text(output, text)
+    if as_json:
+        emit_json({"psbt": text, "added": signed_by, "signatures": _status_dict(sigs, desc)})
+        return
+    if not output:
+        click.echo(text)
+    for fingerprint, inputs in signed_by.items():
+        click.echo(f"Added signatures by {fingerprint} on {len(inputs)} input(s)", err=True)
+    if not signed_by:
+        click.echo("No new signatures.", err=True)
+    click.echo("Complete: ready to finalize." if sigs.complete
+               else f"Needs {sigs.needed} more signature(s).", err=True)
+
+
+@group.command("finalize")
+@click.argument("file")
+@wallet_option
+@network_option
+@json_option
+def finalize_(file: str, wallet_spec: str, network: str | None, as_json: bool) -> None:
+    """Finalize the PSBT in FILE and print the raw transaction hex.
+
+    Every signature is verified again; an incomplete PSBT is refused.
+    """
+    desc, _, _ = _wallet(wallet_spec, network)
+    final = finalize(_read_psbt(file), desc)
+    if as_json:
+        emit_json({"txid": final.txid, "hex": final.tx.hex()})
+        return
+    click.echo(final.tx.hex())
