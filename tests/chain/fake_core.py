@@ -293,7 +293,8 @@ class FakeCore:
         prev = self.prevout(vin)
         if verbosity >= 2 and prev is not None:
             entry["prevout"] = {"generated": False, "height": self.height_of(vin.txid.hex()),
-                                "value": Amount(prev.value), "scriptPubKey": {"hex": prev.script_pubkey.data.hex()}}
+                                "value": Amount(prev.value),
+                                "scriptPubKey": {"hex": prev.script_pubkey.data.hex()}}
         return entry
 
     def rpc_estimatesmartfee(self, a: dict) -> dict:

@@ -1,0 +1,93 @@
+"""PSBT pipeline benchmark: build, merge each signer's PSBT (with signature
+verification), finalize — Huddle beside bdkpython's combine+finalize on the
+same PSBTs, in the same run.
+
+    .venv/bin/python bench/psbt_pipeline.py [--repeat 5] [--sizes 1,10,100,500]
+
+Prints medians over --repeat runs. Signing (the devices' job) is not timed.
+Goal (issue #3): 500-input 3-of-5 merge+verify+finalize under 1 s, and no
+worse than 3x bdkpython.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import bdkpython as bdk  # noqa: E402
+
+from coordinator.psbt import codec  # noqa: E402
+from coordinator.psbt.finalize import finalize  # noqa: E402
+from coordinator.psbt.merge import merge  # noqa: E402
+from coordinator.psbt.model import Recipient  # noqa: E402
+from coordinator.psbt.spend import plan_spend  # noqa: E402
+from tests import keys  # noqa: E402
+from tests.psbt import chain  # noqa: E402
+
+NETWORK = "regtest"
+PAYEE = "bcrt1qyg3zyg3zyg3zyg3zyg3zyg3zyg3zyg3zs4w3j0"
+
+
+def timed(fn):
+    start = time.perf_counter()
+    result = fn()
+    return time.perf_counter() - start, result
+
+
+def one_run(m: int, n: int, inputs: int) -> dict[str, float]:
+    desc = keys.descriptor(m, n, True, "wsh")
+    utxos = chain.fund(desc, [50_000 + i for i in range(inputs)], salt=f"{m}{n}{inputs}".encode())
+    total = sum(u.value for u in utxos)
+    t_build, spend = timed(lambda: plan_spend(
+        desc, NETWORK, utxos, [Recipient(PAYEE, total // 2)], 2_000, 0, 800_000, coins=utxos))
+    unsigned = spend.psbt
+    signed = [chain.sign(unsigned, [i]).serialize() for i in range(m)]  # the devices' part
+
+    def ours():
+        stored = codec.parse(unsigned.serialize())
+        for raw in signed:
+            stored = merge(stored, raw, desc).psbt
+        return finalize(stored, desc).tx
+
+    t_ours, tx = timed(ours)
+    b64 = [codec.to_base64(codec.parse(raw)) for raw in signed]
+
+    def theirs():
+        psbt = bdk.Psbt(b64[0])
+        for other in b64[1:]:
+            psbt = psbt.combine(bdk.Psbt(other))
+        result = psbt.finalize()
+        if not result.could_finalize:
+            raise RuntimeError(f"bdk could not finalize: {result.errors}")
+        return result.psbt.extract_tx().serialize()
+
+    t_bdk, bdk_tx = timed(theirs)
+    if bytes(bdk_tx) != tx:
+        raise RuntimeError("Huddle and bdkpython produced different transactions")
+    return {"build": t_build, "merge_finalize": t_ours, "bdk": t_bdk}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--sizes", default="1,10,100,500")
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    print(f"{'wallet':<7} {'inputs':>6} {'build s':>9} {'huddle merge+verify+finalize s':>31} "
+          f"{'bdk combine+finalize s':>23} {'ratio':>6}")
+    for m, n in ((2, 3), (3, 5)):
+        for size in sizes:
+            runs = [one_run(m, n, size) for _ in range(args.repeat)]
+            med = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
+            print(f"{m}-of-{n:<3} {size:>6} {med['build']:>9.4f} {med['merge_finalize']:>31.4f} "
+                  f"{med['bdk']:>23.4f} {med['merge_finalize'] / med['bdk']:>5.2f}x", flush=True)
+    print("(medians; identical final transactions checked in every run)")
+
+
+if __name__ == "__main__":
+    main()
