@@ -143,8 +143,8 @@ class FountainDecoder:
     """Reassembles a message from fountain parts received in any order.
 
     Peeling (BCR-2024-001 "Decoding"): a part is reduced by the fragments
-    already known; one left is a new fragment, which in turn reduces the
-    held mixed parts that contain it. Memory is bounded: the claimed
+    already known and by held parts that are subsets of it; one left is a
+    new fragment, which in turn reduces the held mixed parts that contain it. Memory is bounded: the claimed
     message length and fragment count are capped before anything is
     stored, and at most ``mixed_cap`` mixed parts are held (the highest
     degree one, the least likely to peel, is dropped first).
@@ -214,11 +214,30 @@ class FountainDecoder:
     def _add(self, indexes: frozenset[int], value: int) -> None:
         for i in indexes.intersection(self.simple):
             value ^= self.simple[i]
-        indexes = indexes.difference(self.simple)
-        if len(indexes) == 1:
-            self._learn(next(iter(indexes)), value)
-        elif len(indexes) > 1 and indexes not in self.keys:
-            self._hold(indexes, value)
+        remaining = set(indexes.difference(self.simple))
+        # Like the bc-ur reference decoder, reduce by held parts whose
+        # fragments are a subset of this one's, then the other way round:
+        # signers decode this way, so the bench models them faithfully.
+        for held in self.mixed.values():
+            if held.remaining < remaining:
+                remaining -= held.remaining
+                value ^= held.value
+        if len(remaining) == 1:
+            self._learn(next(iter(remaining)), value)
+        elif len(remaining) > 1 and indexes not in self.keys:
+            self._reduce_held_by(remaining, value)
+            self._hold(indexes, remaining, value)
+
+    def _reduce_held_by(self, subset: set[int], value: int) -> None:
+        for held_id, held in list(self.mixed.items()):
+            if held_id in self.mixed and subset < held.remaining:
+                for i in subset:
+                    self.by_index.get(i, set()).discard(held_id)
+                held.remaining -= subset
+                held.value ^= value
+                if len(held.remaining) == 1:
+                    self._drop(held_id)
+                    self._learn(next(iter(held.remaining)), held.value)
 
     def _learn(self, index: int, value: int) -> None:
         """Store a fragment and peel every held part that contains it."""
@@ -236,11 +255,11 @@ class FountainDecoder:
                     self._drop(held_id)
                     queue.append((next(iter(held.remaining)), held.value))
 
-    def _hold(self, indexes: frozenset[int], value: int) -> None:
+    def _hold(self, indexes: frozenset[int], remaining: set[int], value: int) -> None:
         self._next_id += 1
-        self.mixed[self._next_id] = _Held(indexes, set(indexes), value)
+        self.mixed[self._next_id] = _Held(indexes, remaining, value)
         self.keys.add(indexes)
-        for i in indexes:
+        for i in remaining:
             self.by_index.setdefault(i, set()).add(self._next_id)
         if len(self.mixed) > self.mixed_cap:
             self._drop(max(self.mixed, key=lambda k: len(self.mixed[k].remaining)))

@@ -221,12 +221,12 @@ def test_500_input_3_of_5_merge_verify_finalize_is_fast(script_type):
     p = _spend(d, [100_000 + i for i in range(500)], salt=b"speed")
     submissions = [chain.sign(p, [s]).serialize() for s in (0, 2, 4)]
     status_mod._derive.cache_clear()  # cold: every key derived once, as in a fresh process
-    t0 = time.perf_counter()
+    t0 = time.process_time()  # CPU time: other test runs on this machine do not count
     result = merge(p, submissions[0], d)
     for raw in submissions[1:]:
         result = merge(result.psbt, raw, d)
     done = finalize(result.psbt, d)
-    elapsed = time.perf_counter() - t0
+    elapsed = time.process_time() - t0
     assert result.status.complete and len(Transaction.parse(done.tx).vin) == 500
     # about 0.65 s here; the budget leaves room for a busy CI machine
     assert elapsed < 2.0, f"{elapsed:.2f} s"
