@@ -27,7 +27,7 @@ from coordinator.qr.fountain import FountainDecoder, FountainEncoder  # noqa: E4
 from coordinator.qr.presets import PRESETS  # noqa: E402
 from coordinator.qr.render import FrameRenderer  # noqa: E402
 from coordinator.qr.sequence import psbt_frames  # noqa: E402
-from coordinator.qr.ur import psbt_to_cbor  # noqa: E402
+from coordinator.qr.ur import encoder_for_psbt, psbt_to_cbor  # noqa: E402
 from tests.qr.psbt_samples import build_psbt  # noqa: E402
 
 SIZES = (1, 10, 100)
@@ -68,21 +68,24 @@ def run_table(trial_count: int, fps: float) -> dict:
     results = {}
     print(f"frames shown until complete ({trial_count} seeded trials per cell), "
           f"seconds at {fps:g} fps")
-    print(f"{'inputs':>6} {'bytes':>6} {'preset':7} {'fmt':4} {'ver':>3} {'B/frame':>7} "
+    print(f"{'inputs':>6} {'bytes':>6} {'preset':7} {'fmt':6} {'ver':>3} {'B/frame':>7} "
           f"{'parts':>5} {'loss':>4} {'mean':>7} {'p95':>6} {'s mean':>7} {'s p95':>6} "
           f"{'limit s':>7}")
     for inputs in SIZES:
         psbt = build_psbt(inputs)
         for preset in PRESETS.values():
-            for fmt in ("ur", "bbqr"):
+            for fmt in ("ur", "ur-std", "bbqr"):
                 results.update(_rows(psbt, inputs, preset, fmt, trial_count, fps))
     return results
 
 
 def _rows(psbt: bytes, inputs: int, preset, fmt: str, trial_count: int, fps: float) -> dict:
-    sequence = psbt_frames(psbt, fmt, preset)
-    if fmt == "ur":
-        encoder = FountainEncoder(psbt_to_cbor(psbt), preset.ur_fragment_len)
+    sequence = psbt_frames(psbt, "ur" if fmt == "ur-std" else fmt, preset)
+    if fmt in ("ur", "ur-std"):
+        # "ur" is what Huddle shows (schedule.py's order); "ur-std" the plain
+        # seq_num order other coordinators show, for comparison.
+        encoder = (encoder_for_psbt(psbt, preset.ur_fragment_len).fountain if fmt == "ur"
+                   else FountainEncoder(psbt_to_cbor(psbt), preset.ur_fragment_len))
         parts = [encoder.next_part() for _ in range(8 * encoder.seq_len + 200)]
         count, per_frame = encoder.seq_len, encoder.fragment_len
 
@@ -101,7 +104,7 @@ def _rows(psbt: bytes, inputs: int, preset, fmt: str, trial_count: int, fps: flo
         mean, high = statistics.fmean(shown), p95(shown)
         limit = len(psbt) / (per_frame * fps * (1 - loss))
         out[(inputs, preset.name, fmt, loss)] = (mean, high, per_frame, sequence.version)
-        print(f"{inputs:>6} {len(psbt):>6} {preset.name:7} {fmt:4} {sequence.version:>3} "
+        print(f"{inputs:>6} {len(psbt):>6} {preset.name:7} {fmt:6} {sequence.version:>3} "
               f"{per_frame:>7.0f} {count:>5} {loss:>4.0%} {mean:>7.1f} {high:>6.1f} "
               f"{mean / fps:>7.1f} {high / fps:>6.1f} {limit:>7.1f}")
     return out
@@ -149,7 +152,7 @@ def render_throughput(count: int = 30) -> None:
                 for frame in frames:
                     render(frame)
                 cells.append(f"{kind} {count / (time.perf_counter() - start):6.1f}")
-            print(f"  {preset.name:7} {fmt:4} V{sequence.version:<3} " + "  ".join(cells))
+            print(f"  {preset.name:7} {fmt:6} V{sequence.version:<3} " + "  ".join(cells))
 
 
 def main() -> None:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -32,6 +33,7 @@ from coordinator.chain.esplora import EsploraClient  # noqa: E402
 from coordinator.chain.model import WalletUtxo  # noqa: E402
 from coordinator.chain.sandbox import faucet  # noqa: E402
 from coordinator.chain.sandbox.chain import Chain  # noqa: E402
+from coordinator.chain.sandbox import store as chain_store  # noqa: E402
 from coordinator.chain.sandbox.server import serve  # noqa: E402
 from coordinator.chain.sync import sync_wallet  # noqa: E402
 from coordinator.store import wallets  # noqa: E402
@@ -96,6 +98,56 @@ def run_bdk(sandbox) -> tuple[float, int, int, int]:
     return elapsed, sandbox.requests, wallet.balance().total.to_sat(), len(wallet.transactions())
 
 
+class RemoteSandbox:
+    """The sandbox server in its own process, as a real Esplora server would be:
+    the clients' work then does not compete with the server's for one GIL."""
+
+    def __init__(self, chain_file: Path, nagle: bool) -> None:
+        cmd = [sys.executable, __file__, "--serve", str(chain_file)] + (["--nagle"] if nagle else [])
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                                     stderr=subprocess.DEVNULL)
+        self.url = self._ask("")
+
+    def _ask(self, line: str) -> str:
+        if line:
+            self.proc.stdin.write(line + "\n")
+            self.proc.stdin.flush()
+        return self.proc.stdout.readline().strip()
+
+    def reset_counts(self) -> None:
+        self._ask("reset")
+
+    @property
+    def requests(self) -> int:
+        return int(self._ask("count"))
+
+    def close(self) -> None:
+        self.proc.stdin.close()
+        self.proc.wait(timeout=10)
+
+
+def serve_file(chain_file: str, nagle: bool) -> None:
+    """Child mode: serve the saved chain; answer 'reset' and 'count' on stdin."""
+    with serve(Chain(path=chain_file)) as sandbox:
+        if not nagle:
+            nodelay(sandbox)
+        print(sandbox.url, flush=True)
+        for line in sys.stdin:
+            if line.strip() == "reset":
+                sandbox.reset_counts()
+                print("ok", flush=True)
+            elif line.strip() == "count":
+                print(sandbox.requests, flush=True)
+
+
+def nodelay(sandbox) -> None:
+    """The sandbox writes headers and body separately with Nagle on, so every
+    keep-alive answer stalls ~40 ms on a delayed ACK (reported to its owner).
+    BDK opens a connection per request and escapes the stall; Huddle reuses
+    connections, as it should against a real server over TLS."""
+    sandbox.httpd.RequestHandlerClass.disable_nagle_algorithm = True
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=5)
@@ -103,18 +155,25 @@ def main() -> None:
     parser.add_argument("--txs", type=int, default=3000)
     parser.add_argument("--nagle", action="store_true",
                         help="leave the sandbox's Nagle stall in place (~40 ms per keep-alive answer)")
+    parser.add_argument("--serve", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.serve:
+        return serve_file(args.serve, args.nagle)
     start = time.perf_counter()
     chain = build_chain(args.addresses, args.txs)
     print(f"chain: height {chain.height}, {len(chain.confirmed) + len(chain.mempool)} transactions, "
           f"built in {time.perf_counter() - start:.1f} s")
     rows = {"huddle": [], "bdk": []}
-    with serve(chain) as sandbox:
-        if not args.nagle:
-            sandbox.httpd.RequestHandlerClass.disable_nagle_algorithm = True
-        for _ in range(args.runs):
-            rows["huddle"].append(run_huddle(sandbox))
-            rows["bdk"].append(run_bdk(sandbox))
+    with tempfile.TemporaryDirectory() as tmp:
+        chain_file = Path(tmp) / "chain.json"
+        chain_store.save(chain, chain_file)
+        sandbox = RemoteSandbox(chain_file, args.nagle)
+        try:
+            for _ in range(args.runs):
+                rows["huddle"].append(run_huddle(sandbox))
+                rows["bdk"].append(run_bdk(sandbox))
+        finally:
+            sandbox.close()
     _report(rows)
 
 

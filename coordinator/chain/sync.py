@@ -24,6 +24,7 @@ from .backend import ChainBackend, ChainTx
 from .events import (BalanceChanged, ChainEvent, ChainReorged, ConflictDetected, Listener, TxConfirmed,
                      TxDropped, TxReorged, TxSeen)
 from .model import Balance, HistoryEntry, WalletUtxo
+from .scripts import ScriptDeriver
 
 Position = tuple[int, int]  # (branch, index)
 BRANCHES = (0, 1)
@@ -79,6 +80,7 @@ def sync_wallet(db: Database, wallet: Wallet, backend: ChainBackend, *,
 def _discover(db: Database, wallet: Wallet, backend: ChainBackend, gap: int):
     """Scan until ``gap`` unused scripts follow the last used one on each branch."""
     known, last_used = store.known_scripts(db, wallet.id)
+    deriver = ScriptDeriver(wallet.descriptor)
     scripts: dict[Position, bytes] = {}
     txs: dict[str, ChainTx] = {}
     used: dict[Position, bytes] = {}
@@ -91,7 +93,7 @@ def _discover(db: Database, wallet: Wallet, backend: ChainBackend, gap: int):
         for b in BRANCHES:
             asked[b] = max(asked[b], last[b] + gap + 1)
         for pos in batch:
-            scripts[pos] = known.get(pos) or wallet.descriptor.script_pubkey(*pos).data
+            scripts[pos] = known.get(pos) or deriver.script_pubkey(*pos)
         found = backend.script_history([scripts[pos] for pos in batch])
         for pos in batch:
             for tx in found[scripts[pos]]:

@@ -44,6 +44,8 @@ def assemble(descriptor: MultisigDescriptor, inputs: Sequence[Utxo], outputs: Se
         locktime=locktime,
     )
     psbt = PSBT(tx, unknown={})  # embit's default dict is shared between instances
+    for scope in (*psbt.inputs, *psbt.outputs):
+        scope.unknown = {}  # so are the scopes' (InputScope(unknown={}))
     for cosigner in descriptor.cosigners:
         key = HDKey.from_string(cosigner.xpub)
         psbt.xpubs[key] = DerivationPath(cosigner.origin.fingerprint, list(cosigner.origin.path))

@@ -68,9 +68,10 @@ def take_signatures(stored: PSBT, theirs: PSBT, inputs: dict[int, WalletInput]) 
     check_same_transaction(tx, unsigned_tx(theirs))
     hasher, taken = Sighasher(tx), []
     for i, scope in enumerate(theirs.inputs):
-        if scope.partial_sigs and i not in inputs:
+        if i in inputs:
+            taken += _take(inputs[i], stored.inputs[i], scope, hasher)
+        elif scope.partial_sigs:
             raise InvalidInput("foreign_key", f"input {i} is not one this wallet can sign")
-        taken += _take(inputs.get(i), stored.inputs[i], scope, hasher)
     return taken
 
 
@@ -80,8 +81,8 @@ def _parse(incoming: PSBT | bytes | str, max_size: int) -> codec.Psbt:
     return codec.parse(incoming, max_size)
 
 
-def _take(info: WalletInput | None, mine: InputScope, theirs: InputScope, hasher: Sighasher) -> list:
-    taken, digest, where = [], None, f"input {info.index if info else '?'}"
+def _take(info: WalletInput, mine: InputScope, theirs: InputScope, hasher: Sighasher) -> list:
+    taken, digest, where = [], None, f"input {info.index}"
     for pub, sig in theirs.partial_sigs.items():
         if info.cosigner(pub.sec()) is None:
             raise InvalidInput("foreign_key", f"{where}: a signature by {pub.sec().hex()}, "

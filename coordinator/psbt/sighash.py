@@ -145,4 +145,5 @@ def verify(pubkey: PublicKey, sig: bytes, digest: bytes, where: str = "") -> Non
     """Raise unless ``sig`` (with its sighash byte) is ``pubkey``'s valid signature of ``digest``."""
     if not pubkey.verify(parse_signature(sig, where), digest):
         prefix = f"{where}: " if where else ""
-        raise InvalidInput("invalid_signature", f"{prefix}the signature does not verify against our sighash")
+        raise InvalidInput("invalid_signature",
+                           f"{prefix}the signature does not verify against our sighash")

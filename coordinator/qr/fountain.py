@@ -112,13 +112,29 @@ class FountainEncoder:
             len(message), min_fragment_len, max_fragment_len)
         self.fragments = partition(message, self.fragment_len)
         self.seq_num = first_seq_num
+        self._schedule: tuple[int, ...] = ()
+        self._shown = 0
+
+    def show_first(self, schedule: tuple[int, ...]) -> None:
+        """Mixed parts to show right after the plain ones (schedule.py), in
+        place of seq_len+1, seq_len+2, ...; then go on past the largest."""
+        if self._shown or self.seq_num:
+            raise ValueError("a schedule must be set before the first part")
+        self._schedule = tuple(schedule)
 
     @property
     def seq_len(self) -> int:
         return len(self.fragments)
 
     def next_part(self) -> FountainPart:
-        self.seq_num = (self.seq_num + 1) & _UINT32
+        self._shown += 1
+        k = self._shown - self.seq_len - 1
+        if 0 <= k < len(self._schedule):
+            self.seq_num = self._schedule[k]
+        elif self._schedule and k == len(self._schedule):
+            self.seq_num = (max(self._schedule) + 1) & _UINT32
+        else:
+            self.seq_num = (self.seq_num + 1) & _UINT32
         indexes = choose_fragments(self.seq_num, self.seq_len, self.checksum)
         return FountainPart(self.seq_num, self.seq_len, self.message_len,
                             self.checksum, self._mix(indexes))

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import cbor2
 
-from . import bytewords
+from . import bytewords, schedule
 from .errors import BadPart, UnsupportedPart
 from .fountain import FountainDecoder, FountainEncoder, FountainPart, decode_cbor
 from .payload import PSBT_MAGIC
@@ -61,10 +61,14 @@ class UREncoder:
     """Frames for one UR: a single frame if it fits, else fountain parts."""
 
     def __init__(self, ur_type: str, cbor: bytes, max_fragment_len: int,
-                 min_fragment_len: int = 10, first_seq_num: int = 0) -> None:
+                 min_fragment_len: int = 10, first_seq_num: int = 0,
+                 scheduled: bool = False) -> None:
         self.ur_type = ur_type
         self.cbor = cbor
         self.fountain = FountainEncoder(cbor, max_fragment_len, min_fragment_len, first_seq_num)
+        if scheduled and first_seq_num == 0:
+            f = self.fountain
+            f.show_first(tuple(schedule.design(f.seq_len, f.checksum, frames=4 * f.seq_len)))
 
     @property
     def seq_len(self) -> int:
@@ -139,4 +143,5 @@ def psbt_from_cbor(cbor: bytes) -> bytes:
 
 
 def encoder_for_psbt(psbt: bytes, max_fragment_len: int) -> UREncoder:
-    return UREncoder(WRITE_TYPE, psbt_to_cbor(psbt), max_fragment_len)
+    """What Huddle shows a signer: crypto-psbt, mixed parts in schedule.py's order."""
+    return UREncoder(WRITE_TYPE, psbt_to_cbor(psbt), max_fragment_len, scheduled=True)

@@ -128,6 +128,11 @@ def _branch_key(xpub: str, branch: int) -> HDKey:
     return HDKey.from_string(xpub).derive([branch])
 
 
+@functools.lru_cache(maxsize=16384)  # ~3 MB; merges and syncs derive the same keys again
+def _child_pubkey(xpub: str, branch: int, index: int) -> bytes:
+    return _branch_key(xpub, branch).derive([index]).key.sec()
+
+
 @dataclass(frozen=True)
 class Cosigner:
     """One member's key: where it came from, the xpub, and who holds it."""
@@ -166,7 +171,7 @@ class Cosigner:
         return key.key.sec(), key.chain_code
 
     def child_pubkey(self, branch: int, index: int) -> bytes:
-        return _branch_key(self.xpub, branch).derive([index]).key.sec()
+        return _child_pubkey(self.xpub, branch, index)
 
     def key_expression(self) -> str:
         return f"[{self.origin.to_string()}]{self.xpub}"

@@ -7,7 +7,7 @@ import time
 import pytest
 from embit.ec import PublicKey, Signature
 from embit.script import Script
-from embit.transaction import SIGHASH, Transaction
+from embit.transaction import SIGHASH, Transaction, TransactionInput, TransactionOutput
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -160,7 +160,6 @@ def test_our_derived_witness_script_is_the_descriptors(sorted_, script_type):
        sequences=st.lists(st.integers(0, 2**32 - 1), min_size=6, max_size=6),
        script=st.binary(max_size=300), value=st.integers(0, 21_000_000 * 10**8))
 def test_our_bip143_sighash_equals_embits(n_in, n_out, version, locktime, seed, sequences, script, value):
-    from embit.transaction import TransactionInput, TransactionOutput
     vin = [TransactionInput(bytes([i]) * 28 + seed, i * 3, sequence=sequences[i]) for i in range(n_in)]
     vout = [TransactionOutput(value // (j + 1), Script(seed * (j + 1))) for j in range(n_out)]
     tx = Transaction(version=version, vin=vin, vout=vout, locktime=locktime)

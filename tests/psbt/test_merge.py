@@ -7,7 +7,7 @@ import itertools
 import pytest
 from embit.ec import PrivateKey, Signature
 from embit.psbt import PSBT
-from embit.script import Script
+from embit.script import Script, Witness
 from embit.transaction import SIGHASH
 from embit.util import secp256k1
 from hypothesis import HealthCheck, given, settings
@@ -180,7 +180,7 @@ def test_uncompressed_form_of_our_key_is_foreign(wallet):
 def test_signature_over_another_amount_is_invalid(wallet):
     d, p = wallet
     lying = codec.copy(p)
-    lying.inputs[0].witness_utxo.value += 1  # a new TransactionOutput would be cleaner; this is a copy
+    lying.inputs[0].witness_utxo.value += 1  # copy() gave the copy its own witness_utxo
     lying.inputs[0].non_witness_utxo = None
     signed = chain.sign(lying, [0])
     assert _code(p, signed, d) == "invalid_signature"
@@ -209,7 +209,8 @@ def test_high_s_signature_is_invalid(wallet):
     assert _code(p, signed, d) == "invalid_signature"
 
 
-@pytest.mark.parametrize("mangle", [lambda s: s[:-2] + s[-1:], lambda s: b"\x01", lambda s: b"\x30" * 72 + b"\x01",
+@pytest.mark.parametrize("mangle", [lambda s: s[:-2] + s[-1:], lambda s: b"\x01",
+                                    lambda s: b"\x30" * 72 + b"\x01",
                                     lambda s: s[:5] + bytes([s[5] ^ 1]) + s[6:]])
 def test_garbled_signatures_are_invalid(wallet, mangle):
     d, p = wallet
@@ -219,7 +220,8 @@ def test_garbled_signatures_are_invalid(wallet, mangle):
     assert _code(p, signed, d) == "invalid_signature"
 
 
-@pytest.mark.parametrize("tamper", ["amount", "script", "locktime", "sequence", "extra_output", "drop_input"])
+@pytest.mark.parametrize("tamper", ["amount", "script", "locktime", "sequence", "extra_output",
+                                    "drop_input"])
 def test_a_tampered_transaction_is_a_different_transaction(wallet, tamper):
     d, p = wallet
     other = codec.copy(p)
@@ -283,7 +285,6 @@ def test_incoming_fields_never_overwrite_stored_ones(wallet):
 def test_a_final_witness_in_the_submission_is_ignored(wallet):
     d, p = wallet
     signed = chain.sign(p, [0, 1])
-    from embit.script import Witness
     signed.inputs[0].final_scriptwitness = Witness([b"\x01"])
     result = merge(p, signed, d)
     assert all(s.final_scriptwitness is None for s in result.psbt.inputs)
