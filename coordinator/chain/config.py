@@ -1,4 +1,4 @@
-"""Choosing a chain backend from one setting: ``esplora:URL`` (``core:...`` later).
+"""Choosing a chain backend from one setting: ``esplora:URL`` or ``core:URL``.
 
 ``from_url("esplora:https://mempool.space/api", "bitcoin")`` gives an
 ``EsploraClient``. ``proxy`` is a SOCKS5 URL (``socks5://127.0.0.1:9050`` for
@@ -14,17 +14,25 @@ from ..errors import InvalidInput, Unsupported
 from .backend import ChainBackend
 from .esplora import DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT, EsploraClient
 
-KINDS = ("esplora",)
+KINDS = ("esplora", "core")
 
 
 def from_url(spec: str, network: str, *, proxy: str | None = None, timeout: float = DEFAULT_TIMEOUT,
-             concurrency: int = DEFAULT_CONCURRENCY) -> ChainBackend:
-    """A backend for ``kind:URL``; refuses anything it cannot use as given."""
+             concurrency: int = DEFAULT_CONCURRENCY, core_wallet: str | None = None) -> ChainBackend:
+    """A backend for ``kind:URL``; refuses anything it cannot use as given.
+
+    ``core_wallet`` names the Core wallet that ``core:`` reads history from.
+    """
     kind, sep, url = spec.strip().partition(":")
     if not sep or kind not in KINDS:
-        if kind == "core":
-            raise Unsupported("bad_config", "the Bitcoin Core backend (core:...) is not available yet")
-        raise InvalidInput("bad_config", f"chain backend {spec!r} must look like esplora:https://host/api")
+        raise InvalidInput("bad_config", f"chain backend {spec!r} must look like esplora:https://host/api"
+                                         " or core:http://127.0.0.1:8332")
+    if kind == "core":
+        if proxy is not None:
+            raise Unsupported("bad_config", "a SOCKS5 proxy is supported for esplora: backends only")
+        from .core import CoreClient  # Core's client is only loaded when used
+
+        return CoreClient.from_spec(spec.strip(), network, wallet=core_wallet, timeout=timeout)
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise InvalidInput("bad_config", f"esplora URL {url!r} must start with https:// (or http://)")

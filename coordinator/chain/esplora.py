@@ -23,10 +23,10 @@ from decimal import ROUND_CEILING, Decimal
 from typing import Callable, Sequence
 
 import httpx
+from embit.transaction import Transaction
 
 from .. import networks
-from .backend import (BadResponse, ChainTx, Rejected, Timeout, TxIn, TxNotFound, TxOut, TxStatus,
-                      Unreachable)
+from .backend import BadResponse, ChainTx, Rejected, Timeout, TxNotFound, TxStatus, Unreachable
 from .esplora_json import tx_from_json
 
 PAGE_CONFIRMED = 25  # /scripthash/:h/txs and /txs/chain/:last pages
@@ -131,6 +131,8 @@ class EsploraClient:
     def broadcast(self, raw_tx: bytes) -> str:
         """POST /tx. Returns the txid; Rejected carries the node's reason."""
         txid = _txid(raw_tx)
+        if txid is None:
+            raise Rejected("the transaction does not parse; nothing was sent")
         response = self._send("POST", "/tx", content=raw_tx.hex().encode(), idempotent=False)
         if response.status_code == 200:
             answer = response.text.strip()
@@ -187,6 +189,10 @@ class EsploraClient:
             else:
                 if not (idempotent and response.status_code in _RETRY_STATUS) or last:
                     return response
+                wait = _retry_after(response)
+                if wait is not None:
+                    self._sleep(wait)
+                    continue
             self._sleep(_backoff(attempt))
         raise Unreachable(f"{method} {path}: gave up")  # not reached: the last attempt returns or raises
 
@@ -196,14 +202,20 @@ def _backoff(attempt: int) -> float:
     return random.uniform(0, min(BACKOFF_CAP, BACKOFF_BASE * 2 ** attempt))
 
 
-def _txid(raw: bytes) -> str:
-    """txid of a serialized transaction (segwit marker and witnesses stripped)."""
-    from embit.transaction import Transaction
+def _retry_after(response: httpx.Response) -> float | None:
+    """A 429/503's ``Retry-After`` in seconds, if given as a small number."""
+    value = response.headers.get("Retry-After", "")
+    if not value.isdigit():
+        return None
+    return min(float(value), BACKOFF_CAP * 4)
 
+
+def _txid(raw: bytes) -> str | None:
+    """txid of a serialized transaction, or None if it does not parse."""
     try:
         return Transaction.parse(raw).txid().hex()
     except Exception:  # embit raises assorted errors (and asserts) on garbage
-        raise Rejected("the transaction does not parse") from None
+        return None
 
 
 def _hex32(text: str) -> str:
@@ -217,6 +229,3 @@ def _int(value: object) -> int:
     if not isinstance(value, int) or isinstance(value, bool):
         raise BadResponse(f"expected an integer, got {value!r}")
     return value
-
-
-__all__ = ["EsploraClient", "ChainTx", "TxIn", "TxOut", "TxStatus"]

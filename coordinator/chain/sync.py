@@ -18,6 +18,7 @@ from typing import Mapping
 from sqlite_utils import Database
 
 from ..store import chain as store
+from ..store.db import write
 from ..store.wallets import Wallet
 from ..wallet import addresses
 from .backend import ChainBackend, ChainTx
@@ -37,7 +38,7 @@ class SyncResult:
     balance: Balance
     utxos: list[WalletUtxo]
     history: list[HistoryEntry]
-    used: dict[int, int]  # branch -> highest used index
+    used: dict[int, int]  # branch -> highest index with history now
     events: list[ChainEvent]
     conflicts: list[ConflictDetected]
 
@@ -57,7 +58,7 @@ def sync_wallet(db: Database, wallet: Wallet, backend: ChainBackend, *,
     events: list[ChainEvent] = []
     if prior is not None:
         events += _tip_reorg(backend, wallet.id, prior.tip_height, prior.tip_hash, height, tip_hash)
-    scripts, txs, used = _discover(db, wallet, backend, gap)
+    scripts, txs, used_at = _discover(db, wallet, backend, gap)
     owned = {spk: pos for pos, spk in scripts.items()}
     history = [_entry(tx, owned) for tx in txs.values()]
     utxos = _unspent(txs, owned)
@@ -69,21 +70,30 @@ def sync_wallet(db: Database, wallet: Wallet, backend: ChainBackend, *,
     if balance != old_balance:
         events.append(BalanceChanged(wallet.id, *_fields(balance), *_fields(old_balance)))
     snap = store.SyncSnapshot(height, tip_hash, history, utxos, balance)
-    store.save_sync(db, wallet.id, snap)
+    with write(db):  # the new view and the used flags land together, or not at all
+        addresses.mark_used_many(db, wallet, [(b, i, scripts[(b, i)]) for b, i in sorted(used_at)])
+        store.save_sync(db, wallet.id, snap)
     if on_event is not None:
         for event in events:
             on_event(event)
+    used: dict[int, int] = {}
+    for branch, index in used_at:
+        used[branch] = max(used.get(branch, -1), index)
     return SyncResult(height, tip_hash, balance, utxos, store.history(db, wallet.id), used,
                       events, conflicts)
 
 
 def _discover(db: Database, wallet: Wallet, backend: ChainBackend, gap: int):
-    """Scan until ``gap`` unused scripts follow the last used one on each branch."""
+    """Scan until ``gap`` unused scripts follow the last used one on each branch.
+
+    Returns every script asked for, the transactions found, and the positions
+    that have any history now.
+    """
     known, last_used = store.known_scripts(db, wallet.id)
     deriver = ScriptDeriver(wallet.descriptor)
     scripts: dict[Position, bytes] = {}
     txs: dict[str, ChainTx] = {}
-    used: dict[Position, bytes] = {}
+    used: set[Position] = set()
     last = {b: last_used.get(b, -1) for b in BRANCHES}
     asked = {b: 0 for b in BRANCHES}
     while True:
@@ -99,10 +109,9 @@ def _discover(db: Database, wallet: Wallet, backend: ChainBackend, gap: int):
             for tx in found[scripts[pos]]:
                 txs[tx.txid] = tx
             if found[scripts[pos]]:
-                used[pos] = scripts[pos]
+                used.add(pos)
                 last[pos[0]] = max(last[pos[0]], pos[1])
-    addresses.mark_used_many(db, wallet, [(b, i, spk) for (b, i), spk in sorted(used.items())])
-    return scripts, txs, {b: i for b, i in last.items() if i >= 0}
+    return scripts, txs, used
 
 
 def _entry(tx: ChainTx, owned: Mapping[bytes, Position]) -> HistoryEntry:

@@ -15,6 +15,7 @@ class FlakyServer:
     def __init__(self, script: list[tuple[int, str, float]]) -> None:
         self.script = list(script)
         self.seen: list[tuple[str, str]] = []
+        self.headers: dict[str, str] = {}
         owner = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -41,6 +42,8 @@ class FlakyServer:
         try:
             handler.send_response(status)
             handler.send_header("Content-Length", str(len(data)))
+            for name, value in self.headers.items():
+                handler.send_header(name, value)
             handler.end_headers()
             handler.wfile.write(data)
         except OSError:

@@ -18,7 +18,9 @@ from .spend import send_back
 from .walletenv import DESC, OUTSIDE, chain, client, coin, db, pay, raw_of, sandbox  # noqa: F401
 
 RUNS = 20
-POINTS = ("before_persist", "before_network", "after_network", "after_mark")
+# kill point -> (state left on disk, is the transaction on the network already?)
+POINTS = {"before_persist": (None, False), "before_network": ("broadcasting", False),
+          "after_network": ("broadcasting", True), "after_mark": ("sent", True)}
 
 
 def _spends(chain, count: int) -> list[bytes]:
@@ -98,10 +100,10 @@ def test_a_broadcast_killed_at_any_point_resumes_without_loss_or_repeat(point, c
             cwd=REPO_ROOT, capture_output=True, timeout=30)
         assert child.returncode == -9, child.stderr.decode()[-2000:]
         row = stored.broadcast_row(db, txid)
-        if point == "before_persist":
-            assert row is None and txid not in chain.mempool
-        else:
-            assert row is not None and row.raw == raw  # the final transaction survived the crash
+        state, on_network = POINTS[point]
+        assert (row and row.state) == state and (txid in chain.mempool) == on_network
+        if row is not None:
+            assert row.raw == raw  # the final transaction survived the crash
         resume_pending(db, client)  # what start-up does
         broadcast(db, client, raw)  # what the proposal, which still holds the transaction, does
         assert txid in chain.mempool

@@ -108,7 +108,10 @@ def test_from_url_builds_an_esplora_client_and_refuses_what_it_cannot_use(sandbo
         with pytest.raises(InvalidInput):
             from_url(bad, "bitcoin")
     with pytest.raises(Unsupported):
-        from_url("core:http://127.0.0.1:8332", "bitcoin")
+        from_url("core:http://127.0.0.1:8332", "bitcoin", proxy="socks5://127.0.0.1:9050")
+    core = from_url("core:http://user:pw@127.0.0.1:8332", "bitcoin")
+    assert type(core).__name__ == "CoreClient" and core.network == "bitcoin"
+    core.close()
     with pytest.raises(InvalidInput):
         from_url("esplora:https://mempool.space/api", "bitcoin", proxy="http://127.0.0.1:9050")
 
@@ -121,3 +124,18 @@ def test_requests_through_a_socks5_proxy_reach_the_server(chain, sandbox):
         with EsploraClient(sandbox.url, "regtest", proxy=proxy.url) as via_tor:
             assert via_tor.tip() == (chain.height, chain.tip.hash)
         assert proxy.connections >= 1
+
+
+def test_a_server_lying_about_an_output_value_is_caught_by_the_txid(chain, sandbox):
+    from coordinator.chain.backend import BadResponse
+
+    from .flaky import FlakyServer
+
+    txid = pay(chain, 0, 0, 10_000, confirm=True)
+    body = httpx.get(f"{sandbox.url}/tx/{txid}").json()
+    body["vout"][0]["value"] += 1_000_000
+    with FlakyServer([(200, json.dumps(body), 0)]) as liar:
+        with EsploraClient(liar.url, "regtest") as fooled, pytest.raises(BadResponse):
+            fooled.transaction(txid)
+    with EsploraClient(sandbox.url, "regtest") as honest:
+        assert honest.transaction(txid).raw == raw_of(chain, txid)

@@ -94,3 +94,12 @@ def test_fee_estimates_become_sat_per_kvb_rounded_up():
     with FlakyServer([(200, body, 0)]) as server:
         with _client(server.url) as client:
             assert client.fee_estimates() == {1: 87882, 2: 1000, 6: 1001, 144: 500}
+
+
+def test_a_rate_limited_get_waits_as_long_as_the_server_asks():
+    waits = []
+    with FlakyServer([(429, "slow down", 0), (200, "{}", 0)]) as server:
+        server.headers = {"Retry-After": "3"}
+        with EsploraClient(server.url, "regtest", sleep=waits.append) as client:
+            assert client.fee_estimates() == {}
+    assert waits == [3.0] and len(server.seen) == 2

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
+from sqlite_utils import Database
 
 from coordinator.errors import StorageError
 from coordinator.store import open_database, wallets, write
@@ -20,7 +21,8 @@ from coordinator.wallet.descriptor import CHANGE, RECEIVE
 from tests import keys
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-SHIPPED_MIGRATIONS = ["m001_wallets"]
+# Every migration this Huddle ships, in order (pending() on an empty database).
+SHIPPED_MIGRATIONS = [m.name for m in MIGRATIONS.pending(Database(memory=True))]
 
 
 @pytest.fixture
