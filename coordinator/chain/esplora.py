@@ -95,17 +95,18 @@ class EsploraClient:
     def script_history(self, script_pubkeys: Sequence[bytes]) -> dict[bytes, list[ChainTx]]:
         """Every transaction of each script, fetched ``concurrency`` at a time."""
         unique = list(dict.fromkeys(bytes(s) for s in script_pubkeys))
-        return dict(zip(unique, self._pool.map(self.one_script_history, unique)))
+        parsed: dict[tuple, ChainTx] = {}  # a transaction touching several scripts is checked once
+        return dict(zip(unique, self._pool.map(lambda s: self.one_script_history(s, parsed), unique)))
 
-    def one_script_history(self, script_pubkey: bytes) -> list[ChainTx]:
+    def one_script_history(self, script_pubkey: bytes, parsed: dict | None = None) -> list[ChainTx]:
         """Mempool plus confirmed transactions of one script, newest first, all pages."""
+        parsed = {} if parsed is None else parsed
         path = f"/scripthash/{hashlib.sha256(script_pubkey).hexdigest()}/txs"
-        page = self._json_list(path)
-        found = [tx_from_json(item) for item in page]
+        found = [_parse_once(item, parsed) for item in self._json_list(path)]
         confirmed = [t for t in found if t.status.confirmed]
         while len(confirmed) == PAGE_CONFIRMED:
             page = self._json_list(f"{path}/chain/{confirmed[-1].txid}")
-            confirmed = [tx_from_json(item) for item in page]
+            confirmed = [_parse_once(item, parsed) for item in page]
             found += confirmed
         return list({t.txid: t for t in found}.values())
 
@@ -195,6 +196,18 @@ class EsploraClient:
                     continue
             self._sleep(_backoff(attempt))
         raise Unreachable(f"{method} {path}: gave up")  # not reached: the last attempt returns or raises
+
+
+def _parse_once(item: object, parsed: dict) -> ChainTx:
+    """``tx_from_json``, remembered by (txid, status) for the rest of one scan."""
+    status = item.get("status") if isinstance(item, dict) else None
+    key = (item.get("txid"), repr(status)) if isinstance(item, dict) else None
+    tx = parsed.get(key) if key else None
+    if tx is None:
+        tx = tx_from_json(item)
+        if key:
+            parsed[key] = tx
+    return tx
 
 
 def _backoff(attempt: int) -> float:

@@ -12,6 +12,7 @@ transaction (``store/chain.py``), and the differences become events.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Mapping
 
@@ -21,7 +22,7 @@ from ..store import chain as store
 from ..store.db import write
 from ..store.wallets import Wallet
 from ..wallet import addresses
-from .backend import ChainBackend, ChainTx
+from .backend import BadResponse, ChainBackend, ChainTx
 from .events import (BalanceChanged, ChainEvent, ChainReorged, ConflictDetected, Listener, TxConfirmed,
                      TxDropped, TxReorged, TxSeen)
 from .model import Balance, HistoryEntry, WalletUtxo
@@ -59,6 +60,7 @@ def sync_wallet(db: Database, wallet: Wallet, backend: ChainBackend, *,
     if prior is not None:
         events += _tip_reorg(backend, wallet.id, prior.tip_height, prior.tip_hash, height, tip_hash)
     scripts, txs, used_at = _discover(db, wallet, backend, gap)
+    _check_prevouts(txs)
     owned = {spk: pos for pos, spk in scripts.items()}
     history = [_entry(tx, owned) for tx in txs.values()]
     utxos = _unspent(txs, owned)
@@ -86,32 +88,51 @@ def sync_wallet(db: Database, wallet: Wallet, backend: ChainBackend, *,
 def _discover(db: Database, wallet: Wallet, backend: ChainBackend, gap: int):
     """Scan until ``gap`` unused scripts follow the last used one on each branch.
 
-    Returns every script asked for, the transactions found, and the positions
-    that have any history now.
+    Returns the scripts (asked for, stored, or derived ahead), the
+    transactions found, and the positions that have any history now. While a
+    round is on the network, the scripts the next round may need are derived
+    in a helper thread, so the server never waits for our arithmetic.
     """
     known, last_used = store.known_scripts(db, wallet.id)
     deriver = ScriptDeriver(wallet.descriptor)
-    scripts: dict[Position, bytes] = {}
+    scripts: dict[Position, bytes] = dict(known)
     txs: dict[str, ChainTx] = {}
     used: set[Position] = set()
     last = {b: last_used.get(b, -1) for b in BRANCHES}
     asked = {b: 0 for b in BRANCHES}
-    while True:
-        batch = [(b, i) for b in BRANCHES for i in range(asked[b], last[b] + gap + 1)]
-        if not batch:
-            break
-        for b in BRANCHES:
-            asked[b] = max(asked[b], last[b] + gap + 1)
-        for pos in batch:
-            scripts[pos] = known.get(pos) or deriver.script_pubkey(*pos)
-        found = backend.script_history([scripts[pos] for pos in batch])
-        for pos in batch:
-            for tx in found[scripts[pos]]:
-                txs[tx.txid] = tx
-            if found[scripts[pos]]:
-                used.add(pos)
-                last[pos[0]] = max(last[pos[0]], pos[1])
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="derive") as ahead:
+        while True:
+            batch = [(b, i) for b in BRANCHES for i in range(asked[b], last[b] + gap + 1)]
+            if not batch:
+                break
+            for b in BRANCHES:
+                asked[b] = max(asked[b], last[b] + gap + 1)
+            scripts.update(_derive(deriver, batch, scripts))
+            upcoming = [(b, i) for b in BRANCHES for i in range(asked[b], asked[b] + gap)]
+            derived = ahead.submit(_derive, deriver, upcoming, dict(scripts))
+            found = backend.script_history([scripts[pos] for pos in batch])
+            scripts.update(derived.result())
+            for pos in batch:
+                for tx in found[scripts[pos]]:
+                    txs[tx.txid] = tx
+                if found[scripts[pos]]:
+                    used.add(pos)
+                    last[pos[0]] = max(last[pos[0]], pos[1])
     return scripts, txs, used
+
+
+def _derive(deriver: ScriptDeriver, positions: list[Position], have: Mapping[Position, bytes]) -> dict[Position, bytes]:
+    return {pos: deriver.script_pubkey(*pos) for pos in positions if pos not in have}
+
+
+def _check_prevouts(txs: Mapping[str, ChainTx]) -> None:
+    """Prevouts are the server's word, not covered by the txid: where we hold
+    the funding transaction (txid-checked), they must match it."""
+    for tx in txs.values():
+        for txin, prevout in zip(tx.inputs, tx.prevouts):
+            funding = txs.get(txin.txid)
+            if funding is not None and (txin.vout >= len(funding.outputs) or funding.outputs[txin.vout] != prevout):
+                raise BadResponse(f"{tx.txid} spends {txin.txid}:{txin.vout} with a prevout that is not its output")
 
 
 def _entry(tx: ChainTx, owned: Mapping[bytes, Position]) -> HistoryEntry:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import math
 import zlib
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -113,14 +114,17 @@ class FountainEncoder:
         self.fragments = partition(message, self.fragment_len)
         self.seq_num = first_seq_num
         self._schedule: tuple[int, ...] = ()
+        self._planner: Callable[[], Sequence[int]] | None = None
         self._shown = 0
 
-    def show_first(self, schedule: tuple[int, ...]) -> None:
+    def show_first(self, planner: Callable[[], Sequence[int]]) -> None:
         """Mixed parts to show right after the plain ones (schedule.py), in
-        place of seq_len+1, seq_len+2, ...; then go on past the largest."""
+        place of seq_len+1, seq_len+2, ...; then on past the largest. The
+        planner runs when the first mixed part is due, so showing the plain
+        fragments never waits for it."""
         if self._shown or self.seq_num:
             raise ValueError("a schedule must be set before the first part")
-        self._schedule = tuple(schedule)
+        self._planner = planner
 
     @property
     def seq_len(self) -> int:
@@ -129,6 +133,8 @@ class FountainEncoder:
     def next_part(self) -> FountainPart:
         self._shown += 1
         k = self._shown - self.seq_len - 1
+        if k == 0 and self._planner is not None:
+            self._schedule, self._planner = tuple(self._planner()), None
         if 0 <= k < len(self._schedule):
             self.seq_num = self._schedule[k]
         elif self._schedule and k == len(self._schedule):

@@ -22,7 +22,7 @@ from .chooser import choose_fragments
 DESIGN_LOSS = 0.2  # the frame loss the schedule is tuned for
 RECEIVERS = 256
 CANDIDATES = 1_500  # sequence numbers considered for each frame
-MAX_SEQ_LEN = 64  # beyond this the design costs too much; use the standard order
+MAX_SEQ_LEN = 150  # ~1.5 s of design here; beyond, the standard order
 _HOLD_WEIGHT = 0.05  # a part that cannot peel yet is worth a little (it may later)
 
 

@@ -68,7 +68,7 @@ class UREncoder:
         self.fountain = FountainEncoder(cbor, max_fragment_len, min_fragment_len, first_seq_num)
         if scheduled and first_seq_num == 0:
             f = self.fountain
-            f.show_first(tuple(schedule.design(f.seq_len, f.checksum, frames=4 * f.seq_len)))
+            f.show_first(lambda: schedule.design(f.seq_len, f.checksum, frames=4 * f.seq_len))
 
     @property
     def seq_len(self) -> int:

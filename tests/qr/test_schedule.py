@@ -82,4 +82,4 @@ def test_a_schedule_cannot_be_set_after_parts_were_shown():
     encoder = FountainEncoder(bytes(500), 100)
     encoder.next_part()
     with pytest.raises(ValueError):
-        encoder.show_first((10, 11))
+        encoder.show_first(lambda: (10, 11))
