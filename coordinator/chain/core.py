@@ -2,63 +2,39 @@
 
 ``core:http://127.0.0.1:8332`` (cookie) or ``core:http://user:pass@host:8332``.
 BTC amounts are parsed as Decimal and become integer satoshis here; no float
-touches money. We send JSON-RPC 2.0 (Core >= 28 answers errors with HTTP 200) and
-also read the legacy shape (HTTP 500, ``"result": null``). See docs/chain-core.md.
+touches money. The JSON-RPC transport is rpc.py. See docs/chain-core.md.
 """
 
 from __future__ import annotations
 
-import json
-import logging
 import os
-import time
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Mapping, Sequence
-from urllib.parse import quote, unquote, urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
-import httpx
 from embit.transaction import Transaction
 
 from .. import networks
 from ..errors import InvalidInput
 from ..psbt.model import MAX_MONEY
 from ..wallet.descriptor import CHANGE, RECEIVE, MultisigDescriptor
-from .backend import (BackendError, ChainTx, Rejected, Timeout, TxIn, TxNotFound, TxOut, TxStatus,
-                      Unreachable)
+from .backend import ChainTx, Rejected, TxIn, TxNotFound, TxOut, TxStatus
+from .rpc import (COOKIE_ENV, RPC_DESERIALIZATION_ERROR, RPC_INVALID_ADDRESS_OR_KEY,  # noqa: F401
+                  RPC_VERIFY_ALREADY_IN_CHAIN, RPC_VERIFY_ERROR, RPC_VERIFY_REJECTED,
+                  RPC_WALLET_ALREADY_EXISTS, RPC_WALLET_ALREADY_LOADED, RPC_WALLET_ERROR, CoreError,
+                  CoreWarmingUp, JsonRpc, bad)
 
-log = logging.getLogger(__name__)
-
-# src/rpc/protocol.h
-RPC_WALLET_ERROR, RPC_INVALID_ADDRESS_OR_KEY, RPC_DESERIALIZATION_ERROR = -4, -5, -22
-RPC_VERIFY_ERROR, RPC_VERIFY_REJECTED, RPC_VERIFY_ALREADY_IN_CHAIN, RPC_IN_WARMUP = -25, -26, -27, -28
-RPC_WALLET_ALREADY_LOADED, RPC_WALLET_ALREADY_EXISTS = -35, -36
 ALREADY_KNOWN = frozenset({"txn-already-in-mempool", "txn-already-known"})  # testmempoolaccept reasons
 FEE_TARGETS = (1, 2, 3, 6, 12, 24, 144, 504, 1008)
 IMPORT_RANGE = (0, 999)
 WALLET_PREFIX = "huddle-"
-COOKIE_ENV = "HUDDLE_CORE_COOKIE"
 _PAGE = 1000
 _SATS = Decimal(100_000_000)
 _COOKIE_DIRS = {"bitcoin": "", "testnet": "testnet3", "testnet4": "testnet4", "signet": "signet",
                 "regtest": "regtest"}
 _CHAINS = {"main": "bitcoin", "test": "testnet"}  # Core chain names that differ from ours
-
-
-def _bad(message: str, **details: object) -> BackendError:
-    return BackendError("backend_error", message, **details)
-
-
-class CoreError(BackendError):  # a JSON-RPC error from Core with no better name here
-    def __init__(self, rpc_code: int, rpc_message: str) -> None:
-        super().__init__("backend_error", f"Bitcoin Core error {rpc_code}: {rpc_message}", rpc_code=rpc_code)
-        self.rpc_code, self.rpc_message = rpc_code, rpc_message
-
-
-class CoreWarmingUp(Unreachable):  # -28 RPC_IN_WARMUP: the node is starting; retry later
-    def __init__(self, status: str) -> None:
-        super().__init__(f"Bitcoin Core is still starting up ({status}); try again shortly")
 
 
 @dataclass(frozen=True)
@@ -103,12 +79,12 @@ def default_cookie_path(network: str, home: Path | None = None) -> Path:
 def to_sats(value: Any, what: str, signed: bool = False) -> int:
     """Exact BTC → satoshis for a JSON number parsed as Decimal (or int)."""
     if isinstance(value, bool) or not isinstance(value, (Decimal, int)):
-        raise _bad(f"Bitcoin Core sent a {what} that is not a number: {value!r}")
+        raise bad(f"Bitcoin Core sent a {what} that is not a number: {value!r}")
     sats = Decimal(value) * _SATS
     if sats != sats.to_integral_value():
-        raise _bad(f"Bitcoin Core sent a {what} finer than 1 satoshi: {value}")
+        raise bad(f"Bitcoin Core sent a {what} finer than 1 satoshi: {value}")
     if abs(sats) > MAX_MONEY or (sats < 0 and not signed):
-        raise _bad(f"Bitcoin Core sent an impossible {what}: {value}")
+        raise bad(f"Bitcoin Core sent an impossible {what}: {value}")
     return int(sats)
 
 
@@ -126,12 +102,10 @@ class CoreClient:
         if (user is None) == (cookie_path is None):
             raise ValueError("give either user and password, or a cookie path")
         self.network, self.url = networks.check(network), url.rstrip("/")
-        self.wallet, self.timeout, self.import_timeout = wallet, timeout, import_timeout
-        self.retries, self.retry_delay = retries, retry_delay
-        self._user, self._password = user, password
-        self._cookie_path = Path(cookie_path) if cookie_path is not None else None
-        self._cookie, self._id = None, 0  # the cookie last read, for redaction
-        self._http = httpx.Client(headers={"Content-Type": "application/json"})
+        self.wallet, self.import_timeout = wallet, import_timeout
+        self.rpc = JsonRpc(self.url, user=user, password=password,
+                           cookie_path=Path(cookie_path) if cookie_path is not None else None,
+                           timeout=timeout, retries=retries, retry_delay=retry_delay)
 
     @classmethod
     def from_spec(cls, spec: str, network: str, env: Mapping[str, str] | None = None,
@@ -152,98 +126,23 @@ class CoreClient:
         return f"CoreClient({self.url!r}, {self.network!r})"  # never the credentials
 
     def close(self) -> None:
-        self._http.close()
-
-    # -- transport --------------------------------------------------------------
-
-    def _credentials(self) -> tuple[str, str]:
-        """Read the cookie on every call: bitcoind writes a new one each time it starts."""
-        if self._cookie_path is None:
-            return self._user or "", self._password or ""
-        try:
-            user, sep, password = self._cookie_path.read_text(encoding="utf-8").strip().partition(":")
-        except (OSError, UnicodeDecodeError) as e:
-            raise _bad(f"cannot read the Bitcoin Core cookie file {self._cookie_path} ({type(e).__name__});"
-                       f" is bitcoind running? Set {COOKIE_ENV}, or put user:password in the URL") from None
-        if not sep:
-            raise _bad(f"the cookie file {self._cookie_path} does not hold user:password")
-        self._cookie = (user, password)
-        return self._cookie
-
-    def _redact(self, text: str) -> str:
-        for secret in (self._password, self._cookie[1] if self._cookie else None):
-            text = text.replace(secret, "***") if secret else text
-        return text
-
-    def _post(self, path: str, body: bytes, timeout: float) -> httpx.Response:
-        try:
-            return self._http.post(self.url + path, content=body, auth=self._credentials(), timeout=timeout)
-        except httpx.TimeoutException:
-            raise Timeout(f"Bitcoin Core at {self.url} did not answer within {timeout:g} s") from None
-        except httpx.TransportError as e:
-            reason = self._redact(str(e)) or type(e).__name__
-            raise Unreachable(f"cannot reach Bitcoin Core at {self.url}: {reason}") from None
-
-    def _call(self, method: str, params: Any, wallet: str | None = None,
-              timeout: float | None = None) -> Any:
-        self._id += 1
-        body = json.dumps({"jsonrpc": "2.0", "id": self._id, "method": method, "params": params}).encode()
-        path = "" if wallet is None else "/wallet/" + quote(wallet, safe="")
-        log.debug("core rpc %s %s", method, path)
-        return self._reply(method, self._post(path, body, timeout or self.timeout))
-
-    def _reply(self, method: str, resp: httpx.Response) -> Any:
-        status = resp.status_code
-        if status == 401:
-            hint = (f"check that {self._cookie_path} is the cookie of the node at {self.url}"
-                    if self._cookie_path else "check the user and password in the core: URL")
-            raise _bad(f"Bitcoin Core refused Huddle's RPC credentials (HTTP 401); {hint}")
-        if status == 403:
-            raise _bad(f"this RPC user may not call {method} (HTTP 403; see -rpcwhitelist)")
-        if status == 503:
-            raise Unreachable("Bitcoin Core is busy (HTTP 503, work queue full); try again shortly")
-        try:
-            reply = json.loads(resp.content, parse_float=Decimal)  # exact BTC amounts
-        except ValueError:
-            reply = None
-        if not isinstance(reply, dict):
-            raise _bad(f"Bitcoin Core answered {method} with HTTP {status} and no JSON-RPC reply")
-        if reply.get("error") is not None:
-            error = reply["error"] if isinstance(reply["error"], dict) else {"message": reply["error"]}
-            code, message = error.get("code"), self._redact(str(error.get("message", "")))
-            raise CoreWarmingUp(message) if code == RPC_IN_WARMUP else CoreError(
-                code if isinstance(code, int) else 0, message)
-        if status != 200 or "result" not in reply:
-            raise _bad(f"Bitcoin Core answered {method} with HTTP {status} and no result")
-        return reply["result"]
-
-    def _read(self, method: str, params: Any, wallet: str | None = None) -> Any:
-        """An idempotent call: retried when the node is unreachable, slow or warming up."""
-        delay = self.retry_delay
-        for _ in range(self.retries):
-            try:
-                return self._call(method, params, wallet)
-            except (Unreachable, Timeout) as e:
-                log.info("core rpc %s failed (%s); retrying in %.1f s", method, e.code, delay)
-                time.sleep(delay)
-                delay *= 2
-        return self._call(method, params, wallet)
+        self.rpc.close()
 
     # -- ChainBackend -------------------------------------------------------------
 
     def tip(self) -> tuple[int, str]:
         """Also checks, every time, that the node runs Huddle's network."""
-        info = self._read("getblockchaininfo", [])
+        info = self.rpc.read("getblockchaininfo", [])
         if _CHAINS.get(info["chain"], info["chain"]) != self.network:
-            raise _bad(f"Bitcoin Core runs {info['chain']}, but Huddle is set to {self.network}")
+            raise bad(f"Bitcoin Core runs {info['chain']}, but Huddle is set to {self.network}")
         return int(info["blocks"]), str(info["bestblockhash"])
 
     def block_hash(self, height: int) -> str:
-        return str(self._read("getblockhash", [height]))
+        return str(self.rpc.read("getblockhash", [height]))
 
     def fee_estimates(self) -> dict[int, int]:
         """Target → sat/kvB for each target Core can estimate (ones with ``errors`` are left out)."""
-        answers = {target: self._read("estimatesmartfee", [target]) for target in FEE_TARGETS}
+        answers = {target: self.rpc.read("estimatesmartfee", [target]) for target in FEE_TARGETS}
         return {target: to_sats(a["feerate"], "fee rate") for target, a in answers.items()
                 if a.get("feerate") is not None}
 
@@ -253,7 +152,7 @@ class CoreClient:
         calls += [("gettransaction", [txid], self.wallet)] if self.wallet else []
         for method, params, wallet in calls:
             try:
-                found = self._read(method, params, wallet)
+                found = self.rpc.read(method, params, wallet)
                 return bytes.fromhex(found if isinstance(found, str) else found["hex"])
             except CoreError as e:
                 if e.rpc_code != RPC_INVALID_ADDRESS_OR_KEY:
@@ -263,7 +162,7 @@ class CoreClient:
     def broadcast(self, raw_tx: bytes) -> str:
         """``testmempoolaccept`` first; a rejection never reaches ``sendrawtransaction``."""
         hex_tx = raw_tx.hex()
-        verdict = self._read("testmempoolaccept", [[hex_tx]])[0]
+        verdict = self.rpc.read("testmempoolaccept", [[hex_tx]])[0]
         txid = str(verdict["txid"])
         if not verdict.get("allowed", False):
             reason = str(verdict.get("reject-reason") or verdict.get("package-error") or "not accepted")
@@ -271,7 +170,7 @@ class CoreClient:
                 return txid
             raise Rejected(reason)
         try:
-            return str(self._call("sendrawtransaction", [hex_tx]))
+            return str(self.rpc.call("sendrawtransaction", [hex_tx]))
         except CoreError as e:
             if e.rpc_code == RPC_VERIFY_ALREADY_IN_CHAIN:
                 return txid
@@ -282,7 +181,7 @@ class CoreClient:
     def script_history(self, script_pubkeys: Sequence[bytes]) -> dict[bytes, list[ChainTx]]:
         """From the bound Core wallet's transactions (Core has no script index)."""
         if self.wallet is None:
-            raise _bad("script history from Bitcoin Core needs the wallet's Core wallet")
+            raise bad("script history from Bitcoin Core needs the wallet's Core wallet")
         history: dict[bytes, list[ChainTx]] = {bytes(s): [] for s in script_pubkeys}
         statuses = {e.txid: TxStatus(e.confirmations > 0, e.block_height, e.block_hash)
                     for e in self.list_transactions(self.wallet) if e.confirmations >= 0}  # < 0: conflicted
@@ -299,7 +198,7 @@ class CoreClient:
         """``getrawtransaction`` verbosity 2 (Core >= 25) has the prevouts, no txindex needed."""
         try:
             block = [status.block_hash] if status.confirmed else []
-            verbose = self._read("getrawtransaction", [txid, 2, *block])
+            verbose = self.rpc.read("getrawtransaction", [txid, 2, *block])
         except CoreError as e:
             if e.rpc_code == RPC_INVALID_ADDRESS_OR_KEY and not status.confirmed:
                 return None  # dropped from the mempool since the wallet saw it
@@ -308,7 +207,7 @@ class CoreClient:
         try:
             tx = Transaction.parse(raw)
         except Exception:  # embit raises assorted errors on garbage
-            raise _bad(f"Bitcoin Core sent transaction {txid} in a form that does not parse") from None
+            raise bad(f"Bitcoin Core sent transaction {txid} in a form that does not parse") from None
         prevouts = tuple(_prevout(vin) for vin in verbose["vin"])
         outputs = tuple(TxOut(o.script_pubkey.data, o.value) for o in tx.vout)
         fee = sum(p.value for p in prevouts if p) - sum(o.value for o in outputs) if all(prevouts) else 0
@@ -327,16 +226,16 @@ class CoreClient:
         created = self._create_or_load(name)
         if not created and self._has_descriptors(name, requests):
             return CoreWalletSetup(name, created=False, imported=False)
-        results = self._call("importdescriptors", [requests], wallet=name, timeout=self.import_timeout)
+        results = self.rpc.call("importdescriptors", [requests], wallet=name, timeout=self.import_timeout)
         for branch, result in zip(("receive", "change"), results):
             if not result.get("success"):
                 reason = str((result.get("error") or {}).get("message") or "no reason given")
-                raise _bad(f"Bitcoin Core did not import the {branch} descriptor: {reason}", reason=reason)
+                raise bad(f"Bitcoin Core did not import the {branch} descriptor: {reason}", reason=reason)
         return CoreWalletSetup(name, created=created, imported=True)
 
     def _create_or_load(self, name: str) -> bool:
         try:
-            self._call("createwallet", {"wallet_name": name, "disable_private_keys": True, "blank": True,
+            self.rpc.call("createwallet", {"wallet_name": name, "disable_private_keys": True, "blank": True,
                                         "descriptors": True, "load_on_startup": True})
             return True
         except CoreError as e:  # createwallet says -4 "... Database already exists."; -36 is newer
@@ -344,20 +243,20 @@ class CoreClient:
                     e.rpc_code == RPC_WALLET_ERROR and "already exists" in e.rpc_message):
                 raise
         try:
-            self._call("loadwallet", [name, True])
+            self.rpc.call("loadwallet", [name, True])
         except CoreError as e:
             if e.rpc_code != RPC_WALLET_ALREADY_LOADED:
                 raise
         return False
 
     def _has_descriptors(self, name: str, requests: list[dict]) -> bool:
-        listed = self._read("listdescriptors", [], wallet=name)["descriptors"]
+        listed = self.rpc.read("listdescriptors", [], wallet=name)["descriptors"]
         present = {(_desc_key(d["desc"]), bool(d.get("internal", False))) for d in listed if d.get("active")}
         return all((_desc_key(r["desc"]), r["internal"]) in present for r in requests)
 
     def list_unspent(self, name: str) -> tuple[CoreUtxo, ...]:
         """Every coin, mempool ones included (minconf 0)."""
-        rows = self._read("listunspent", [0, 9_999_999, [], True], wallet=name)
+        rows = self.rpc.read("listunspent", [0, 9_999_999, [], True], wallet=name)
         return tuple(CoreUtxo(str(r["txid"]), int(r["vout"]), to_sats(r["amount"], "amount"),
                               bytes.fromhex(r["scriptPubKey"]), int(r["confirmations"]), r.get("address"),
                               bool(r.get("safe", False))) for r in rows)
@@ -366,7 +265,7 @@ class CoreClient:
         """All ``listtransactions`` entries, oldest first, fetched newest page first."""
         entries: list[CoreWalletTx] = []
         for skip in range(0, 1 << 62, _PAGE):
-            page = self._read("listtransactions", ["*", _PAGE, skip, True], wallet=name)
+            page = self.rpc.read("listtransactions", ["*", _PAGE, skip, True], wallet=name)
             entries[:0] = [_wallet_tx(e) for e in page]
             if len(page) < _PAGE:
                 break
@@ -386,7 +285,7 @@ def _prevout(vin: dict) -> TxOut | None:
     if "coinbase" in vin:
         return None
     if "prevout" not in vin:
-        raise _bad("Bitcoin Core gave no prevout (it needs Core >= 25 and the block's undo data)")
+        raise bad("Bitcoin Core gave no prevout (it needs Core >= 25 and the block's undo data)")
     prev = vin["prevout"]
     return TxOut(bytes.fromhex(prev["scriptPubKey"]["hex"]), to_sats(prev["value"], "prevout value"))
 
