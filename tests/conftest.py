@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from coordinator.store import open_database
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -20,3 +22,17 @@ def vectors_dir() -> Path:
     if not path.is_dir():
         pytest.fail(f"test vectors not found at {path}")
     return path
+
+
+@pytest.fixture
+def db_path(tmp_path) -> Path:
+    """Where a fresh test database lives (a real SQLite file)."""
+    return tmp_path / "huddle.sqlite3"
+
+
+@pytest.fixture
+def db(db_path):
+    """A fresh, migrated Huddle database in a temp dir (sqlite-utils' fresh_db)."""
+    database = open_database(db_path)
+    yield database
+    database.close()

@@ -20,13 +20,6 @@ EXPORTS = Path(__file__).resolve().parents[1].parent / "shared" / "vectors" / "w
 PEOPLE = [("Alice", "coldcard"), ("Bob", "ledger"), ("Carol", "trezor")]
 
 
-@pytest.fixture
-def db(tmp_path):
-    database = open_database(tmp_path / "huddle.sqlite3")
-    yield database
-    database.close()
-
-
 @pytest.fixture(scope="module")
 def exports() -> Path:
     if not EXPORTS.is_dir():

@@ -36,6 +36,7 @@ MAX_RETRIES = 4
 BACKOFF_BASE = 0.25  # seconds; attempt k waits uniform(0, base * 2**k)
 BACKOFF_CAP = 8.0
 _RETRY_STATUS = {429, 500, 502, 503, 504}
+_HEADERS = {"User-Agent": "huddle", "Accept-Encoding": "gzip, deflate"}
 
 
 class EsploraClient:
@@ -54,10 +55,10 @@ class EsploraClient:
         self._count_lock = threading.Lock()
         self._sleep = sleep
         limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-        self._http = httpx.Client(
-            base_url=self.base_url, proxy=proxy, limits=limits, follow_redirects=False,
-            timeout=httpx.Timeout(timeout, pool=timeout * 3), headers={"User-Agent": "huddle"},
-        )
+        # The transport, not httpx.Client: no cookie jar (a public server must not be
+        # able to tag us across sessions), no redirects, and half the CPU per request.
+        self._http = httpx.HTTPTransport(proxy=proxy, limits=limits, retries=0)
+        self._timeout = httpx.Timeout(timeout, pool=timeout * 3).as_dict()
         self._pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="esplora")
 
     def close(self) -> None:
@@ -176,7 +177,7 @@ class EsploraClient:
             with self._count_lock:
                 self.requests += 1
             try:
-                response = self._http.request(method, path, content=content)
+                response = self._exchange(method, path, content)
             except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as err:
                 # never reached the server: safe to retry even a POST
                 if last:
@@ -196,6 +197,16 @@ class EsploraClient:
                     continue
             self._sleep(_backoff(attempt))
         raise Unreachable(f"{method} {path}: gave up")  # not reached: the last attempt returns or raises
+
+    def _exchange(self, method: str, path: str, content: bytes | None) -> httpx.Response:
+        request = httpx.Request(method, self.base_url + path, content=content, headers=_HEADERS,
+                                extensions={"timeout": self._timeout})
+        response = self._http.handle_request(request)
+        try:
+            response.read()
+        finally:
+            response.close()
+        return response
 
 
 def _parse_once(item: object, parsed: dict) -> ChainTx:

@@ -16,6 +16,9 @@ class FlakyServer:
         self.script = list(script)
         self.seen: list[tuple[str, str]] = []
         self.headers: dict[str, str] = {}
+        self.in_flight = self.most_in_flight = 0
+        self.request_headers: list[str] = []
+        self._lock = threading.Lock()
         owner = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -35,11 +38,18 @@ class FlakyServer:
         self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.02,), daemon=True)
 
     def _answer(self, handler: BaseHTTPRequestHandler) -> None:
-        self.seen.append((handler.command, handler.path))
-        status, body, delay = self.script[min(len(self.seen), len(self.script)) - 1]
+        with self._lock:
+            self.seen.append((handler.command, handler.path))
+            self.request_headers.append(str(handler.headers))
+            status, body, delay = self.script[min(len(self.seen), len(self.script)) - 1]
+            self.in_flight += 1
+            self.most_in_flight = max(self.most_in_flight, self.in_flight)
         time.sleep(delay)
+        with self._lock:
+            self.in_flight -= 1
         data = body.encode()
         try:
+            handler.protocol_version = "HTTP/1.1"
             handler.send_response(status)
             handler.send_header("Content-Length", str(len(data)))
             for name, value in self.headers.items():

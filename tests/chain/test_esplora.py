@@ -91,15 +91,6 @@ def test_an_unknown_transaction_is_not_found(client):
         client.tx_status("ab" * 32)
 
 
-def test_requests_stay_within_the_concurrency_bound(chain, sandbox):
-    pay(chain, 0, 0, 10_000, confirm=True)
-    scripts = [DESC.script_pubkey(0, i).data for i in range(40)]
-    with EsploraClient(sandbox.url, "regtest", concurrency=2) as slow:
-        found = slow.script_history(scripts)
-        assert slow._http._transport._pool._max_connections == 2
-    assert len(found) == 40 and len(found[scripts[0]]) == 1
-
-
 def test_from_url_builds_an_esplora_client_and_refuses_what_it_cannot_use(sandbox):
     backend = from_url(f"esplora:{sandbox.url}", "regtest", proxy="socks5://127.0.0.1:9050")
     assert isinstance(backend, EsploraClient) and backend.network == "regtest"

@@ -103,3 +103,20 @@ def test_a_rate_limited_get_waits_as_long_as_the_server_asks():
         with EsploraClient(server.url, "regtest", sleep=waits.append) as client:
             assert client.fee_estimates() == {}
     assert waits == [3.0] and len(server.seen) == 2
+
+
+def test_no_more_requests_are_in_flight_than_the_concurrency_bound():
+    scripts = [bytes([i]) * 34 for i in range(12)]
+    with FlakyServer([(200, "[]", 0.05)]) as server:
+        with _client(server.url, concurrency=2) as client:
+            assert client.script_history(scripts) == {s: [] for s in scripts}
+    assert len(server.seen) == 12 and server.most_in_flight == 2
+
+
+def test_a_server_cannot_set_cookies_on_us():
+    with FlakyServer([(200, "812", 0)]) as server:
+        server.headers = {"Set-Cookie": "track=me; Path=/"}
+        with _client(server.url) as client:
+            client._text("/blocks/tip/height")
+            client._text("/blocks/tip/height")
+    assert len(server.seen) == 2 and all("track" not in h for h in server.request_headers)

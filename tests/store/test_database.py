@@ -25,18 +25,6 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 SHIPPED_MIGRATIONS = [m.name for m in MIGRATIONS.pending(Database(memory=True))]
 
 
-@pytest.fixture
-def db_path(tmp_path) -> Path:
-    return tmp_path / "huddle.sqlite3"
-
-
-@pytest.fixture
-def db(db_path):
-    database = open_database(db_path)
-    yield database
-    database.close()
-
-
 def applied_names(db) -> list[str]:
     return [m.name for m in MIGRATIONS.applied(db)]
 

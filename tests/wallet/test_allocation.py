@@ -22,18 +22,6 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 NETWORK = "testnet"
 
 
-@pytest.fixture
-def db_path(tmp_path) -> Path:
-    return tmp_path / "huddle.sqlite3"
-
-
-@pytest.fixture
-def db(db_path):
-    database = open_database(db_path)
-    yield database
-    database.close()
-
-
 @pytest.fixture(params=["wsh", "sh-wsh"])
 def script_type(request) -> str:
     return request.param
