@@ -106,8 +106,8 @@ class RemoteSandbox:
     """The sandbox server in its own process, as a real Esplora server would be:
     the clients' work then does not compete with the server's for one GIL."""
 
-    def __init__(self, chain_file: Path, nagle: bool) -> None:
-        cmd = [sys.executable, __file__, "--serve", str(chain_file)] + (["--nagle"] if nagle else [])
+    def __init__(self, chain_file: Path) -> None:
+        cmd = [sys.executable, __file__, "--serve", str(chain_file)]
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
                                      stderr=subprocess.DEVNULL)
         self.url = self._ask("")
@@ -138,11 +138,9 @@ class RemoteSandbox:
         self.proc.wait(timeout=10)
 
 
-def serve_file(chain_file: str, nagle: bool) -> None:
+def serve_file(chain_file: str) -> None:
     """Child mode: serve the saved chain; answer 'reset' and 'count' on stdin."""
     with serve(Chain(path=chain_file)) as sandbox:
-        if not nagle:
-            nodelay(sandbox)
         print(sandbox.url, flush=True)
         for line in sys.stdin:
             if line.strip() == "reset":
@@ -152,25 +150,15 @@ def serve_file(chain_file: str, nagle: bool) -> None:
                 print(sandbox.requests, flush=True)
 
 
-def nodelay(sandbox) -> None:
-    """The sandbox writes headers and body separately with Nagle on, so every
-    keep-alive answer stalls ~40 ms on a delayed ACK (reported to its owner).
-    BDK opens a connection per request and escapes the stall; Huddle reuses
-    connections, as it should against a real server over TLS."""
-    sandbox.httpd.RequestHandlerClass.disable_nagle_algorithm = True
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--addresses", type=int, default=1000)
     parser.add_argument("--txs", type=int, default=3000)
-    parser.add_argument("--nagle", action="store_true",
-                        help="leave the sandbox's Nagle stall in place (~40 ms per keep-alive answer)")
     parser.add_argument("--serve", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
-        return serve_file(args.serve, args.nagle)
+        return serve_file(args.serve)
     start = time.perf_counter()
     chain = build_chain(args.addresses, args.txs)
     print(f"chain: height {chain.height}, {len(chain.confirmed) + len(chain.mempool)} transactions, "
@@ -179,7 +167,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         chain_file = Path(tmp) / "chain.json"
         chain_store.save(chain, chain_file)
-        sandbox = RemoteSandbox(chain_file, args.nagle)
+        sandbox = RemoteSandbox(chain_file)
         try:
             for _ in range(args.runs):
                 rows["huddle"].append(run_huddle(sandbox))

@@ -26,6 +26,7 @@ import httpx
 from embit.transaction import Transaction
 
 from .. import networks
+from ..errors import InvalidInput
 from .backend import BadResponse, ChainTx, Rejected, Timeout, TxNotFound, TxStatus, Unreachable
 from .esplora_json import tx_from_json
 
@@ -75,8 +76,10 @@ class EsploraClient:
 
     def tip(self) -> tuple[int, str]:
         """Hash first, then its height: the pair always names one block."""
-        block_hash = self._text("/blocks/tip/hash")
-        block = self._json(f"/block/{_hex32(block_hash)}")
+        block_hash = _hex32(self._text("/blocks/tip/hash"))
+        block = self._json(f"/block/{block_hash}")
+        if not isinstance(block, dict) or block.get("id", block_hash) != block_hash:
+            raise BadResponse(f"/block/{block_hash} is not that block")
         return _int(block.get("height")), block_hash
 
     def block_hash(self, height: int) -> str:
@@ -108,20 +111,24 @@ class EsploraClient:
         while len(confirmed) == PAGE_CONFIRMED:
             page = self._json_list(f"{path}/chain/{confirmed[-1].txid}")
             confirmed = [_parse_once(item, parsed) for item in page]
+            if {t.txid for t in confirmed} & {t.txid for t in found}:
+                raise BadResponse(f"{path}/chain pages repeat themselves")
             found += confirmed
         return list({t.txid: t for t in found}.values())
 
     def transaction(self, txid: str) -> ChainTx:
         """One transaction with status and prevouts; raises TxNotFound."""
-        return tx_from_json(self._json(f"/tx/{_hex32(txid)}", txid=txid))
+        return tx_from_json(self._json(f"/tx/{_txid_arg(txid)}", txid=txid))
 
     def tx_status(self, txid: str) -> TxStatus:
         """Where ``txid`` is now; raises TxNotFound if neither mempool nor chain has it."""
-        body = self._json(f"/tx/{_hex32(txid)}/status", txid=txid)
+        body = self._json(f"/tx/{_txid_arg(txid)}/status", txid=txid)
+        if not isinstance(body, dict):
+            raise BadResponse(f"/tx/{txid}/status is not an object")
         return TxStatus(bool(body.get("confirmed")), body.get("block_height"), body.get("block_hash"))
 
     def raw_transaction(self, txid: str) -> bytes:
-        text = self._text(f"/tx/{_hex32(txid)}/hex", txid=txid)
+        text = self._text(f"/tx/{_txid_arg(txid)}/hex", txid=txid)
         try:
             raw = bytes.fromhex(text)
         except ValueError:
@@ -246,6 +253,14 @@ def _hex32(text: str) -> str:
     value = text.strip().lower()
     if len(value) != 64 or any(c not in "0123456789abcdef" for c in value):
         raise BadResponse(f"{text[:80]!r} is not a 32-byte hex hash")
+    return value
+
+
+def _txid_arg(txid: str) -> str:
+    """A txid given by our caller (not the server): 64 hex digits."""
+    value = txid.strip().lower()
+    if len(value) != 64 or any(c not in "0123456789abcdef" for c in value):
+        raise InvalidInput("bad_input", f"{txid[:80]!r} is not a txid (64 hex digits)")
     return value
 
 

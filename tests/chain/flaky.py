@@ -22,6 +22,8 @@ class FlakyServer:
         owner = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive, as real servers do
+
             def do_GET(self) -> None:
                 owner._answer(self)
 
@@ -49,7 +51,6 @@ class FlakyServer:
             self.in_flight -= 1
         data = body.encode()
         try:
-            handler.protocol_version = "HTTP/1.1"
             handler.send_response(status)
             handler.send_header("Content-Length", str(len(data)))
             for name, value in self.headers.items():

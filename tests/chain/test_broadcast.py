@@ -15,7 +15,7 @@ from coordinator.store import chain as stored
 
 from ..conftest import REPO_ROOT
 from .spend import send_back
-from .walletenv import DESC, OUTSIDE, chain, client, coin, db, pay, raw_of, sandbox  # noqa: F401
+from .walletenv import DESC, OUTSIDE, chain, client, coin, pay, raw_of, sandbox  # noqa: F401
 
 RUNS = 20
 # kill point -> (state left on disk, is the transaction on the network already?)

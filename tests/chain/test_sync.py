@@ -11,7 +11,7 @@ from coordinator.store import chain as stored
 from coordinator.wallet import addresses
 
 from .spend import send_back, spend
-from .walletenv import DESC, OUTSIDE, chain, client, coin, db, pay, raw_of, sandbox, wallet  # noqa: F401
+from .walletenv import DESC, OUTSIDE, chain, client, coin, pay, raw_of, sandbox, wallet  # noqa: F401
 
 
 def _types(result) -> list[str]:

@@ -13,7 +13,7 @@ from coordinator.chain.sync import sync_wallet
 from coordinator.psbt.build import Output
 
 from .spend import send_back, spend
-from .walletenv import DESC, OUTSIDE, chain, client, coin, db, pay, raw_of, sandbox, wallet  # noqa: F401
+from .walletenv import DESC, OUTSIDE, chain, client, coin, pay, raw_of, sandbox, wallet  # noqa: F401
 
 GAP = 20
 PARALLEL = 4

@@ -6,7 +6,6 @@ Test modules import the fixtures they use from here.
 
 from __future__ import annotations
 
-import threading
 
 import pytest
 
@@ -16,7 +15,6 @@ from coordinator.chain.sandbox import faucet
 from coordinator.chain.sandbox.chain import Chain
 from coordinator.chain.sandbox.server import serve
 from coordinator.store import wallets
-from coordinator.store.db import open_database
 
 from .. import keys
 
@@ -24,20 +22,11 @@ DESC = keys.descriptor(2, 3)
 OUTSIDE = bytes.fromhex("0014" + "42" * 20)  # someone else's P2WPKH
 
 
-def nodelay(server) -> None:
-    """Work around the sandbox answering headers and body in two writes with
-    Nagle on: over keep-alive every answer then waits ~40 ms for a delayed ACK.
-    (Reported to the sandbox's owner; real Esplora servers do not stall.)"""
-    server.httpd.RequestHandlerClass.disable_nagle_algorithm = True
-
-
 @pytest.fixture
 def sandbox():
     server = serve(Chain())
-    nodelay(server)
     yield server
-    # stop() waits out serve_forever's 0.5 s poll; nothing depends on it finishing
-    threading.Thread(target=server.stop, daemon=True).start()
+    server.stop()
 
 
 @pytest.fixture
@@ -49,13 +38,6 @@ def chain(sandbox) -> Chain:
 def client(sandbox):
     with EsploraClient(sandbox.url, "regtest", retries=1) as backend:
         yield backend
-
-
-@pytest.fixture
-def db(tmp_path):
-    database = open_database(tmp_path / "huddle.sqlite3")
-    yield database
-    database.conn.close()
 
 
 @pytest.fixture
