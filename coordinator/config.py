@@ -7,6 +7,7 @@ docs/configuration.md (a test checks that).
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import stat
 import tempfile
@@ -27,6 +28,8 @@ SETTINGS: dict[str, tuple[str, str, str]] = {
     "database": ("HUDDLE_DATABASE", "<data_dir>/huddle.sqlite3", "the SQLite database file"),
     "secret_key": ("HUDDLE_SECRET_KEY", "generated into <data_dir>/secret_key",
                    "signs sessions and tokens; at least 32 characters"),
+    "chain": ("HUDDLE_CHAIN", "(none)", "esplora:URL or core:URL; see docs/chain.md"),
+    "tor_proxy": ("HUDDLE_TOR_PROXY", "(none)", "SOCKS5 proxy for esplora:, e.g. socks5://127.0.0.1:9050"),
 }
 CONFIG_FILE = "huddle.toml"
 SECRET_FILE = "secret_key"
@@ -38,11 +41,14 @@ class Settings:
     network: str
     database: Path
     secret_key: str
+    chain: str = ""  # "" when no chain backend is configured
+    tor_proxy: str = ""
 
     def public(self) -> dict[str, str]:
         """Everything but the secret, for ``huddle config``."""
         return {"data_dir": str(self.data_dir), "network": self.network,
-                "database": str(self.database), "secret_key": "(set, hidden)"}
+                "database": str(self.database), "secret_key": "(set, hidden)",
+                "chain": _without_password(self.chain) or "(none)", "tor_proxy": self.tor_proxy or "(none)"}
 
 
 def load(env: Mapping[str, str] | None = None) -> Settings:
@@ -63,7 +69,13 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
     secret = value("secret_key") or _secret_from_file(data_dir / SECRET_FILE)
     if len(secret) < 32:
         raise InvalidInput("bad_config", "HUDDLE_SECRET_KEY must be at least 32 characters")
-    return Settings(data_dir, network, database, secret)
+    return Settings(data_dir, network, database, secret,
+                    (value("chain") or "").strip(), (value("tor_proxy") or "").strip())
+
+
+def _without_password(url: str) -> str:
+    """core:http://user:pass@host -> core:http://user:***@host, for display."""
+    return re.sub(r"(//[^:/@]+:)[^@/]*@", r"\1***@", url)
 
 
 def _make_private_dir(path: Path) -> None:

@@ -2,7 +2,7 @@
 
 ``core:http://127.0.0.1:8332`` (cookie) or ``core:http://user:pass@host:8332``.
 BTC amounts are parsed as Decimal and become integer satoshis here; no float
-touches money. The JSON-RPC transport is rpc.py. See docs/chain-core.md.
+touches money. The JSON-RPC transport is rpc.py. See docs/chain.md#bitcoin-core.
 """
 
 from __future__ import annotations

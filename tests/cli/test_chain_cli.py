@@ -1,0 +1,116 @@
+"""``huddle wallet sync``, ``huddle tx broadcast`` and ``huddle sandbox serve``
+against the regtest sandbox over real HTTP, with the real console script."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+import httpx
+import pytest
+from embit.transaction import Transaction
+
+from coordinator.chain.sandbox import faucet
+from coordinator.chain.sandbox.chain import Chain
+from coordinator.chain.sandbox.server import serve
+from coordinator.psbt.finalize import finalize
+from coordinator.psbt.merge import merge
+from coordinator.psbt.model import Recipient, Utxo
+from coordinator.psbt.spend import plan_spend
+from tests import keys
+from tests.chain.walletenv import raw_of
+from tests.psbt import chain as signing
+
+from .runner import Huddle, fails, huddle, ok  # noqa: F401
+
+DESC = keys.descriptor(2, 3)
+
+
+@pytest.fixture
+def sandbox():
+    with serve(Chain()) as server:
+        yield server
+
+
+@pytest.fixture
+def run(huddle, tmp_path, sandbox):
+    cli = Huddle(huddle, tmp_path / "data", network="regtest")
+    base = cli.__call__
+
+    def call(*args, env=None, **kw):
+        return base(*args, env={"HUDDLE_CHAIN": f"esplora:{sandbox.url}", **(env or {})}, **kw)
+
+    (tmp_path / "wallet.txt").write_text(DESC.to_string())
+    ok(call("wallet", "import", str(tmp_path / "wallet.txt"), "--name", "group"))
+    return call
+
+
+def _fund(chain: Chain, amount: int, index: int = 0) -> str:
+    return faucet.pay(chain, DESC.script_pubkey(0, index).data, amount, True)
+
+
+def test_sync_reports_the_balance_the_chain_holds(run, sandbox):
+    _fund(sandbox.chain, 150_000)
+    _fund(sandbox.chain, 20_000, index=3)
+    out = json.loads(ok(run("wallet", "sync", "group", "--json")))
+    assert out["confirmed"] == 170_000 and out["utxos"] == 2
+    assert out["tip_height"] == sandbox.chain.height
+
+
+def test_sync_without_a_backend_says_how_to_set_one(run):
+    fails(run("wallet", "sync", "group", env={"HUDDLE_CHAIN": ""}), 3, "bad_config")
+
+
+def test_sync_with_an_unreachable_backend_is_exit_7(run):
+    fails(run("wallet", "sync", "group", env={"HUDDLE_CHAIN": "esplora:http://127.0.0.1:9"}), 7,
+          "backend_unreachable")
+
+
+def _signed_spend(chain: Chain) -> bytes:
+    txid = _fund(chain, 200_000)
+    prev = raw_of(chain, txid)
+    vout = next(i for i, o in enumerate(Transaction.parse(prev).vout)
+                if o.script_pubkey.data == DESC.script_pubkey(0, 0).data)
+    utxo = Utxo.from_prev_tx(prev, vout, 0, 0)
+    spend = plan_spend(DESC, "regtest", [utxo], [Recipient("bcrt1qyg3zyg3zyg3zyg3zyg3zyg3zyg3zyg3zs4w3j0",
+                                                          100_000)], 2_000, 0, chain.height)
+    stored = spend.psbt
+    for signer in (0, 2):
+        stored = merge(stored, signing.sign(spend.psbt, [signer]).serialize(), DESC).psbt
+    return finalize(stored, DESC).tx
+
+
+def test_broadcast_sends_once_and_a_second_run_does_not_send_again(run, sandbox, tmp_path):
+    raw = _signed_spend(sandbox.chain)
+    (tmp_path / "tx.hex").write_text(raw.hex())
+    sandbox.reset_counts()
+    first = ok(run("tx", "broadcast", str(tmp_path / "tx.hex"))).strip()
+    assert first in sandbox.chain.mempool
+    again = ok(run("tx", "broadcast", str(tmp_path / "tx.hex"))).strip()
+    assert again == first
+    assert sandbox.counts.get("POST /tx", 0) == 1
+
+
+def test_broadcast_of_an_invalid_transaction_gives_the_node_reason(run, sandbox, tmp_path):
+    raw = bytearray(_signed_spend(sandbox.chain))
+    raw[-60] ^= 1  # inside a signature or the witness script
+    (tmp_path / "bad.bin").write_bytes(bytes(raw))
+    line = fails(run("tx", "broadcast", str(tmp_path / "bad.bin")), 5, "tx_rejected")
+    assert "script" in line or "sig" in line.lower() or "bad-" in line
+
+
+def test_odd_hex_is_bad_input(run, tmp_path):
+    (tmp_path / "odd.hex").write_text("abc")
+    fails(run("tx", "broadcast", str(tmp_path / "odd.hex")), 3, "bad_input")
+
+
+def test_sandbox_serve_prints_its_url_and_answers_esplora(huddle, tmp_path):
+    proc = subprocess.Popen([str(huddle), "sandbox", "serve"], stdout=subprocess.PIPE, text=True)
+    try:
+        lines = [proc.stdout.readline() for _ in range(2)]
+        assert "REGTEST" in lines[0]
+        url = lines[1].rsplit(" ", 1)[1].strip()
+        assert httpx.get(url + "/blocks/tip/height", timeout=5).text == "0"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
