@@ -322,6 +322,18 @@ def test_demo_walks_through_a_wallet_and_prints_its_first_receive_address(run):
     assert not run.database.exists()  # the demo keeps out of the real data dir
 
 
+def test_demo_spends_end_to_end_and_the_ledger_adds_up(run):
+    from coordinator import demo
+
+    out = ok(run("demo"))
+    fee = int(re.search(r"Fee 0\.(\d{8}) BTC", out).group(1))
+    after = re.search(r"balance now 0\.(\d{8}) BTC \((\d+) transactions", out)
+    assert int(after.group(1)) == demo.FUNDING - demo.PAYMENT - fee
+    assert int(after.group(2)) == 2
+    assert re.search(r"txid [0-9a-f]{64}: sent", out)
+    assert "member 3 (28645006) signed 1 input(s); 0 more needed" in out
+
+
 def test_config_show_never_prints_the_secret_key(run):
     secret = "k" * 48
 
