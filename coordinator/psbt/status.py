@@ -59,6 +59,8 @@ def _utxo(scope: InputScope, i: int):
         if scope.non_witness_utxo is not None and scope.vout < len(scope.non_witness_utxo.vout) else None
     if witness is None and legacy is None:
         raise InvalidInput("missing_utxo", f"input {i} has neither witness_utxo nor non_witness_utxo")
+    if legacy is not None and scope.non_witness_utxo.txid() != scope.txid:
+        raise InvalidInput("utxo_mismatch", f"input {i}: non_witness_utxo is not the transaction it spends")
     if witness is not None and legacy is not None and witness.serialize() != legacy.serialize():
         # the segwit fee attack: a witness_utxo that lies about the amount
         raise InvalidInput("utxo_mismatch", f"input {i}: witness_utxo disagrees with non_witness_utxo")

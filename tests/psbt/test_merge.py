@@ -360,3 +360,13 @@ def test_every_pair_of_orders_gives_the_same_bytes(wallet):
             psbt = merge(psbt, sub, d).psbt
         outs.add(psbt.serialize())
     assert len(outs) == 1
+
+
+def test_a_stored_psbt_whose_previous_transaction_is_not_the_prevout_is_refused(wallet):
+    d, p = wallet
+    stored = codec.parse(p.serialize())
+    real = stored.inputs[0].non_witness_utxo
+    # same outputs (so witness_utxo still agrees), different txid: a lie about the coin
+    stored.inputs[0].non_witness_utxo = chain.prev_tx([(o.script_pubkey.data, o.value) for o in real.vout],
+                                                      b"another")
+    assert _code(stored, chain.sign(p, [0]), d) == "utxo_mismatch"
