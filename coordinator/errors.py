@@ -42,6 +42,7 @@ CODES: dict[str, str] = {
     "wallet_exists": "a wallet with this name already exists",
     "wallet_duplicate": "the same wallet is already stored under another name",
     "wallet_not_found": "no wallet with this name",
+    "not_synced": "the wallet has not been synced with the chain yet",
     # configuration and storage
     "bad_config": "a setting has an invalid value",
     "unknown_network": "a network name Huddle does not know",

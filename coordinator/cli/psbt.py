@@ -13,7 +13,12 @@ from .. import networks
 from ..psbt import codec
 from ..psbt.checks import change_index_limit, check
 from ..psbt.finalize import finalize
+from ..errors import Conflict
 from ..psbt.merge import merge
+from ..psbt.model import Recipient
+from ..psbt.spend import plan_spend
+from ..psbt.units import parse_amount, parse_fee_rate
+from ..store import chain as chain_store
 from ..psbt.status import Status, status
 from ..psbt.summary import format_btc, output_label
 from ..store import wallets
@@ -53,6 +58,47 @@ def _wallet(spec: str, network: str | None) -> tuple[MultisigDescriptor, str, in
 
 def _read_psbt(source: str):
     return codec.parse(read_bytes(source, 2 * codec.MAX_PSBT_BYTES + 1024))
+
+
+@group.command("create")
+@click.argument("name")
+@click.option("--to", "payments", nargs=2, multiple=True, required=True, metavar="ADDRESS AMOUNT",
+              help="Pay AMOUNT (100000, 100000sat or 0.001btc; 'max' for everything) to ADDRESS. Repeatable.")
+@click.option("--fee-rate", required=True, help="Fee rate in sat/vB, e.g. 2.5.")
+@click.option("--coin", "coins", multiple=True, metavar="TXID:VOUT", help="Spend exactly these coins. Repeatable.")
+@click.option("-o", "--output", help="Write the PSBT (base64) here instead of stdout.")
+@json_option
+def create(name: str, payments: tuple[tuple[str, str], ...], fee_rate: str, coins: tuple[str, ...],
+           output: str | None, as_json: bool) -> None:
+    """Build an unsigned PSBT from wallet NAME's synced coins.
+
+    Run `huddle wallet sync NAME` first. The PSBT carries every field signers
+    need and passes the signer checks before it is written.
+    """
+    cfg, db = context.database()
+    wallet = wallets.get(db, name)
+    state = chain_store.sync_state(db, wallet.id)
+    if state is None:
+        raise Conflict("not_synced", f"wallet {name!r} has not been synced; run `huddle wallet sync {name}`")
+    send_max = any(amount.strip().lower() == "max" for _, amount in payments)
+    if send_max and len(payments) != 1:
+        raise click.UsageError("'max' needs exactly one --to")
+    recipients = [Recipient(address, 0 if send_max else parse_amount(amount)) for address, amount in payments]
+    spend = plan_spend(wallet.descriptor, wallet.network, chain_store.coins(db, wallet.id), recipients,
+                       parse_fee_rate(fee_rate), addresses.change_index(db, wallet), state.tip_height,
+                       coins=list(coins) or None, send_max=send_max)
+    summary = check(spend.psbt, wallet.descriptor, wallet.network,
+                    max_change_index=change_index_limit(addresses.last_used(db, wallet, CHANGE)))
+    text = codec.to_base64(spend.psbt)
+    if output:
+        write_text(output, text)
+    if as_json:
+        emit_json({"psbt": text, "summary": summary.to_dict()})
+        return
+    if not output:
+        click.echo(text)
+    for line in summary.to_lines():
+        click.echo(line, err=True)
 
 
 @group.command("inspect")

@@ -11,6 +11,8 @@ from typing import Iterable
 from sqlite_utils import Database
 
 from ..chain.model import Balance, HistoryEntry, SyncState, WalletUtxo
+from ..errors import StorageError
+from ..psbt.model import Utxo
 from .db import write
 
 
@@ -40,6 +42,23 @@ def history(db: Database, wallet_id: int) -> list[HistoryEntry]:
 def utxos(db: Database, wallet_id: int) -> list[WalletUtxo]:
     rows = db["wallet_utxos"].rows_where("wallet_id = ?", [wallet_id], order_by="height IS NULL, height, txid, vout")
     return [WalletUtxo.from_row(r) for r in rows]
+
+
+def coins(db: Database, wallet_id: int) -> list[Utxo]:
+    """The wallet's unspent coins with their previous transactions, for spending.
+
+    The raw transactions come from the synced history; ``Utxo.from_prev_tx``
+    reads each value from them, so nothing is taken on trust.
+    """
+    raws = {h.txid: h.raw for h in history(db, wallet_id)}
+    out = []
+    for u in utxos(db, wallet_id):
+        raw = raws.get(u.txid)
+        if raw is None:
+            raise StorageError("database_error", f"the transaction of coin {u.txid}:{u.vout} is missing; "
+                               "sync the wallet again")
+        out.append(Utxo.from_prev_tx(raw, u.vout, u.branch, u.index))
+    return out
 
 
 def known_scripts(db: Database, wallet_id: int) -> tuple[dict[tuple[int, int], bytes], dict[int, int]]:

@@ -150,3 +150,11 @@ def last_used(db: Database, wallet: Wallet, branch: int) -> int | None:
         [wallet.id, branch],
     ).fetchone()
     return row[0]
+
+
+def change_index(db: Database, wallet: Wallet) -> int:
+    """A change index for a new spend: the lowest handed out and still unused,
+    else a fresh one. Drafts that are never broadcast then do not use up the
+    change branch's gap limit."""
+    unused = issued_unused(db, wallet, CHANGE)
+    return unused[0].index if unused else issue(db, wallet, CHANGE).index

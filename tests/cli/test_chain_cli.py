@@ -4,6 +4,7 @@ against the regtest sandbox over real HTTP, with the real console script."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 
 import httpx
@@ -13,6 +14,7 @@ from embit.transaction import Transaction
 from coordinator.chain.sandbox import faucet
 from coordinator.chain.sandbox.chain import Chain
 from coordinator.chain.sandbox.server import serve
+from coordinator.psbt import codec
 from coordinator.psbt.finalize import finalize
 from coordinator.psbt.merge import merge
 from coordinator.psbt.model import Recipient, Utxo
@@ -114,3 +116,50 @@ def test_sandbox_serve_prints_its_url_and_answers_esplora(huddle, tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_create_sign_combine_finalize_broadcast_through_the_cli(run, sandbox, tmp_path):
+    _fund(sandbox.chain, 300_000)
+    ok(run("wallet", "sync", "group"))
+    payee = "bcrt1qyg3zyg3zyg3zyg3zyg3zyg3zyg3zyg3zs4w3j0"
+    created = run("psbt", "create", "group", "--to", payee, "0.001btc", "--fee-rate", "2.5",
+                  "-o", str(tmp_path / "unsigned.psbt"))
+    ok(created)
+    assert f"Pay 0.00100000 BTC to {payee}" in created.stderr
+    unsigned = codec.parse((tmp_path / "unsigned.psbt").read_text())
+    for signer in (1, 2):  # two members sign on their devices
+        (tmp_path / f"s{signer}.psbt").write_bytes(signing.sign(unsigned, [signer]).serialize())
+    ok(run("psbt", "combine", str(tmp_path / "unsigned.psbt"), str(tmp_path / "s1.psbt"),
+           str(tmp_path / "s2.psbt"), "--wallet", "group", "-o", str(tmp_path / "ready.psbt")))
+    (tmp_path / "final.hex").write_text(ok(run("psbt", "finalize", str(tmp_path / "ready.psbt"),
+                                               "--wallet", "group")))
+    txid = ok(run("tx", "broadcast", str(tmp_path / "final.hex"))).strip()
+    assert txid in sandbox.chain.mempool
+    sandbox.chain.mine(1)
+    out = json.loads(ok(run("wallet", "sync", "group", "--json")))
+    assert out["confirmed"] == 300_000 - 100_000 - _fee_of(created.stderr)
+
+
+def _fee_of(summary: str) -> int:
+    return int(re.search(r"Fee 0\.(\d{8}) BTC", summary).group(1))
+
+
+def test_create_before_any_sync_is_refused(run):
+    fails(run("psbt", "create", "group", "--to", "bcrt1qyg3zyg3zyg3zyg3zyg3zyg3zyg3zyg3zs4w3j0", "1000",
+              "--fee-rate", "1"), 5, "not_synced")
+
+
+def test_create_with_more_than_the_wallet_holds_is_insufficient_funds(run, sandbox):
+    _fund(sandbox.chain, 50_000)
+    ok(run("wallet", "sync", "group"))
+    fails(run("psbt", "create", "group", "--to", "bcrt1qyg3zyg3zyg3zyg3zyg3zyg3zyg3zyg3zs4w3j0", "1btc",
+              "--fee-rate", "1"), 3, "insufficient_funds")
+
+
+@pytest.mark.parametrize("amount,code", [("0.000000001btc", "bad_spend"), ("abc", "bad_spend"),
+                                         ("22000000btc", "amount_too_large")])
+def test_create_refuses_amounts_that_are_not_whole_satoshis(run, sandbox, amount, code):
+    _fund(sandbox.chain, 50_000)
+    ok(run("wallet", "sync", "group"))
+    fails(run("psbt", "create", "group", "--to", "bcrt1qyg3zyg3zyg3zyg3zyg3zyg3zyg3zyg3zs4w3j0", amount,
+              "--fee-rate", "1"), 3, code)
