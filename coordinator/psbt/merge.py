@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from dataclasses import dataclass
 
+from embit.ec import PublicKey
 from embit.psbt import PSBT, InputScope
 
 from ..errors import InvalidInput
@@ -83,7 +84,7 @@ def _parse(incoming: PSBT | bytes | str, max_size: int) -> codec.Psbt:
 
 def _take(info: WalletInput, mine: InputScope, theirs: InputScope, hasher: Sighasher) -> list:
     taken, digest, where = [], None, f"input {info.index}"
-    for pub, sig in theirs.partial_sigs.items():
+    for pub, sig in _offered(info, theirs, hasher):
         if info.cosigner(pub.sec()) is None:
             raise InvalidInput("foreign_key", f"{where}: a signature by {pub.sec().hex()}, "
                                "which is not one of this input's cosigners")
@@ -95,6 +96,35 @@ def _take(info: WalletInput, mine: InputScope, theirs: InputScope, hasher: Sigha
         if held is None or sig < held:
             taken.append((info.index, pub, sig, held is None))
     return taken
+
+
+def _offered(info: WalletInput, theirs: InputScope, hasher: Sighasher) -> list:
+    """The (pubkey, signature) pairs a signer sent for this input.
+
+    A signer that completed the threshold may send the input finalized
+    (Sparrow, Coldcard): its signatures then sit in the final witness with
+    no keys named, so each is matched to the wallet key it verifies for.
+    """
+    if theirs.partial_sigs or theirs.final_scriptwitness is None:
+        return list(theirs.partial_sigs.items())
+    items = list(theirs.final_scriptwitness.items)
+    where = f"input {info.index}"
+    if len(items) < 3 or items[0] != b"" or items[-1] != info.witness_script:
+        raise InvalidInput("foreign_key", f"{where}: the final witness is not this wallet's multisig")
+    digest = hasher.digest(info.index, info.witness_script, info.value)
+    keys = [PublicKey.parse(key) for key, _ in info.keys]
+    return [(_signer_of(sig, keys, digest, where), sig) for sig in items[1:-1]]
+
+
+def _signer_of(sig: bytes, keys: list, digest: bytes, where: str):
+    for key in keys:
+        try:
+            verify(key, sig, digest, where)
+            return key
+        except InvalidInput as err:
+            if err.code != "invalid_signature":
+                raise
+    raise InvalidInput("invalid_signature", f"{where}: a final-witness signature verifies for no cosigner")
 
 
 def check_same_transaction(ours, theirs) -> None:

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from coordinator.errors import InvalidInput
 from coordinator.psbt import codec
 from coordinator.psbt.build import Output, assemble
+from coordinator.psbt.finalize import finalize
 from coordinator.psbt.merge import merge
 from coordinator.psbt.sighash import Sighasher, unsigned_tx
 from coordinator.psbt.status import status
@@ -370,3 +371,43 @@ def test_a_stored_psbt_whose_previous_transaction_is_not_the_prevout_is_refused(
     stored.inputs[0].non_witness_utxo = chain.prev_tx([(o.script_pubkey.data, o.value) for o in real.vout],
                                                       b"another")
     assert _code(stored, chain.sign(p, [0]), d) == "utxo_mismatch"
+
+
+@pytest.mark.parametrize("script_type", ["wsh", "sh-wsh"])
+def test_signatures_in_a_psbt_the_signer_finalized_are_recovered(script_type):
+    d, p = _spend(script_type=script_type)
+    finalized = finalize(chain.sign(p, [0, 2]), d)
+    result = merge(p, finalized.psbt.serialize(), d)
+    assert result.added == {keys.fingerprint(0): [0, 1], keys.fingerprint(2): [0, 1]}
+    assert result.status.complete
+    assert finalize(result.psbt, d).tx == finalized.tx
+
+
+def test_a_psbt_finalized_by_bdk_is_recovered_too(wallet):
+    import bdkpython as bdk
+
+    d, p = wallet
+    theirs = bdk.Psbt(chain.sign(p, [1, 2]).to_string()).finalize()
+    assert theirs.could_finalize
+    result = merge(p, theirs.psbt.serialize(), d)
+    assert sorted(result.added) == sorted([keys.fingerprint(1), keys.fingerprint(2)])
+
+
+def test_a_tampered_signature_in_a_final_witness_is_refused(wallet):
+    d, p = wallet
+    final = finalize(chain.sign(p, [0, 1]), d).psbt
+    items = list(final.inputs[0].final_scriptwitness.items)
+    sig = bytearray(items[1])
+    sig[10] ^= 1
+    items[1] = bytes(sig)
+    final.inputs[0].final_scriptwitness = Witness(items)
+    assert _code(p, final.serialize(), d) == "invalid_signature"
+
+
+def test_a_final_witness_for_another_script_is_foreign(wallet):
+    d, p = wallet
+    final = finalize(chain.sign(p, [0, 1]), d).psbt
+    items = list(final.inputs[0].final_scriptwitness.items)
+    items[-1] = items[-1][:-1] + b"\xac"  # not our witness script any more
+    final.inputs[0].final_scriptwitness = Witness(items)
+    assert _code(p, final.serialize(), d) == "foreign_key"
