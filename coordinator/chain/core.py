@@ -31,6 +31,7 @@ FEE_TARGETS = (1, 2, 3, 6, 12, 24, 144, 504, 1008)
 IMPORT_RANGE = (0, 999)
 WALLET_PREFIX = "huddle-"
 _PAGE = 1000
+_TX_CACHE = 5_000  # wallet transactions kept between sync rounds (~1 KB each)
 _SATS = Decimal(100_000_000)
 _COOKIE_DIRS = {"bitcoin": "", "testnet": "testnet3", "testnet4": "testnet4", "signet": "signet",
                 "regtest": "regtest"}
@@ -106,6 +107,7 @@ class CoreClient:
         self.rpc = JsonRpc(self.url, user=user, password=password,
                            cookie_path=Path(cookie_path) if cookie_path is not None else None,
                            timeout=timeout, retries=retries, retry_delay=retry_delay)
+        self._txs: dict[tuple[str, TxStatus], ChainTx] = {}
 
     @classmethod
     def from_spec(cls, spec: str, network: str, env: Mapping[str, str] | None = None,
@@ -195,6 +197,22 @@ class CoreClient:
         return history
 
     def _chain_tx(self, txid: str, status: TxStatus) -> ChainTx | None:
+        """A wallet transaction with prevouts; cached while its status stays the same.
+
+        Sync asks for the history once per discovery round; without the cache
+        every round would fetch every transaction again.
+        """
+        key = (txid, status)
+        if key in self._txs:
+            return self._txs[key]
+        tx = self._fetch_tx(txid, status)
+        if tx is not None:  # a transaction gone from the mempool may come back
+            if len(self._txs) >= _TX_CACHE:
+                self._txs.pop(next(iter(self._txs)))
+            self._txs[key] = tx
+        return tx
+
+    def _fetch_tx(self, txid: str, status: TxStatus) -> ChainTx | None:
         """``getrawtransaction`` verbosity 2 (Core >= 25) has the prevouts, no txindex needed."""
         try:
             block = [status.block_hash] if status.confirmed else []

@@ -295,6 +295,19 @@ def test_script_history_comes_from_the_wallet_with_prevouts_and_fees(core, core_
     assert history[change.data] == [paid]
 
 
+def test_a_second_history_round_fetches_only_what_changed(core, core_wallet_client):
+    c = core_wallet_client
+    receive = DESC.script_pubkey(0, 0)
+    coin = core.fund(NAME, receive, 100_000)
+    c.script_history([receive.data])
+    c.broadcast(spend([coin], [(STRANGER, 90_000)]))
+    core.calls.clear()
+    history = c.script_history([receive.data])
+    fetched = [args for _, method, args in core.calls if method == "getrawtransaction"]
+    assert len(history[receive.data]) == 2
+    assert len(fetched) == 1  # only the new spend; the confirmed funding came from the cache
+
+
 def test_list_transactions_has_sends_with_negative_amounts_and_fees(core, core_wallet_client):
     receive = DESC.script_pubkey(0, 0)
     coin = core.fund(NAME, receive, 100_000)
