@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from embit.transaction import Transaction
+from ..psbt.model import parse_tx
 from sqlite_utils import Database
 
 from ..errors import InvalidInput
@@ -49,10 +49,10 @@ def is_already_known(reason: str) -> bool:
 
 
 def txid_of(raw: bytes) -> str:
-    try:
-        return Transaction.parse(raw).txid().hex()
-    except Exception:  # embit raises assorted errors (and asserts) on garbage
-        raise InvalidInput("bad_input", "the final transaction does not parse") from None
+    tx = parse_tx(raw)
+    if tx is None:
+        raise InvalidInput("bad_input", "the final transaction does not parse")
+    return tx.txid().hex()
 
 
 def broadcast(db: Database, backend: ChainBackend, raw: bytes) -> BroadcastResult:

@@ -14,11 +14,9 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 from urllib.parse import unquote, urlsplit, urlunsplit
 
-from embit.transaction import Transaction
-
 from .. import networks
 from ..errors import InvalidInput
-from ..psbt.model import MAX_MONEY
+from ..psbt.model import MAX_MONEY, parse_tx
 from ..wallet.descriptor import CHANGE, RECEIVE, MultisigDescriptor
 from .backend import ChainTx, Rejected, TxIn, TxNotFound, TxOut, TxStatus
 from .rpc import (COOKIE_ENV, RPC_DESERIALIZATION_ERROR, RPC_INVALID_ADDRESS_OR_KEY,  # noqa: F401
@@ -222,10 +220,9 @@ class CoreClient:
                 return None  # dropped from the mempool since the wallet saw it
             raise
         raw = bytes.fromhex(verbose["hex"])
-        try:
-            tx = Transaction.parse(raw)
-        except Exception:  # embit raises assorted errors on garbage
-            raise bad(f"Bitcoin Core sent transaction {txid} in a form that does not parse") from None
+        tx = parse_tx(raw)
+        if tx is None:
+            raise bad(f"Bitcoin Core sent transaction {txid} in a form that does not parse")
         prevouts = tuple(_prevout(vin) for vin in verbose["vin"])
         outputs = tuple(TxOut(o.script_pubkey.data, o.value) for o in tx.vout)
         fee = sum(p.value for p in prevouts if p) - sum(o.value for o in outputs) if all(prevouts) else 0

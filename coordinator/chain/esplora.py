@@ -23,7 +23,7 @@ from decimal import ROUND_CEILING, Decimal
 from typing import Callable, Sequence
 
 import httpx
-from embit.transaction import Transaction
+from ..psbt.model import parse_tx
 
 from .. import networks
 from ..errors import InvalidInput
@@ -243,10 +243,8 @@ def _retry_after(response: httpx.Response) -> float | None:
 
 def _txid(raw: bytes) -> str | None:
     """txid of a serialized transaction, or None if it does not parse."""
-    try:
-        return Transaction.parse(raw).txid().hex()
-    except Exception:  # embit raises assorted errors (and asserts) on garbage
-        return None
+    tx = parse_tx(raw)
+    return None if tx is None else tx.txid().hex()
 
 
 def _hex32(text: str) -> str:

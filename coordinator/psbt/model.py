@@ -4,11 +4,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from embit.transaction import Transaction
+from embit.transaction import Transaction, TransactionOutput
 
 from ..errors import InvalidInput
 
 MAX_MONEY = 21_000_000 * 100_000_000
+
+
+def parse_tx(raw: bytes) -> Transaction | None:
+    """A serialized transaction, or None if it does not parse.
+
+    embit raises assorted errors (and asserts) on garbage; this is the one
+    place they are caught, and each caller says what a failure means.
+    """
+    try:
+        return Transaction.parse(raw)
+    except Exception:  # noqa: BLE001 (any failure means "not a transaction")
+        return None
 
 
 @dataclass(frozen=True)
@@ -28,10 +40,9 @@ class Utxo:
 
     @classmethod
     def from_prev_tx(cls, prev_tx: bytes, vout: int, branch: int, index: int) -> "Utxo":
-        try:
-            tx = Transaction.parse(prev_tx)
-        except Exception:  # embit raises assorted errors on garbage
-            raise InvalidInput("malformed_utxo", "previous transaction does not parse") from None
+        tx = parse_tx(prev_tx)
+        if tx is None:
+            raise InvalidInput("malformed_utxo", "previous transaction does not parse")
         if not 0 <= vout < len(tx.vout):
             raise InvalidInput("malformed_utxo", f"previous transaction has no output {vout}")
         return cls(tx.txid().hex(), vout, tx.vout[vout].value, branch, index, bytes(prev_tx))
@@ -40,13 +51,16 @@ class Utxo:
     def outpoint(self) -> str:
         return f"{self.txid}:{self.vout}"
 
-    def check(self) -> None:
-        """The prev tx really is this outpoint, and its value is ours."""
-        tx = Transaction.parse(self.prev_tx)
-        if tx.txid().hex() != self.txid or self.vout >= len(tx.vout):
-            raise InvalidInput("malformed_utxo", f"previous transaction is not {self.outpoint}")
-        if tx.vout[self.vout].value != self.value:
-            raise InvalidInput("malformed_utxo", f"{self.outpoint} is worth {tx.vout[self.vout].value} sat")
+    def verified_output(self) -> "TransactionOutput":
+        """The output this coin is, read from its previous transaction after
+        checking that transaction is the outpoint's and pays ``value``."""
+        tx = parse_tx(self.prev_tx)
+        if tx is None:
+            raise InvalidInput("malformed_utxo", f"coin {self.outpoint}: its previous transaction does not parse")
+        if tx.txid().hex() != self.txid or self.vout >= len(tx.vout) or tx.vout[self.vout].value != self.value:
+            raise InvalidInput("malformed_utxo", f"coin {self.outpoint}: its previous transaction "
+                               "is another one or pays another amount")
+        return tx.vout[self.vout]
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from typing import Iterable, Sequence
 
 from embit.psbt import PSBT
-from embit.transaction import Transaction
 
 from ..errors import InvalidInput
 from ..wallet.descriptor import CHANGE, MultisigDescriptor
@@ -278,16 +277,7 @@ def _check_ours(descriptor: MultisigDescriptor, inputs: Sequence[Utxo]) -> None:
     """Each coin's previous transaction really pays the wallet at its path:
     the PSBT's scripts and derivations are computed from that path."""
     for utxo in inputs:
-        try:
-            prev = Transaction.parse(utxo.prev_tx)
-        except Exception:  # embit raises assorted errors on garbage
-            raise InvalidInput("malformed_utxo", f"coin {utxo.outpoint}: its previous transaction "
-                               "does not parse") from None
-        if prev.txid().hex() != utxo.txid or utxo.vout >= len(prev.vout) \
-                or prev.vout[utxo.vout].value != utxo.value:
-            raise InvalidInput("malformed_utxo", f"coin {utxo.outpoint}: its previous transaction "
-                               "is another one or pays another amount")
-        spk = prev.vout[utxo.vout].script_pubkey.data
+        spk = utxo.verified_output().script_pubkey.data
         if spk != descriptor.script_pubkey(utxo.branch, utxo.index).data:
             raise InvalidInput("foreign_input", f"coin {utxo.outpoint} does not pay this wallet's "
                                f"address {utxo.branch}/{utxo.index}")
