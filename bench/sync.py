@@ -33,8 +33,8 @@ import bdkpython as bdk  # noqa: E402
 from coordinator.chain.esplora import EsploraClient  # noqa: E402
 from coordinator.chain.model import WalletUtxo  # noqa: E402
 from coordinator.chain.sandbox import faucet  # noqa: E402
-from coordinator.chain.sandbox.chain import Chain  # noqa: E402
 from coordinator.chain.sandbox import store as chain_store  # noqa: E402
+from coordinator.chain.sandbox.chain import Chain  # noqa: E402
 from coordinator.chain.sandbox.server import serve  # noqa: E402
 from coordinator.chain.sync import sync_wallet  # noqa: E402
 from coordinator.store import wallets  # noqa: E402

@@ -4,7 +4,15 @@ uses this table and ``HuddleError.to_dict`` for the JSON shape."""
 
 from __future__ import annotations
 
-from .errors import Conflict, HuddleError, InvalidInput, NotFound, StorageError, Unavailable, Unsupported
+from .errors import (
+    Conflict,
+    HuddleError,
+    InvalidInput,
+    NotFound,
+    StorageError,
+    Unavailable,
+    Unsupported,
+)
 
 # Most specific class first. Exit code 2 is click's own usage error.
 _TABLE: tuple[tuple[type[HuddleError], int, int], ...] = (

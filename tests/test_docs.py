@@ -3,10 +3,9 @@ and the README starts with the two commands CI and newcomers run."""
 
 from __future__ import annotations
 
-import re
-
 import importlib
 import pkgutil
+import re
 
 import click
 import pytest

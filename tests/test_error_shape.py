@@ -7,8 +7,16 @@ import json
 import pytest
 
 from coordinator import edge
-from coordinator.errors import (CODES, Conflict, HuddleError, InvalidInput, NotFound, StorageError,
-                                Unavailable, Unsupported)
+from coordinator.errors import (
+    CODES,
+    Conflict,
+    HuddleError,
+    InvalidInput,
+    NotFound,
+    StorageError,
+    Unavailable,
+    Unsupported,
+)
 
 KINDS = [(InvalidInput, 3, 400), (Unsupported, 3, 422), (NotFound, 4, 404),
          (Conflict, 5, 409), (StorageError, 6, 503), (Unavailable, 7, 502)]

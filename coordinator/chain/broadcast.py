@@ -19,10 +19,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ..psbt.model import parse_tx
 from sqlite_utils import Database
 
 from ..errors import InvalidInput
+from ..psbt.model import parse_tx
 from ..store import chain as store
 from .backend import BackendError, ChainBackend, Rejected, TxNotFound
 

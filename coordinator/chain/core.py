@@ -19,10 +19,21 @@ from ..errors import InvalidInput
 from ..psbt.model import MAX_MONEY, parse_tx
 from ..wallet.descriptor import CHANGE, RECEIVE, MultisigDescriptor
 from .backend import ChainTx, Rejected, TxIn, TxNotFound, TxOut, TxStatus
-from .rpc import (COOKIE_ENV, RPC_DESERIALIZATION_ERROR, RPC_INVALID_ADDRESS_OR_KEY,  # noqa: F401
-                  RPC_VERIFY_ALREADY_IN_CHAIN, RPC_VERIFY_ERROR, RPC_VERIFY_REJECTED,
-                  RPC_WALLET_ALREADY_EXISTS, RPC_WALLET_ALREADY_LOADED, RPC_WALLET_ERROR, CoreError,
-                  CoreWarmingUp, JsonRpc, bad)
+from .rpc import (  # noqa: F401
+    COOKIE_ENV,
+    RPC_DESERIALIZATION_ERROR,
+    RPC_INVALID_ADDRESS_OR_KEY,
+    RPC_VERIFY_ALREADY_IN_CHAIN,
+    RPC_VERIFY_ERROR,
+    RPC_VERIFY_REJECTED,
+    RPC_WALLET_ALREADY_EXISTS,
+    RPC_WALLET_ALREADY_LOADED,
+    RPC_WALLET_ERROR,
+    CoreError,
+    CoreWarmingUp,
+    JsonRpc,
+    bad,
+)
 
 ALREADY_KNOWN = frozenset({"txn-already-in-mempool", "txn-already-known"})  # testmempoolaccept reasons
 FEE_TARGETS = (1, 2, 3, 6, 12, 24, 144, 504, 1008)

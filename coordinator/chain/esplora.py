@@ -23,11 +23,19 @@ from decimal import ROUND_CEILING, Decimal
 from typing import Callable, Sequence
 
 import httpx
-from ..psbt.model import parse_tx
 
 from .. import networks
 from ..errors import InvalidInput
-from .backend import BadResponse, ChainTx, Rejected, Timeout, TxNotFound, TxStatus, Unreachable
+from ..psbt.model import parse_tx
+from .backend import (
+    BadResponse,
+    ChainTx,
+    Rejected,
+    Timeout,
+    TxNotFound,
+    TxStatus,
+    Unreachable,
+)
 from .esplora_json import tx_from_json
 
 PAGE_CONFIRMED = 25  # /scripthash/:h/txs and /txs/chain/:last pages

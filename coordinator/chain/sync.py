@@ -23,8 +23,17 @@ from ..store.db import write
 from ..store.wallets import Wallet
 from ..wallet import addresses
 from .backend import BadResponse, ChainBackend, ChainTx
-from .events import (BalanceChanged, ChainEvent, ChainReorged, ConflictDetected, Listener, TxConfirmed,
-                     TxDropped, TxReorged, TxSeen)
+from .events import (
+    BalanceChanged,
+    ChainEvent,
+    ChainReorged,
+    ConflictDetected,
+    Listener,
+    TxConfirmed,
+    TxDropped,
+    TxReorged,
+    TxSeen,
+)
 from .model import Balance, HistoryEntry, WalletUtxo
 from .scripts import ScriptDeriver
 

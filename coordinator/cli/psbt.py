@@ -10,17 +10,17 @@ from __future__ import annotations
 import click
 
 from .. import networks
+from ..errors import Conflict
 from ..psbt import codec
 from ..psbt.checks import change_index_limit, check
 from ..psbt.finalize import finalize
-from ..errors import Conflict
 from ..psbt.merge import merge
 from ..psbt.model import Recipient
 from ..psbt.spend import plan_spend
-from ..psbt.units import parse_amount, parse_fee_rate
-from ..store import chain as chain_store
 from ..psbt.status import Status, status
 from ..psbt.summary import format_btc, output_label
+from ..psbt.units import parse_amount, parse_fee_rate
+from ..store import chain as chain_store
 from ..store import wallets
 from ..wallet import addresses
 from ..wallet.descriptor import CHANGE, MultisigDescriptor

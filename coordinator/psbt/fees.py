@@ -10,9 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..errors import InvalidInput
-from .sizes import fee_for
-
 from .coinselect import BNB_MAX_TRIES
+from .sizes import fee_for
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,8 @@ from embit.psbt import PSBT
 
 from ..errors import InvalidInput
 from ..wallet.descriptor import CHANGE, MultisigDescriptor
-from . import coinselect, fees, recipients as _recipients, sizes
+from . import coinselect, fees, sizes
+from . import recipients as _recipients
 from .build import Output, assemble
 from .fees import DEFAULT_POLICY, FeePolicy
 from .model import MAX_MONEY, Recipient, Utxo

@@ -10,7 +10,7 @@ from . import errors  # noqa: F401  (registers the qr_* error codes)
 from .bbqr import BBQrJoiner, BBQrPart, BBQrSeries
 from .presets import PRESETS, AnimationSettings, Density, density
 from .stream import Progress, StreamDecoder
-from .ur import UREncoder, URDecoder, URPart, encoder_for_psbt
+from .ur import URDecoder, UREncoder, URPart, encoder_for_psbt
 
 __all__ = [
     "AnimationSettings", "BBQrJoiner", "BBQrPart", "BBQrSeries", "Density", "PRESETS",

@@ -17,7 +17,6 @@ from embit.script import Script
 from sqlite_utils import Database
 
 from .. import networks
-
 from ..errors import Conflict
 from ..store.db import write
 from ..store.wallets import Wallet

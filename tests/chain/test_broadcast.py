@@ -9,7 +9,12 @@ import sys
 import pytest
 
 from coordinator.chain.backend import Rejected
-from coordinator.chain.broadcast import broadcast, is_already_known, resume_pending, txid_of
+from coordinator.chain.broadcast import (
+    broadcast,
+    is_already_known,
+    resume_pending,
+    txid_of,
+)
 from coordinator.chain.esplora import EsploraClient
 from coordinator.store import chain as stored
 

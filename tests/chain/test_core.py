@@ -12,9 +12,21 @@ from embit.descriptor.checksum import checksum
 from embit.script import Script
 from embit.transaction import Transaction, TransactionInput, TransactionOutput
 
-from coordinator.chain.backend import BackendError, Rejected, Timeout, TxNotFound, Unreachable
-from coordinator.chain.core import (CoreClient, CoreError, CoreWarmingUp, core_wallet_name,
-                                    default_cookie_path, to_sats)
+from coordinator.chain.backend import (
+    BackendError,
+    Rejected,
+    Timeout,
+    TxNotFound,
+    Unreachable,
+)
+from coordinator.chain.core import (
+    CoreClient,
+    CoreError,
+    CoreWarmingUp,
+    core_wallet_name,
+    default_cookie_path,
+    to_sats,
+)
 from coordinator.errors import InvalidInput
 
 from ..keys import descriptor

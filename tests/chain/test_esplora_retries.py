@@ -5,7 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-from coordinator.chain.backend import BadResponse, Rejected, Timeout, TxNotFound, Unreachable
+from coordinator.chain.backend import (
+    BadResponse,
+    Rejected,
+    Timeout,
+    TxNotFound,
+    Unreachable,
+)
 from coordinator.chain.esplora import EsploraClient
 
 from .flaky import FlakyServer

@@ -10,8 +10,17 @@ from coordinator.chain.sandbox.tx import Tx, TxOut
 from coordinator.errors import InvalidInput
 
 from .. import keys
-from .spends import PAYEE, finalize, foreign_signature, fund, high_s, signed_spend, unsigned, with_witness
 from ..psbt.chain import sign
+from .spends import (
+    PAYEE,
+    finalize,
+    foreign_signature,
+    fund,
+    high_s,
+    signed_spend,
+    unsigned,
+    with_witness,
+)
 
 NULLFAIL = "mandatory-script-verify-flag-failed (Signature must be zero for failed CHECK(MULTI)SIG operation)"
 
@@ -115,9 +124,14 @@ def _resign(coins, tx):
     rebuilt = _build(coins, tx.vout[0].script_pubkey, tx.vout[0].value)
     for a, b in zip(rebuilt.vin, tx.vin):
         a.sequence = b.sequence
-    from coordinator.chain.sandbox.faucet import FAUCET_PUBKEY, FAUCET_SECRET
-    from coordinator.chain.sandbox.verify import Precomputed, p2wpkh_script_code, sighash_v0
     from embit.util import secp256k1
+
+    from coordinator.chain.sandbox.faucet import FAUCET_PUBKEY, FAUCET_SECRET
+    from coordinator.chain.sandbox.verify import (
+        Precomputed,
+        p2wpkh_script_code,
+        sighash_v0,
+    )
     pre = Precomputed.of(rebuilt)
     for i, (_, _, value) in enumerate(coins):
         digest = sighash_v0(rebuilt, i, p2wpkh_script_code(FAUCET_PUBKEY), value, 1, pre)

@@ -15,8 +15,8 @@ from coordinator.chain.sandbox.tx import Tx, sha256d
 from coordinator.errors import InvalidInput
 
 from .. import keys
-from .spends import finalize, fund, unsigned
 from ..psbt.chain import sign
+from .spends import finalize, fund, unsigned
 
 DESC = keys.descriptor(2, 3, True, "wsh")
 ADDRESS = DESC.address(0, 0, "regtest")

@@ -7,14 +7,18 @@ import random
 import pytest
 from embit.script import Script
 from embit.transaction import Transaction
+from embit.util import secp256k1
 
 from coordinator.chain.sandbox import interpreter as it
 from coordinator.chain.sandbox.faucet import FAUCET_PUBKEY, FAUCET_SCRIPT, FAUCET_SECRET
 from coordinator.chain.sandbox.tx import Tx, TxIn, TxOut
 from coordinator.chain.sandbox.verify import (
-    Precomputed, ecdsa_verify, input_failure, p2wpkh_script_code, sighash_v0,
+    Precomputed,
+    ecdsa_verify,
+    input_failure,
+    p2wpkh_script_code,
+    sighash_v0,
 )
-from embit.util import secp256k1
 
 HASHTYPES = [1, 2, 3, 0x81, 0x82, 0x83]
 

@@ -6,7 +6,6 @@ Test modules import the fixtures they use from here.
 
 from __future__ import annotations
 
-
 import pytest
 
 from coordinator.chain.esplora import EsploraClient

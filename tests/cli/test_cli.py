@@ -16,16 +16,32 @@ import pytest
 from click.testing import CliRunner
 
 from coordinator import cli, config
-from coordinator.errors import Conflict, InvalidInput, NotFound, StorageError, Unsupported
+from coordinator.errors import (
+    Conflict,
+    InvalidInput,
+    NotFound,
+    StorageError,
+    Unsupported,
+)
 from coordinator.store import open_database, wallets
 from coordinator.wallet import addresses, formats
 from coordinator.wallet.descriptor import CHANGE, RECEIVE, MultisigDescriptor
 from tests import keys
 
-from .runner import (CC_FILE, CC_FINGERPRINTS, CC_NAME, ERROR_LINE, EXPORTS, HUDDLE, Huddle,  # noqa: F401
-                     fails, huddle, imported, ok, run)
-
-
+from .runner import (  # noqa: F401
+    CC_FILE,
+    CC_FINGERPRINTS,
+    CC_NAME,
+    ERROR_LINE,
+    EXPORTS,
+    HUDDLE,
+    Huddle,
+    fails,
+    huddle,
+    imported,
+    ok,
+    run,
+)
 
 
 def cc_descriptor() -> MultisigDescriptor:

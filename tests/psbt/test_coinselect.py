@@ -8,8 +8,13 @@ import random
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from coordinator.psbt.coinselect import (Coin, branch_and_bound, largest_first,
-                                         single_random_draw, waste)
+from coordinator.psbt.coinselect import (
+    Coin,
+    branch_and_bound,
+    largest_first,
+    single_random_draw,
+    waste,
+)
 
 FEE, LONG_TERM = 105, 1_050  # a 2-of-3 P2WSH input at 1 and at 10 sat/vB
 

@@ -12,11 +12,17 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from coordinator.errors import Conflict, InvalidInput
-from coordinator.psbt import codec, status as status_mod
+from coordinator.psbt import codec
+from coordinator.psbt import status as status_mod
 from coordinator.psbt.build import Output, assemble
 from coordinator.psbt.finalize import finalize
 from coordinator.psbt.merge import merge
-from coordinator.psbt.sighash import Sighasher, is_strict_der, parse_signature, unsigned_tx
+from coordinator.psbt.sighash import (
+    Sighasher,
+    is_strict_der,
+    parse_signature,
+    unsigned_tx,
+)
 from coordinator.wallet.descriptor import MultisigDescriptor
 
 from .. import keys

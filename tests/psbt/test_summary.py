@@ -11,7 +11,13 @@ from embit.transaction import Transaction, TransactionInput
 from coordinator.psbt.build import Output, assemble
 from coordinator.psbt.checks import check
 from coordinator.psbt.model import MAX_MONEY
-from coordinator.psbt.summary import Summary, fee_rate_sat_per_kvb, format_btc, format_rate, output_label
+from coordinator.psbt.summary import (
+    Summary,
+    fee_rate_sat_per_kvb,
+    format_btc,
+    format_rate,
+    output_label,
+)
 
 from .. import keys
 from . import chain

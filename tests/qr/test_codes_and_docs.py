@@ -10,10 +10,9 @@ import pytest
 
 import coordinator.qr  # noqa: F401  (registers the codes)
 from coordinator.cli import qr as qr_cli
-from coordinator.errors import CODES
+from coordinator.errors import CODES, InvalidInput
 from coordinator.qr import errors as qr_errors
 from coordinator.qr.presets import AnimationSettings, density
-from coordinator.errors import InvalidInput
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 SOURCE = Path(qr_errors.__file__).resolve().parent

@@ -11,8 +11,14 @@ from hypothesis import strategies as st
 
 from coordinator.qr.errors import BadPart, UnsupportedPart
 from coordinator.qr.stream import StreamDecoder
-from coordinator.qr.ur import (URDecoder, UREncoder, URPart, encoder_for_psbt, psbt_from_cbor,
-                               psbt_to_cbor)
+from coordinator.qr.ur import (
+    URDecoder,
+    UREncoder,
+    URPart,
+    encoder_for_psbt,
+    psbt_from_cbor,
+    psbt_to_cbor,
+)
 
 from .psbt_samples import build_psbt
 

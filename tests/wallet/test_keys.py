@@ -11,7 +11,13 @@ from embit.networks import NETWORKS
 
 from coordinator.errors import HuddleError, InvalidInput
 from coordinator.wallet.descriptor import MultisigDescriptor
-from coordinator.wallet.keys import Cosigner, KeyOrigin, parse_fingerprint, parse_path, parse_xpub
+from coordinator.wallet.keys import (
+    Cosigner,
+    KeyOrigin,
+    parse_fingerprint,
+    parse_path,
+    parse_xpub,
+)
 from tests import keys
 
 VECTORS = Path(__file__).resolve().parents[2].parent / "shared" / "vectors"

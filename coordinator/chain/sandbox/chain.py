@@ -21,7 +21,14 @@ from embit.script import Script, address_to_scriptpubkey
 from ...errors import InvalidInput
 from . import accept, blocks, store
 from .blocks import Block
-from .policy import ALREADY_IN_UTXO_SET, DECODE_FAILED, FEE_TOO_HIGH, MAX_FEE_SAT_PER_KVB, Rejected, fee_for
+from .policy import (
+    ALREADY_IN_UTXO_SET,
+    DECODE_FAILED,
+    FEE_TOO_HIGH,
+    MAX_FEE_SAT_PER_KVB,
+    Rejected,
+    fee_for,
+)
 from .tx import DecodeError, Tx, TxOut, scripthash
 
 NETWORK = "regtest"

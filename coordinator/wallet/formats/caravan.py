@@ -19,7 +19,14 @@ from ...errors import InvalidInput, Unsupported
 from ..descriptor import MultisigDescriptor
 from ..keys import Cosigner
 from .base import (
-    WalletFile, apostrophe_path, default_name, field, load_json, located, malformed, require_sorted,
+    WalletFile,
+    apostrophe_path,
+    default_name,
+    field,
+    load_json,
+    located,
+    malformed,
+    require_sorted,
 )
 
 _ADDRESS_TYPES = {"P2WSH": "wsh", "P2SH-P2WSH": "sh-wsh", "P2SH_P2WSH": "sh-wsh"}

@@ -21,7 +21,14 @@ import re
 from ...errors import InvalidInput, Unsupported
 from ..descriptor import MultisigDescriptor
 from ..keys import Cosigner, parse_path
-from .base import WalletFile, apostrophe_path, default_name, located, malformed, require_sorted
+from .base import (
+    WalletFile,
+    apostrophe_path,
+    default_name,
+    located,
+    malformed,
+    require_sorted,
+)
 
 MAX_NAME = 20  # the firmware rejects longer names ("name must be ascii, 1..20 long")
 _FORMATS = {"p2wsh": "wsh", "p2sh-p2wsh": "sh-wsh", "p2wsh-p2sh": "sh-wsh"}

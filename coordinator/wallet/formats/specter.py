@@ -16,7 +16,15 @@ import json
 from ...errors import InvalidInput
 from ..descriptor import CHANGE, RECEIVE
 from ..descriptor import parse as parse_descriptor
-from .base import WalletFile, default_name, field, load_json, located, malformed, relabel
+from .base import (
+    WalletFile,
+    default_name,
+    field,
+    load_json,
+    located,
+    malformed,
+    relabel,
+)
 
 _NO_DEVICE = {"other", "unknown"}
 
