@@ -5,10 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from coordinator.store import open_database
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+
+# Timing is for bench/, not tests: a busy CI machine must not fail a property.
+settings.register_profile("huddle", deadline=None, print_blob=True)
+settings.load_profile("huddle")
 
 
 @pytest.fixture(scope="session")
