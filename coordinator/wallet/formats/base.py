@@ -75,6 +75,22 @@ def _as_tuple(kind: type | tuple[type, ...]) -> tuple[type, ...]:
     return kind if isinstance(kind, tuple) else (kind,)
 
 
+# The names wallet files give the two script types (Coldcard, Caravan, Sparrow).
+_SCRIPT_TYPES = {"P2WSH": "wsh", "P2SH-P2WSH": "sh-wsh", "P2SH_P2WSH": "sh-wsh", "P2WSH-P2SH": "sh-wsh"}
+SCRIPT_TYPE_NAMES = {"wsh": "P2WSH", "sh-wsh": "P2SH-P2WSH"}
+
+
+def script_type_named(value: str, field_name: str) -> str:
+    """'P2WSH' -> 'wsh', 'P2SH-P2WSH' -> 'sh-wsh'; legacy P2SH is unsupported."""
+    key = value.strip().upper()
+    if key == "P2SH":
+        raise Unsupported("unsupported_descriptor", f"{field_name} P2SH (legacy multisig) is unsupported; "
+                          "Huddle supports P2WSH and P2SH-P2WSH")
+    if key not in _SCRIPT_TYPES:
+        raise malformed(f"{field_name} {value[:20]!r} is unknown; expected P2WSH or P2SH-P2WSH")
+    return _SCRIPT_TYPES[key]
+
+
 def require_sorted(desc: MultisigDescriptor, fmt: str) -> None:
     """Coldcard and Caravan only know BIP-67 sorted multisig."""
     if not desc.sorted:

@@ -15,10 +15,11 @@ from __future__ import annotations
 import json
 
 from ... import networks
-from ...errors import InvalidInput, Unsupported
+from ...errors import InvalidInput
 from ..descriptor import MultisigDescriptor
 from ..keys import Cosigner
 from .base import (
+    SCRIPT_TYPE_NAMES,
     WalletFile,
     apostrophe_path,
     default_name,
@@ -27,10 +28,9 @@ from .base import (
     located,
     malformed,
     require_sorted,
+    script_type_named,
 )
 
-_ADDRESS_TYPES = {"P2WSH": "wsh", "P2SH-P2WSH": "sh-wsh", "P2SH_P2WSH": "sh-wsh"}
-_TYPE_NAMES = {"wsh": "P2WSH", "sh-wsh": "P2SH-P2WSH"}
 _NETWORK_NAMES = {  # Huddle's name -> Caravan's; testnet4 shares testnet's prefixes
     "bitcoin": "mainnet", "testnet": "testnet", "testnet4": "testnet",
     "signet": "signet", "regtest": "regtest",
@@ -56,15 +56,7 @@ def parse(text: str) -> WalletFile:
 
 
 def _address_type(value: str) -> str:
-    key = value.strip().upper()
-    if key == "P2SH":
-        raise Unsupported(
-            "unsupported_descriptor",
-            "addressType P2SH (legacy multisig) is unsupported; Huddle supports P2WSH and P2SH-P2WSH",
-        )
-    if key not in _ADDRESS_TYPES:
-        raise malformed(f"addressType {value[:20]!r} is unknown; expected P2WSH or P2SH-P2WSH")
-    return _ADDRESS_TYPES[key]
+    return script_type_named(value, "addressType")
 
 
 def _quorum(quorum: dict) -> tuple[int, int | None]:
@@ -119,7 +111,7 @@ def serialize(wallet: WalletFile, network: str) -> str:
     ]
     data = {
         "name": wallet.name or default_name(desc),
-        "addressType": _TYPE_NAMES[desc.script_type],
+        "addressType": SCRIPT_TYPE_NAMES[desc.script_type],
         "network": _NETWORK_NAMES[networks.check(network)],
         "client": {"type": "public"},
         "quorum": {"requiredSigners": desc.threshold, "totalSigners": desc.n},

@@ -22,17 +22,17 @@ from ...errors import InvalidInput, Unsupported
 from ..descriptor import MultisigDescriptor
 from ..keys import Cosigner, parse_path
 from .base import (
+    SCRIPT_TYPE_NAMES,
     WalletFile,
     apostrophe_path,
     default_name,
     located,
     malformed,
     require_sorted,
+    script_type_named,
 )
 
 MAX_NAME = 20  # the firmware rejects longer names ("name must be ascii, 1..20 long")
-_FORMATS = {"p2wsh": "wsh", "p2sh-p2wsh": "sh-wsh", "p2wsh-p2sh": "sh-wsh"}
-_FORMAT_NAMES = {"wsh": "P2WSH", "sh-wsh": "P2SH-P2WSH"}  # Coldcard's preferred spellings
 _POLICY = re.compile(r"^(\d{1,2})(?:\s*(?:of|/|,)\s*|\s+)(\d{1,2})$", re.IGNORECASE)
 _XFP = re.compile(r"^[0-9a-fA-F]{8}$")
 
@@ -86,15 +86,7 @@ def _policy(value: str) -> tuple[int, int]:
 
 
 def _format(value: str) -> str:
-    key = value.lower()
-    if key == "p2sh":
-        raise Unsupported(
-            "unsupported_descriptor",
-            "legacy P2SH multisig is unsupported; Huddle supports P2WSH and P2SH-P2WSH",
-        )
-    if key not in _FORMATS:
-        raise malformed(f"unknown Format {value!r}; expected P2WSH or P2SH-P2WSH")
-    return _FORMATS[key]
+    return script_type_named(value, "Format")
 
 
 def _strip_comment(line: str) -> str:
@@ -173,7 +165,7 @@ def serialize(wallet: WalletFile, network: str) -> str:
         "#",
         f"Name: {name}",
         f"Policy: {desc.threshold} of {desc.n}",
-        f"Format: {_FORMAT_NAMES[desc.script_type]}",
+        f"Format: {SCRIPT_TYPE_NAMES[desc.script_type]}",
     ]
     last = None
     for cosigner in desc.cosigners:
