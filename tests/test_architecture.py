@@ -50,3 +50,15 @@ def test_modules_stay_small(path):
 def test_no_module_is_a_junk_drawer():
     names = {p.stem for p in PKG.rglob("*.py")}
     assert not names & {"utils", "util", "helpers", "manager", "misc", "common"}
+
+
+MAX_FUNCTION_LINES = 60  # "a function fits on a screen"
+
+
+@pytest.mark.parametrize("path", sorted(PKG.rglob("*.py")), ids=lambda p: str(p.relative_to(PKG)))
+def test_functions_fit_on_a_screen(path):
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    long = [f"{node.name} ({node.end_lineno - node.lineno + 1} lines)" for node in ast.walk(tree)
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+            and node.end_lineno - node.lineno + 1 > MAX_FUNCTION_LINES]
+    assert not long, f"{path.name}: {', '.join(long)}"
