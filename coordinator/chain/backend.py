@@ -88,6 +88,33 @@ class ChainTx:
     raw: bytes | None = field(default=None, compare=False)
 
 
+@dataclass(frozen=True)
+class ChainUtxo:
+    """An unspent output paying one of the scripts asked about."""
+
+    txid: str
+    vout: int
+    value: int  # satoshis
+    script_pubkey: bytes
+    status: TxStatus
+
+
+def unspent(history: dict[bytes, list[ChainTx]]) -> dict[bytes, list[ChainUtxo]]:
+    """The outputs to each script that no transaction in ``history`` spends.
+
+    Every spend of a script's output is in that script's history, so the
+    history alone decides; backends need no second query.
+    """
+    txs = {tx.txid: tx for txs in history.values() for tx in txs}
+    spent = {(i.txid, i.vout) for tx in txs.values() for i in tx.inputs}
+    out: dict[bytes, list[ChainUtxo]] = {script: [] for script in history}
+    for tx in txs.values():
+        for vout, o in enumerate(tx.outputs):
+            if o.script_pubkey in out and (tx.txid, vout) not in spent:
+                out[o.script_pubkey].append(ChainUtxo(tx.txid, vout, o.value, o.script_pubkey, tx.status))
+    return out
+
+
 class ChainBackend(Protocol):
     """What every backend provides. Amounts in satoshis, fee rates in sat/kvB."""
 
@@ -104,6 +131,9 @@ class ChainBackend(Protocol):
 
     def script_history(self, script_pubkeys: Sequence[bytes]) -> dict[bytes, list[ChainTx]]:
         """Every transaction touching each script (confirmed and mempool)."""
+
+    def utxos(self, script_pubkeys: Sequence[bytes]) -> dict[bytes, list[ChainUtxo]]:
+        """The unspent outputs paying each script (``unspent(script_history(...))``)."""
 
     def raw_transaction(self, txid: str) -> bytes:
         """The serialized transaction; raises TxNotFound."""

@@ -18,7 +18,16 @@ from .. import networks
 from ..errors import InvalidInput
 from ..psbt.model import MAX_MONEY, parse_tx
 from ..wallet.descriptor import CHANGE, RECEIVE, MultisigDescriptor
-from .backend import ChainTx, Rejected, TxIn, TxNotFound, TxOut, TxStatus
+from .backend import (
+    ChainTx,
+    ChainUtxo,
+    Rejected,
+    TxIn,
+    TxNotFound,
+    TxOut,
+    TxStatus,
+    unspent,
+)
 from .rpc import (  # noqa: F401
     COOKIE_ENV,
     RPC_DESERIALIZATION_ERROR,
@@ -204,6 +213,9 @@ class CoreClient:
             for script in touched & history.keys():
                 history[script].append(tx)
         return history
+
+    def utxos(self, script_pubkeys: Sequence[bytes]) -> dict[bytes, list[ChainUtxo]]:
+        return unspent(self.script_history(script_pubkeys))
 
     def _chain_tx(self, txid: str, status: TxStatus) -> ChainTx | None:
         """A wallet transaction with prevouts; cached while its status stays the same.

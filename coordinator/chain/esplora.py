@@ -30,11 +30,13 @@ from ..psbt.model import parse_tx
 from .backend import (
     BadResponse,
     ChainTx,
+    ChainUtxo,
     Rejected,
     Timeout,
     TxNotFound,
     TxStatus,
     Unreachable,
+    unspent,
 )
 from .esplora_json import tx_from_json
 
@@ -109,6 +111,9 @@ class EsploraClient:
         unique = list(dict.fromkeys(bytes(s) for s in script_pubkeys))
         parsed: dict[tuple, ChainTx] = {}  # a transaction touching several scripts is checked once
         return dict(zip(unique, self._pool.map(lambda s: self.one_script_history(s, parsed), unique)))
+
+    def utxos(self, script_pubkeys: Sequence[bytes]) -> dict[bytes, list[ChainUtxo]]:
+        return unspent(self.script_history(script_pubkeys))
 
     def one_script_history(self, script_pubkey: bytes, parsed: dict | None = None) -> list[ChainTx]:
         """Mempool plus confirmed transactions of one script, newest first, all pages."""

@@ -307,6 +307,19 @@ def test_script_history_comes_from_the_wallet_with_prevouts_and_fees(core, core_
     assert history[change.data] == [paid]
 
 
+def test_utxos_from_history_agree_with_listunspent(core, core_wallet_client):
+    c = core_wallet_client
+    receive, change = DESC.script_pubkey(0, 0), DESC.script_pubkey(1, 0)
+    coin = core.fund(NAME, receive, 100_000)
+    core.fund(NAME, receive, 7_000)
+    c.broadcast(spend([coin], [(STRANGER, 60_000), (change, 35_000)]))
+    core.wallets[NAME].scripts.add(change.data)
+    ours = c.utxos([receive.data, change.data])
+    listed = {(u.txid, u.vout, u.value) for u in c.list_unspent(NAME)}
+    assert {(u.txid, u.vout, u.value) for coins in ours.values() for u in coins} == listed
+    assert [u.value for u in ours[change.data]] == [35_000]
+
+
 def test_a_second_history_round_fetches_only_what_changed(core, core_wallet_client):
     c = core_wallet_client
     receive = DESC.script_pubkey(0, 0)

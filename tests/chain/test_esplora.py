@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 
 import httpx
@@ -47,6 +48,22 @@ def test_a_script_with_more_than_one_page_of_history_is_read_completely(chain, s
     txs = client.script_history([spk])[spk]
     assert len(txs) == 60 == len({t.txid for t in txs})
     assert sandbox.requests == 3  # /txs, then two /txs/chain/:last pages
+
+
+def test_utxos_match_the_servers_own_utxo_endpoint(chain, sandbox, client):
+    spent_from = pay(chain, 0, 0, 80_000, confirm=True)
+    pay(chain, 0, 1, 20_000, confirm=True)
+    pay(chain, 0, 1, 5_000)  # still in the mempool
+    client.broadcast(send_back(DESC, coin(chain, spent_from, 0, 0), raw_of(chain, spent_from), OUTSIDE))
+    scripts = [DESC.script_pubkey(0, i).data for i in (0, 1)]
+    ours = client.utxos(scripts)
+    for spk in scripts:
+        scripthash = hashlib.sha256(spk).hexdigest()
+        theirs = httpx.get(f"{sandbox.url}/scripthash/{scripthash}/utxo").json()
+        assert sorted((u.txid, u.vout, u.value, u.status.confirmed) for u in ours[spk]) == \
+            sorted((u["txid"], u["vout"], u["value"], u["status"]["confirmed"]) for u in theirs)
+    assert ours[scripts[0]] == []  # its only coin was spent
+    assert sorted(u.value for u in ours[scripts[1]]) == [5_000, 20_000]
 
 
 def test_fee_estimates_are_sat_per_kvb_rounded_up(sandbox, client):
