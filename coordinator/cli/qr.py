@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import base64
 import sys
-from pathlib import Path
 
 import click
 
-from ..errors import InvalidInput
 from ..qr import presets
 from ..qr.capacity import ECC_LEVELS
 from ..qr.payload import parse_psbt
 from ..qr.sequence import FORMATS, psbt_frames
 from ..qr.stream import DEFAULT_MAX_MESSAGE_LEN, MAX_FRAME_LEN, StreamDecoder
+from .io import read_bytes
 
 
 @click.group("qr")
@@ -37,7 +36,8 @@ def encode(file: str, fmt: str, density: str, ecc: str, count: int | None) -> No
 
     FILE holds the PSBT as binary, base64 or hex; '-' reads stdin.
     """
-    psbt = parse_psbt(_read_bytes(file), DEFAULT_MAX_MESSAGE_LEN)
+    # hex text is twice the PSBT's size
+    psbt = parse_psbt(read_bytes(file, 2 * DEFAULT_MAX_MESSAGE_LEN + 1), DEFAULT_MAX_MESSAGE_LEN)
     settings = presets.AnimationSettings(ecc=ecc)
     for frame in psbt_frames(psbt, fmt, presets.density(density), settings, count).frames:
         click.echo(frame)
@@ -54,14 +54,3 @@ def decode() -> None:
         if line.strip():
             decoder.receive(line)
     click.echo(base64.b64encode(decoder.psbt).decode("ascii"))
-
-
-def _read_bytes(source: str) -> bytes:
-    limit = 2 * DEFAULT_MAX_MESSAGE_LEN + 1  # hex text is twice the PSBT
-    try:
-        if source == "-":
-            return sys.stdin.buffer.read(limit)
-        with open(Path(source).expanduser(), "rb") as handle:
-            return handle.read(limit)
-    except OSError as err:
-        raise InvalidInput("bad_input", f"cannot read {source}: {err.strerror}") from None
