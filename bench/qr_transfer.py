@@ -125,20 +125,22 @@ def brief_sized_p95(trial_count: int, size: int = 4_600, messages: int = 10) -> 
 
 
 def report_goal(results: dict, fps: float, trial_count: int) -> None:
+    """The goal, judged on the pooled p95: one cell's p95 swings by a frame or two."""
     psbt = build_psbt(GOAL["inputs"])
     mean, high, per_frame, version = results[(GOAL["inputs"], GOAL["preset"], "ur", GOAL["loss"])]
+    pooled = {fmt: pooled_goal_p95(fmt) / fps for fmt in ("ur", "ur-std")}
     rate = per_frame * fps
-    print(f"\ngoal: {GOAL['inputs']}-input 2-of-3 PSBT ({len(psbt)} B), ur {GOAL['preset']}, "
-          f"{fps:g} fps, {GOAL['loss']:.0%} loss: p95 {high / fps:.1f} s "
-          f"(target <= {GOAL['seconds']:g} s) -> {'MET' if high / fps <= GOAL['seconds'] else 'MISSED'}")
-    print(f"physical limit at QR V{version}: {per_frame} B/frame x {fps:g} fps = {rate:.0f} B/s, "
+    verdict = "MET" if pooled["ur"] <= GOAL["seconds"] else "MISSED"
+    print(f"\ngoal: {GOAL['inputs']}-input 2-of-3 PSBT ({len(psbt)} B), ur {GOAL['preset']}, {fps:g} fps, "
+          f"{GOAL['loss']:.0%} loss, p95 <= {GOAL['seconds']:g} s")
+    print(f"  pooled over 6 PSBTs built by Huddle x 1,000 trials: p95 {pooled['ur']:.1f} s in Huddle's "
+          f"order ({pooled['ur-std']:.1f} s in the plain order) -> {verdict}")
+    print(f"  this table's cell alone ({trial_count} trials): p95 {high / fps:.1f} s")
+    print(f"  physical limit at QR V{version}: {per_frame} B/frame x {fps:g} fps = {rate:.0f} B/s, "
           f"so {len(psbt) / rate:.1f} s with no loss, "
           f"{len(psbt) / (rate * (1 - GOAL['loss'])):.1f} s at {GOAL['loss']:.0%} loss")
-    print(f"the goal assumed about 4.6 KB; 4,600-byte messages at the same settings "
+    print(f"  the goal assumed about 4.6 KB; 4,600-byte messages at the same settings "
           f"(10 messages pooled): p95 {brief_sized_p95(trial_count) / fps:.1f} s")
-    pooled = {fmt: pooled_goal_p95(fmt) / fps for fmt in ("ur", "ur-std")}
-    print(f"pooled over 6 PSBTs built by Huddle x 1,000 trials (less noise than one cell): "
-          f"p95 {pooled['ur']:.1f} s in Huddle's order, {pooled['ur-std']:.1f} s in the plain order")
 
 
 def pooled_goal_p95(fmt: str, psbts: int = 6, trials_each: int = 1_000) -> float:
