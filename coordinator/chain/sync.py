@@ -22,6 +22,7 @@ from ..store import chain as store
 from ..store.db import write
 from ..store.wallets import Wallet
 from ..wallet import addresses
+from ..wallet.descriptor import MultisigDescriptor
 from .backend import BadResponse, ChainBackend, ChainTx
 from .events import (
     BalanceChanged,
@@ -35,7 +36,6 @@ from .events import (
     TxSeen,
 )
 from .model import Balance, HistoryEntry, WalletUtxo
-from .scripts import ScriptDeriver
 
 Position = tuple[int, int]  # (branch, index)
 BRANCHES = (0, 1)
@@ -103,7 +103,6 @@ def _discover(db: Database, wallet: Wallet, backend: ChainBackend, gap: int):
     in a helper thread, so the server never waits for our arithmetic.
     """
     known, last_used = store.known_scripts(db, wallet.id)
-    deriver = ScriptDeriver(wallet.descriptor)
     scripts: dict[Position, bytes] = dict(known)
     txs: dict[str, ChainTx] = {}
     used: set[Position] = set()
@@ -116,9 +115,9 @@ def _discover(db: Database, wallet: Wallet, backend: ChainBackend, gap: int):
                 break
             for b in BRANCHES:
                 asked[b] = max(asked[b], last[b] + gap + 1)
-            scripts.update(_derive(deriver, batch, scripts))
+            scripts.update(_derive(wallet.descriptor, batch, scripts))
             upcoming = [(b, i) for b in BRANCHES for i in range(asked[b], asked[b] + gap)]
-            derived = ahead.submit(_derive, deriver, upcoming, dict(scripts))
+            derived = ahead.submit(_derive, wallet.descriptor, upcoming, dict(scripts))
             found = backend.script_history([scripts[pos] for pos in batch])
             scripts.update(derived.result())
             for pos in batch:
@@ -130,8 +129,9 @@ def _discover(db: Database, wallet: Wallet, backend: ChainBackend, gap: int):
     return scripts, txs, used
 
 
-def _derive(deriver: ScriptDeriver, positions: list[Position], have: Mapping[Position, bytes]) -> dict[Position, bytes]:
-    return {pos: deriver.script_pubkey(*pos) for pos in positions if pos not in have}
+def _derive(descriptor: MultisigDescriptor, positions: list[Position],
+            have: Mapping[Position, bytes]) -> dict[Position, bytes]:
+    return {pos: descriptor.script_pubkey(*pos).data for pos in positions if pos not in have}
 
 
 def _check_prevouts(txs: Mapping[str, ChainTx]) -> None:

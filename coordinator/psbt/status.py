@@ -15,9 +15,7 @@ from embit.psbt import PSBT, InputScope
 from embit.script import Script, p2sh, p2wsh
 
 from ..errors import InvalidInput
-from ..wallet.descriptor import CHANGE, RECEIVE, MultisigDescriptor
-
-_OP_CHECKMULTISIG = 0xAE
+from ..wallet.descriptor import CHANGE, RECEIVE, MultisigDescriptor, multisig_script
 
 
 @dataclass(frozen=True)
@@ -87,10 +85,8 @@ def _derive(descriptor: MultisigDescriptor, branch: int, index: int) -> tuple[tu
     built from the keys so that each key is derived once, not twice.
     """
     keys = tuple(c.child_pubkey(branch, index) for c in descriptor.cosigners)
-    ordered = sorted(keys) if descriptor.sorted else keys  # BIP-67
-    script = bytes([0x50 + descriptor.threshold]) + b"".join(b"\x21" + k for k in ordered) \
-        + bytes([0x50 + len(keys), _OP_CHECKMULTISIG])
-    return keys, script
+    ordered = sorted(keys) if descriptor.sorted else list(keys)  # BIP-67
+    return keys, multisig_script(descriptor.threshold, ordered)
 
 
 def _script_pubkey(descriptor: MultisigDescriptor, witness_script: bytes) -> tuple[bytes, bytes | None]:

@@ -13,7 +13,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 
-from embit.script import Script, multisig, p2sh, p2wsh
+from embit.script import Script, p2sh, p2wsh
 
 from .. import networks
 from ..errors import InvalidInput, Unsupported
@@ -136,9 +136,7 @@ class MultisigDescriptor:
     def witness_script(self, branch: int, index: int) -> Script:
         _check_index(branch, index)
         keys = [c.child_pubkey(branch, index) for c in self.cosigners]
-        if self.sorted:
-            keys.sort()  # BIP-67
-        return multisig(self.threshold, [_PubKey(k) for k in keys])
+        return Script(multisig_script(self.threshold, sorted(keys) if self.sorted else keys))  # BIP-67
 
     def script_pubkey(self, branch: int, index: int) -> Script:
         ws = p2wsh(self.witness_script(branch, index))
@@ -149,16 +147,10 @@ class MultisigDescriptor:
         return self.script_pubkey(branch, index).address(networks.params(network))
 
 
-class _PubKey:
-    """The smallest object embit's ``multisig`` accepts: anything with sec()."""
-
-    __slots__ = ("_sec",)
-
-    def __init__(self, sec: bytes) -> None:
-        self._sec = sec
-
-    def sec(self) -> bytes:
-        return self._sec
+def multisig_script(threshold: int, pubkeys: list[bytes]) -> bytes:
+    """OP_m <33-byte key>... OP_n OP_CHECKMULTISIG, keys in the order given."""
+    return (bytes([0x50 + threshold]) + b"".join(b"\x21" + k for k in pubkeys)
+            + bytes([0x50 + len(pubkeys), 0xAE]))
 
 
 def parse(text: str) -> tuple[MultisigDescriptor, int | None]:

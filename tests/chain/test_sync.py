@@ -142,15 +142,3 @@ def test_events_serialise_to_the_socket_shape(chain, db, wallet, client):
     event = sync_wallet(db, wallet, client).events[0]
     assert event.to_dict() == {"type": "tx_seen", "wallet_id": wallet.id, "txid": txid, "net": 1_000,
                                "fee": chain.mempool[txid].fee, "height": None}
-
-
-def test_the_fast_script_derivation_equals_the_descriptor_on_both_script_types():
-    from coordinator.chain.scripts import ScriptDeriver
-
-    from .. import keys
-
-    for desc in (DESC, keys.descriptor(3, 5, script_type="sh-wsh")):
-        fast = ScriptDeriver(desc)
-        for branch in (0, 1):
-            for index in (*range(30), 1_000, 2**31 - 1):
-                assert fast.script_pubkey(branch, index) == desc.script_pubkey(branch, index).data

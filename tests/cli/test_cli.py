@@ -4,12 +4,8 @@ JSON, exit codes and the one-line error on stderr."""
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-import sys
 from importlib import resources
-from pathlib import Path
 
 import click
 import pytest

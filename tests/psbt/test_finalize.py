@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 import pytest
 from embit.ec import PublicKey, Signature
 from embit.script import Script

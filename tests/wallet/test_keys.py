@@ -7,7 +7,10 @@ from pathlib import Path
 
 import pytest
 from embit import base58
+from embit.bip32 import HDKey
 from embit.networks import NETWORKS
+from hypothesis import given
+from hypothesis import strategies as st
 
 from coordinator.errors import HuddleError, InvalidInput
 from coordinator.wallet.descriptor import MultisigDescriptor
@@ -319,3 +322,11 @@ def test_uppercase_h_hardened_marker_is_refused_as_bip380_requires():
     other = keys.cosigner(1).key_expression()
     text = f"wsh(sortedmulti(1,[{keys.fingerprint(0)}/48H/1H/0H/2H]{keys.xpub(0)}/<0;1>/*,{other}/<0;1>/*))"
     assert code_of(lambda: MultisigDescriptor.from_string(text)) == "malformed_origin"
+
+
+@given(st.integers(0, 2**31 - 1), st.sampled_from([0, 1]), st.integers(0, 4))
+def test_fast_child_keys_equal_embits_bip32_derivation(index, branch, seed):
+    """keys._child_pubkey (CKDpub by hand, for speed) against embit's HDKey.derive."""
+    cosigner = keys.cosigner(seed)
+    expected = HDKey.from_string(cosigner.xpub).derive([branch, index]).key.sec()
+    assert cosigner.child_pubkey(branch, index) == expected
