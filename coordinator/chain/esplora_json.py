@@ -12,6 +12,8 @@ from __future__ import annotations
 import hashlib
 import struct
 
+from embit import compact
+
 from .backend import BadResponse, ChainTx, TxIn, TxOut, TxStatus
 
 _COINBASE_TXID = "0" * 64
@@ -67,12 +69,12 @@ def serialize(item: dict) -> bytes:
     ins = [_input(v) for v in item["vin"]]
     outs = [struct.pack("<q", o["value"]) + _bytes(o["scriptpubkey"]) for o in item["vout"]]
     witnesses = [v.get("witness") or [] for v in item["vin"]]
-    body = _varint(len(ins)) + b"".join(ins) + _varint(len(outs)) + b"".join(outs)
+    body = compact.to_bytes(len(ins)) + b"".join(ins) + compact.to_bytes(len(outs)) + b"".join(outs)
     head = struct.pack("<i", item["version"])
     tail = struct.pack("<I", item["locktime"])
     if not any(witnesses):
         return head + body + tail
-    wit = b"".join(_varint(len(w)) + b"".join(_bytes(x) for x in w) for w in witnesses)
+    wit = b"".join(compact.to_bytes(len(w)) + b"".join(_bytes(x) for x in w) for w in witnesses)
     return head + b"\x00\x01" + body + wit + tail
 
 
@@ -93,14 +95,4 @@ def _txid(raw: bytes, item: dict) -> str:
 
 def _bytes(hex_text: str) -> bytes:
     data = bytes.fromhex(hex_text)
-    return _varint(len(data)) + data
-
-
-def _varint(n: int) -> bytes:
-    if n < 0xFD:
-        return bytes([n])
-    if n <= 0xFFFF:
-        return b"\xfd" + struct.pack("<H", n)
-    if n <= 0xFFFFFFFF:
-        return b"\xfe" + struct.pack("<I", n)
-    return b"\xff" + struct.pack("<Q", n)
+    return compact.to_bytes(len(data)) + data

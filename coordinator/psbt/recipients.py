@@ -15,6 +15,7 @@ from embit.networks import NETWORKS
 
 from .. import networks
 from ..errors import InvalidInput
+from ..wallet.keys import short
 from . import sizes
 from .model import MAX_MONEY, Recipient
 
@@ -43,11 +44,11 @@ def script_for(address: object, network: str) -> bytes:
 def _segwit(text: str, hrp: str, params: dict, network: str) -> bytes:
     # bcrt1... also starts with "b"; the whole human-readable part decides.
     if hrp != params["bech32"]:
-        raise InvalidInput("wrong_network", f"address {_short(text)} is not a {network} address")
+        raise InvalidInput("wrong_network", f"address {short(text)} is not a {network} address")
     version, program = bech32.decode(hrp, text)
     if version is None:
         # Also catches a v0 address in bech32m or v1+ in bech32 (BIP-350).
-        raise InvalidInput("bad_spend", f"address {_short(text)} is not a valid segwit address")
+        raise InvalidInput("bad_spend", f"address {short(text)} is not a valid segwit address")
     return bytes([version + 0x50 if version else 0, len(program), *program])
 
 
@@ -55,14 +56,14 @@ def _base58(text: str, params: dict, network: str) -> bytes:
     try:
         data = base58.decode_check(text)
     except Exception:  # embit raises assorted errors on bad characters or checksum
-        raise InvalidInput("bad_spend", f"{_short(text)} is not a bitcoin address") from None
+        raise InvalidInput("bad_spend", f"{short(text)} is not a bitcoin address") from None
     if len(data) != 21 or data[:1] not in _BASE58_PREFIXES:
-        raise InvalidInput("bad_spend", f"{_short(text)} is not a bitcoin address")
+        raise InvalidInput("bad_spend", f"{short(text)} is not a bitcoin address")
     if data[:1] == params["p2pkh"]:
         return b"\x76\xa9\x14" + data[1:] + b"\x88\xac"
     if data[:1] == params["p2sh"]:
         return b"\xa9\x14" + data[1:] + b"\x87"
-    raise InvalidInput("wrong_network", f"address {_short(text)} is not a {network} address")
+    raise InvalidInput("wrong_network", f"address {short(text)} is not a {network} address")
 
 
 def dust_limit(script_pubkey: bytes, relay_fee: int = DUST_RELAY_FEE) -> int:
@@ -108,16 +109,12 @@ def check(recipients: Sequence[Recipient], network: str, send_max: bool) -> list
 
 def check_amount(amount: object, script: bytes, address: str) -> None:
     if not isinstance(amount, int) or isinstance(amount, bool):
-        raise InvalidInput("bad_spend", f"the amount for {_short(address)} is not a whole number of satoshis")
+        raise InvalidInput("bad_spend", f"the amount for {short(address)} is not a whole number of satoshis")
     if amount <= 0:
-        raise InvalidInput("bad_spend", f"the amount for {_short(address)} must be positive")
+        raise InvalidInput("bad_spend", f"the amount for {short(address)} must be positive")
     if amount > MAX_MONEY:
         raise InvalidInput("amount_too_large", f"{amount} sat is more than 21 million BTC")
     limit = dust_limit(script)
     if amount < limit:
-        raise InvalidInput("output_dust", f"{amount} sat to {_short(address)} is below the dust "
+        raise InvalidInput("output_dust", f"{amount} sat to {short(address)} is below the dust "
                            f"limit of {limit} sat; nodes would not relay it", limit=limit)
-
-
-def _short(text: str) -> str:
-    return text if len(text) <= 24 else f"{text[:12]}…{text[-8:]}"
