@@ -10,6 +10,8 @@ from hypothesis import settings
 from coordinator.store import open_database
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+# The public vectors live inside the repository: a user's clone has nothing beside it.
+VECTORS = REPO_ROOT / "tests" / "vectors"
 
 # Timing is for bench/, not tests: a busy CI machine must not fail a property.
 settings.register_profile("huddle", deadline=None, print_blob=True)
@@ -18,15 +20,14 @@ settings.load_profile("huddle")
 
 @pytest.fixture(scope="session")
 def vectors_dir() -> Path:
-    """The public BIP/UR/BBQr test vectors in ``<repo root>/../shared/vectors``.
+    """The public BIP/UR/BBQr test vectors in ``tests/vectors`` (sources: its README).
 
     A missing directory fails the test rather than skipping it: a silently
     skipped vector test is a test that proves nothing.
     """
-    path = REPO_ROOT.parent / "shared" / "vectors"
-    if not path.is_dir():
-        pytest.fail(f"test vectors not found at {path}")
-    return path
+    if not VECTORS.is_dir():
+        pytest.fail(f"test vectors not found at {VECTORS}")
+    return VECTORS
 
 
 @pytest.fixture

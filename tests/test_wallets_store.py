@@ -15,8 +15,9 @@ from coordinator.store import open_database, wallets
 from coordinator.wallet.descriptor import RECEIVE, MultisigDescriptor
 from coordinator.wallet.keys import Cosigner
 from tests import keys
+from tests.conftest import VECTORS
 
-EXPORTS = Path(__file__).resolve().parents[1].parent / "shared" / "vectors" / "wallet_exports"
+EXPORTS = VECTORS / "wallet_exports"
 PEOPLE = [("Alice", "coldcard"), ("Bob", "ledger"), ("Carol", "trezor")]
 
 

@@ -10,8 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import VECTORS
+
 HUDDLE = Path(sys.executable).parent / "huddle"
-EXPORTS = Path(__file__).resolve().parents[2].parent / "shared" / "vectors" / "wallet_exports"
+EXPORTS = VECTORS / "wallet_exports"
 CC_FILE = EXPORTS / "coldcard-multisig-2of4-p2wsh-testnet.txt"
 CC_NAME = "CC-2-of-4"
 CC_FINGERPRINTS = ["0f056943", "6ba6cfd0", "747b698e", "7bb026be"]

@@ -15,6 +15,7 @@ from coordinator.psbt.finalize import finalize_inputs
 from coordinator.psbt.merge import take_signatures
 from coordinator.psbt.sighash import Sighasher, determine_locktime, unsigned_tx, verify
 from coordinator.psbt.status import WalletInput
+from tests.conftest import VECTORS
 
 
 def _load(vectors_dir):
@@ -22,9 +23,8 @@ def _load(vectors_dir):
 
 
 def _cases(section: str, kind: str):
-    # collected at import time, so read the file from the shared location directly
-    from ..conftest import REPO_ROOT
-    path = REPO_ROOT.parent / "shared" / "vectors" / "bip174.json"
+    # collected at import time, so read the file directly
+    path = VECTORS / "bip174.json"
     data = json.loads(path.read_text(encoding="utf-8"))
     return [pytest.param(v, id=f"{section}-{i}-{v['description'][:40]}")
             for i, v in enumerate(data[section][kind])]

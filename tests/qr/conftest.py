@@ -1,7 +1,7 @@
 """Fixtures for the QR tests: the shared UR/BBQr vectors and sample PSBTs.
 
 ``vectors_dir`` (tests/conftest.py) fails, never skips, when
-``<repo>/../shared/vectors`` is missing.
+``tests/vectors`` is missing.
 """
 
 from __future__ import annotations

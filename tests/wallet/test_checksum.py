@@ -15,8 +15,8 @@ from coordinator.errors import InvalidInput
 from coordinator.wallet import checksum
 from coordinator.wallet.descriptor import MultisigDescriptor
 from tests import keys
+from tests.conftest import VECTORS
 
-VECTORS = Path(__file__).resolve().parents[2].parent / "shared" / "vectors"
 
 # What each invalid BIP-380 case must be rejected as. A wrong, empty or
 # mis-sized checksum is ``bad_checksum``; a character outside the BIP-380

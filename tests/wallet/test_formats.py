@@ -1,6 +1,6 @@
 """Wallet files: descriptor text, Coldcard, BSMS, Caravan and Specter/Sparrow.
 
-Real exports from the tools (``../shared/vectors/wallet_exports``) must import
+Real exports from the tools (``tests/vectors/wallet_exports``) must import
 to the wallet ``expected.json`` describes; every format Huddle writes must read
 back to the same wallet; every broken file fails with its own error code.
 """

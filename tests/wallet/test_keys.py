@@ -22,8 +22,8 @@ from coordinator.wallet.keys import (
     parse_xpub,
 )
 from tests import keys
+from tests.conftest import VECTORS
 
-VECTORS = Path(__file__).resolve().parents[2].parent / "shared" / "vectors"
 H = 0x80000000
 
 MAIN_PUBLIC = ("xpub", "ypub", "zpub", "Ypub", "Zpub")
