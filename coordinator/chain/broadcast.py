@@ -12,10 +12,18 @@ with an attempt on record may already be on the network, so it is looked up
 before it is sent again; a ``sent`` row is never sent again. Sending the same
 transaction twice would be harmless to bitcoin (the txid is the same), but it
 is avoided, and it would be reported as success, not as an error.
+
+Rows are keyed by wtxid, not txid: a witness is outside the txid (BIP-141), so
+a transaction with a broken signature and its corrected form share a txid but
+are different bytes to send. Each raw form is kept and the one asked for is
+sent. Once any form of a txid is on the network, that spend is done, and a
+later attempt of another form counts as sent (as Core's
+``txn-same-nonwitness-data-in-mempool`` does).
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 
@@ -38,10 +46,11 @@ _ALREADY = re.compile(
 @dataclass(frozen=True)
 class BroadcastResult:
     txid: str
+    wtxid: str  # which raw form this result is about
     state: str  # 'sent'; 'broadcasting' = outcome unknown, resume later; 'failed'
     attempts: int
     error: str | None = None
-    already_known: bool = False  # the network had it before our call
+    already_known: bool = False  # the network had the txid before our call
 
 
 def is_already_known(reason: str) -> bool:
@@ -55,6 +64,12 @@ def txid_of(raw: bytes) -> str:
     return tx.txid().hex()
 
 
+def wtxid_of(raw: bytes) -> str:
+    """BIP-141 wtxid: double SHA-256 of the whole serialization, display order.
+    parse_tx refuses trailing bytes, so these are exactly the transaction's."""
+    return hashlib.sha256(hashlib.sha256(raw).digest()).digest()[::-1].hex()
+
+
 def broadcast(db: Database, backend: ChainBackend, raw: bytes) -> BroadcastResult:
     """Persist ``raw`` as broadcasting, then send it. Safe to call again.
 
@@ -63,10 +78,9 @@ def broadcast(db: Database, backend: ChainBackend, raw: bytes) -> BroadcastResul
     ``Unreachable``) is returned as state 'broadcasting': the transaction may or
     may not have reached the network, and ``resume_pending`` will find out.
     """
-    txid = txid_of(raw)
-    row = store.record_broadcast(db, txid, raw)
+    row = store.record_broadcast(db, txid_of(raw), wtxid_of(raw), raw)
     if row.state == "sent":
-        return BroadcastResult(txid, "sent", row.attempts)
+        return BroadcastResult(row.txid, row.wtxid, "sent", row.attempts)
     return _attempt(db, backend, row)
 
 
@@ -77,38 +91,42 @@ def resume_pending(db: Database, backend: ChainBackend) -> list[BroadcastResult]
         try:
             results.append(_attempt(db, backend, row))
         except Rejected as err:
-            results.append(BroadcastResult(row.txid, "failed", row.attempts + 1, err.reason))
+            results.append(BroadcastResult(row.txid, row.wtxid, "failed", row.attempts + 1, err.reason))
     return results
 
 
 def _attempt(db: Database, backend: ChainBackend, row: store.BroadcastRow) -> BroadcastResult:
+    def result(state: str, attempts: int, error: str | None = None, known: bool = False) -> BroadcastResult:
+        return BroadcastResult(row.txid, row.wtxid, state, attempts, error, known)
+
     if row.attempts:
         try:
             known = _known(backend, row.txid)
         except BackendError as err:
-            return BroadcastResult(row.txid, "broadcasting", row.attempts, f"{err.code}: {err.message}")
+            return result("broadcasting", row.attempts, f"{err.code}: {err.message}")
         if known:
-            store.set_broadcast_state(db, row.txid, "sent")
-            return BroadcastResult(row.txid, "sent", row.attempts, already_known=True)
-    store.set_broadcast_state(db, row.txid, "broadcasting", row.last_error, attempted=True)
+            store.set_broadcast_state(db, row.wtxid, "sent")
+            return result("sent", row.attempts, known=True)
+    store.set_broadcast_state(db, row.wtxid, "broadcasting", row.last_error, attempted=True)
     attempts = row.attempts + 1
     try:
         backend.broadcast(row.raw)
     except Rejected as err:
         if not is_already_known(err.reason):
-            store.set_broadcast_state(db, row.txid, "failed", err.reason)
+            store.set_broadcast_state(db, row.wtxid, "failed", err.reason)
             raise
-        store.set_broadcast_state(db, row.txid, "sent")
-        return BroadcastResult(row.txid, "sent", attempts, already_known=True)
+        store.set_broadcast_state(db, row.wtxid, "sent")
+        return result("sent", attempts, known=True)
     except BackendError as err:
-        store.set_broadcast_state(db, row.txid, "broadcasting", f"{err.code}: {err.message}")
-        return BroadcastResult(row.txid, "broadcasting", attempts, f"{err.code}: {err.message}")
-    store.set_broadcast_state(db, row.txid, "sent")
-    return BroadcastResult(row.txid, "sent", attempts)
+        store.set_broadcast_state(db, row.wtxid, "broadcasting", f"{err.code}: {err.message}")
+        return result("broadcasting", attempts, f"{err.code}: {err.message}")
+    store.set_broadcast_state(db, row.wtxid, "sent")
+    return result("sent", attempts)
 
 
 def _known(backend: ChainBackend, txid: str) -> bool:
-    """Has an earlier attempt (cut short by a crash or timeout) reached the network?"""
+    """Has an earlier attempt (cut short by a crash or timeout), or another raw
+    form of the same txid, reached the network?"""
     try:
         backend.raw_transaction(txid)
     except TxNotFound:

@@ -62,7 +62,8 @@ def tx_broadcast(file: str, as_json: bool) -> None:
     resume_pending(db, backend)
     result = broadcast(db, backend, raw)
     if as_json:
-        emit_json({"txid": result.txid, "state": result.state, "already_known": result.already_known})
+        emit_json({"txid": result.txid, "wtxid": result.wtxid, "state": result.state,
+                   "already_known": result.already_known})
         return
     if result.state == "sent":
         click.echo(result.txid)

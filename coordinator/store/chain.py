@@ -111,6 +111,10 @@ def _insert(db: Database, table: str, rows: list[dict]) -> None:
 
 @dataclass(frozen=True)
 class BroadcastRow:
+    """One raw form of a transaction. Rows are keyed by wtxid: the same txid
+    with another witness is another row, sent on its own (BIP-141)."""
+
+    wtxid: str
     txid: str
     raw: bytes
     state: str  # 'broadcasting' | 'sent' | 'failed'
@@ -121,37 +125,43 @@ class BroadcastRow:
 
     @classmethod
     def from_row(cls, row: dict) -> "BroadcastRow":
-        return cls(row["txid"], bytes.fromhex(row["raw"]), row["state"], row["attempts"],
+        return cls(row["wtxid"], row["txid"], bytes.fromhex(row["raw"]), row["state"], row["attempts"],
                    row["last_error"], row["created_at"], row["updated_at"])
 
 
-def broadcast_row(db: Database, txid: str) -> BroadcastRow | None:
-    row = next(db["broadcasts"].rows_where("txid = ?", [txid]), None)
+def broadcast_row(db: Database, wtxid: str) -> BroadcastRow | None:
+    row = next(db["broadcasts"].rows_where("wtxid = ?", [wtxid]), None)
     return None if row is None else BroadcastRow.from_row(row)
+
+
+def broadcasts_of(db: Database, txid: str) -> list[BroadcastRow]:
+    """Every raw form of ``txid`` ever broadcast, oldest first."""
+    rows = db["broadcasts"].rows_where("txid = ?", [txid], order_by="created_at, rowid")
+    return [BroadcastRow.from_row(r) for r in rows]
 
 
 def broadcasts_in(db: Database, states: Iterable[str]) -> list[BroadcastRow]:
     wanted = list(states)
     marks = ",".join("?" * len(wanted))
-    rows = db["broadcasts"].rows_where(f"state IN ({marks})", wanted, order_by="created_at, txid")
+    rows = db["broadcasts"].rows_where(f"state IN ({marks})", wanted, order_by="created_at, rowid")
     return [BroadcastRow.from_row(r) for r in rows]
 
 
-def record_broadcast(db: Database, txid: str, raw: bytes) -> BroadcastRow:
-    """Persist the final transaction as 'broadcasting' (no-op if already recorded)."""
+def record_broadcast(db: Database, txid: str, wtxid: str, raw: bytes) -> BroadcastRow:
+    """Persist the final transaction as 'broadcasting' (no-op if these bytes are recorded)."""
     stamp = now()
     with write(db):
         db.execute(
-            "INSERT INTO broadcasts (txid, raw, state, attempts, created_at, updated_at)"
-            " VALUES (?, ?, 'broadcasting', 0, ?, ?) ON CONFLICT (txid) DO NOTHING",
-            [txid, raw.hex(), stamp, stamp])
-        row = broadcast_row(db, txid)
+            "INSERT INTO broadcasts (wtxid, txid, raw, state, attempts, created_at, updated_at)"
+            " VALUES (?, ?, ?, 'broadcasting', 0, ?, ?) ON CONFLICT (wtxid) DO NOTHING",
+            [wtxid, txid, raw.hex(), stamp, stamp])
+        row = broadcast_row(db, wtxid)
     return row
 
 
-def set_broadcast_state(db: Database, txid: str, state: str, error: str | None = None,
+def set_broadcast_state(db: Database, wtxid: str, state: str, error: str | None = None,
                         attempted: bool = False) -> None:
     with write(db):
         db.execute(
             "UPDATE broadcasts SET state = ?, last_error = ?, attempts = attempts + ?, updated_at = ?"
-            " WHERE txid = ?", [state, error, int(attempted), now(), txid])
+            " WHERE wtxid = ?", [state, error, int(attempted), now(), wtxid])

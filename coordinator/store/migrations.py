@@ -5,6 +5,8 @@ Append new migrations at the end; never edit one that has shipped.
 
 from __future__ import annotations
 
+import hashlib
+
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
@@ -102,6 +104,39 @@ def m002_chain(db: Database) -> None:
             updated_at TEXT NOT NULL
         )""")
     db.execute("CREATE INDEX broadcasts_by_state ON broadcasts (state)")
+
+
+@MIGRATIONS()
+def m003_broadcasts_by_wtxid(db: Database) -> None:
+    """Key broadcasts by wtxid: a corrected witness has the same txid (BIP-141)
+    but is a different transaction to send, so each raw form gets its own row."""
+    db.execute("ALTER TABLE broadcasts RENAME TO broadcasts_m002")
+    db.execute("""
+        CREATE TABLE broadcasts (
+            wtxid TEXT PRIMARY KEY,
+            txid TEXT NOT NULL,
+            raw TEXT NOT NULL,
+            state TEXT NOT NULL CHECK (state IN ('broadcasting', 'sent', 'failed')),
+            attempts INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        )""")
+    old = db.execute("SELECT txid, raw, state, attempts, last_error, created_at, updated_at"
+                     " FROM broadcasts_m002").fetchall()
+    db.conn.executemany(
+        "INSERT INTO broadcasts (wtxid, txid, raw, state, attempts, last_error, created_at, updated_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [(_wtxid(bytes.fromhex(row[1])), *row) for row in old])
+    db.execute("DROP TABLE broadcasts_m002")  # its index goes with it
+    db.execute("CREATE INDEX broadcasts_by_state ON broadcasts (state)")
+    db.execute("CREATE INDEX broadcasts_by_txid ON broadcasts (txid)")
+
+
+def _wtxid(raw: bytes) -> str:
+    """BIP-141 wtxid: double SHA-256 of the whole serialization, display order.
+    A private copy: a shipped migration must not change with later code."""
+    return hashlib.sha256(hashlib.sha256(raw).digest()).digest()[::-1].hex()
 
 
 def check_not_newer(db: Database) -> None:

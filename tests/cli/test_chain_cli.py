@@ -101,6 +101,22 @@ def test_broadcast_of_an_invalid_transaction_gives_the_node_reason(run, sandbox,
     assert "script" in line or "sig" in line.lower() or "bad-" in line
 
 
+def test_broadcast_of_the_corrected_witness_after_a_broken_one_succeeds(run, sandbox, tmp_path):
+    good = _signed_spend(sandbox.chain)
+    tx = Transaction.parse(good)
+    sig = bytearray(tx.vin[0].witness.items[1])
+    sig[10] ^= 1  # same txid, broken signature
+    tx.vin[0].witness.items[1] = bytes(sig)
+    (tmp_path / "broken.hex").write_text(tx.serialize().hex())
+    (tmp_path / "good.hex").write_text(good.hex())
+    fails(run("tx", "broadcast", str(tmp_path / "broken.hex")), 5, "tx_rejected")
+
+    out = json.loads(ok(run("tx", "broadcast", str(tmp_path / "good.hex"), "--json")))
+
+    assert out["state"] == "sent" and out["txid"] == tx.txid().hex()
+    assert sandbox.chain.mempool[out["txid"]].tx.serialize() == good
+
+
 def test_odd_hex_is_bad_input(run, tmp_path):
     (tmp_path / "odd.hex").write_text("abc")
     fails(run("tx", "broadcast", str(tmp_path / "odd.hex")), 3, "bad_input")

@@ -11,9 +11,13 @@ import time
 from pathlib import Path
 
 import pytest
+from embit.script import Script, Witness
+from embit.transaction import Transaction, TransactionInput, TransactionOutput
 from sqlite_utils import Database
 
+from coordinator.chain.broadcast import wtxid_of
 from coordinator.errors import StorageError
+from coordinator.store import chain as chain_store
 from coordinator.store import open_database, wallets, write
 from coordinator.store.migrations import MIGRATIONS
 from coordinator.wallet import addresses
@@ -23,6 +27,14 @@ from tests import keys
 REPO_ROOT = Path(__file__).resolve().parents[2]
 # Every migration this Huddle ships, in order (pending() on an empty database).
 SHIPPED_MIGRATIONS = [m.name for m in MIGRATIONS.pending(Database(memory=True))]
+# Bitcoin's first non-coinbase transaction (block 170): no witness.
+LEGACY_TX = (
+    "0100000001c997a5e56e104102fa209c6a852dd90660a20b2d9c352423edce25857fcd3704000000004847304402204e45e16932"
+    "b8af514961a1d3a1a25fdf3f4f7732e9d624c6c61548ab5fb8cd410220181522ec8eca07de4860a4acdd12909d831cc56cbbac46"
+    "22082221a8768d1d0901ffffffff0200ca9a3b00000000434104ae1a62fe09c5f51b13905f07f06b99a2f7159b2225f374cd378d"
+    "71302fa28414e7aab37397f554a7df5f142c21c1b7303b8a0626f1baded5c72a704f7e6cd84cac00286bee0000000043410411db"
+    "93e1dcdb8a016b49840f8c53bc1eb68a382e97b1482ecad7b148a6909a5cb2e0eaddfb84ccf9744464f82e160bfa9b8b64f9d4c0"
+    "3f999b8643f656b412a3ac00000000")
 
 
 def applied_names(db) -> list[str]:
@@ -122,6 +134,37 @@ def test_migrations_of_another_migration_set_are_not_mistaken_for_newer_ones(db_
 
     assert applied_names(reopened) == SHIPPED_MIGRATIONS
     reopened.close()
+
+
+def _segwit_tx(signature_byte: int) -> Transaction:
+    """A real serialized segwit transaction; the witness byte changes only its wtxid."""
+    vin = [TransactionInput(bytes.fromhex("11" * 32), 1, witness=Witness([b"", bytes([signature_byte]) * 71]))]
+    return Transaction(version=2, vin=vin, vout=[TransactionOutput(90_000, Script(bytes.fromhex("0014" + "42" * 20)))])
+
+
+def test_upgrading_a_database_of_the_previous_schema_keys_its_broadcasts_by_wtxid(db_path):
+    before = Database(sqlite3.connect(str(db_path), isolation_level=None))
+    MIGRATIONS.apply(before, stop_before="m003_broadcasts_by_wtxid")  # the schema Huddle 0.1 shipped
+    sent, pending = _segwit_tx(0x30), Transaction.parse(bytes.fromhex(LEGACY_TX))
+    for tx, state, attempts, error in ((sent, "sent", 1, None), (pending, "broadcasting", 2, "timeout")):
+        before.execute("INSERT INTO broadcasts (txid, raw, state, attempts, last_error, created_at, updated_at)"
+                       " VALUES (?, ?, ?, ?, ?, '2026-01-01T00:00:00+00:00', '2026-01-02T00:00:00+00:00')",
+                       [tx.txid().hex(), tx.serialize().hex(), state, attempts, error])
+    before.conn.close()
+
+    db = open_database(db_path)
+
+    assert applied_names(db) == SHIPPED_MIGRATIONS
+    carried = {r.txid: r for r in chain_store.broadcasts_in(db, ["sent", "broadcasting"])}
+    assert set(carried) == {sent.txid().hex(), pending.txid().hex()}
+    assert carried[sent.txid().hex()].wtxid == wtxid_of(sent.serialize()) != sent.txid().hex()
+    assert carried[pending.txid().hex()].wtxid == pending.txid().hex()  # no witness: wtxid is the txid
+    assert (carried[pending.txid().hex()].attempts, carried[pending.txid().hex()].last_error) == (2, "timeout")
+    assert carried[sent.txid().hex()].raw == sent.serialize()
+    corrected = _segwit_tx(0x31)  # same txid, another witness: a row of its own
+    chain_store.record_broadcast(db, corrected.txid().hex(), wtxid_of(corrected.serialize()), corrected.serialize())
+    assert [r.state for r in chain_store.broadcasts_of(db, sent.txid().hex())] == ["sent", "broadcasting"]
+    db.close()
 
 
 # -- foreign keys ----------------------------------------------------------------
