@@ -49,6 +49,8 @@ CODES: dict[str, str] = {
     "database_busy": "the database stayed locked by another writer",
     "database_error": "the database failed or is from a newer Huddle",
     "bad_input": "input that is unreadable (not UTF-8, too large, missing file)",
+    # the command line
+    "usage": "the command line is wrong: unknown command or option, missing argument, bad option value",
 }
 
 

@@ -14,11 +14,34 @@ import click
 
 from .. import __version__
 from ..edge import INTERNAL_EXIT, exit_code
-from ..errors import HuddleError
+from ..errors import HuddleError, InvalidInput
+
+
+USAGE_EXIT = 2  # a wrong command line: click's and the shells' convention (docs/cli.md)
 
 
 class HuddleGroup(click.Group):
     """Runs a command and turns any error into one line and an exit code."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        """click's main, except that its usage errors take our one error path too."""
+        args = list(sys.argv[1:] if args is None else args)
+        try:
+            code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.exceptions.NoArgsIsHelpError as err:  # bare `huddle` or `huddle wallet`
+            err.show()
+            code = USAGE_EXIT
+        except click.UsageError as err:
+            _fail(err.ctx, f"error: {_usage_message(err)} [usage]", USAGE_EXIT,
+                  InvalidInput("usage", _usage_message(err)), args)
+        except click.ClickException as err:  # e.g. click.FileError: unreadable input
+            bad = InvalidInput("bad_input", err.format_message())
+            _fail(None, f"error: {bad.message} [{bad.code}]", exit_code(bad), bad, args)
+        except click.Abort:  # click turns a Ctrl-C outside a command into Abort
+            _fail(None, "interrupted", 130, None, args)
+        if not standalone_mode:
+            return code
+        sys.exit(code if isinstance(code, int) else 0)
 
     def invoke(self, ctx: click.Context):
         try:
@@ -40,19 +63,27 @@ class HuddleGroup(click.Group):
                   INTERNAL_EXIT, None)
 
 
-def _fail(ctx: click.Context, line: str, code: int, err: HuddleError | None) -> None:
-    if err is not None and _wants_json(ctx):
+def _fail(ctx: click.Context | None, line: str, code: int, err: HuddleError | None,
+          args: list[str] | None = None) -> None:
+    if err is not None and _wants_json(ctx, sys.argv[1:] if args is None else args):
         click.echo(_json_dumps(err.to_dict()))
     click.echo(f"huddle: {line}", err=True)
     sys.exit(code)
 
 
-def _wants_json(ctx: click.Context) -> bool:
+def _wants_json(ctx: click.Context | None, args: list[str]) -> bool:
     while ctx is not None:
         if ctx.params.get("as_json"):
             return True
-        ctx = ctx.parent  # type: ignore[assignment]
-    return "--json" in sys.argv
+        ctx = ctx.parent
+    return "--json" in args  # the command line may have failed before --json was parsed
+
+
+def _usage_message(err: click.UsageError) -> str:
+    """click's message on one line, and where to look (click prints usage + a hint)."""
+    message = " ".join(err.format_message().split()).rstrip(".")
+    where = err.ctx.command_path if err.ctx is not None else "huddle"
+    return f"{message}; see `{where} --help`"
 
 
 def _json_dumps(obj) -> str:

@@ -75,14 +75,14 @@ def create(name: str, payments: tuple[tuple[str, str], ...], fee_rate: str, coin
     Run `huddle wallet sync NAME` first. The PSBT carries every field signers
     need and passes the signer checks before it is written.
     """
+    send_max = any(amount.strip().lower() == "max" for _, amount in payments)
+    if send_max and len(payments) != 1:  # the command line is wrong: say so before reading anything
+        raise click.UsageError("'max' needs exactly one --to")
     cfg, db = context.database()
     wallet = wallets.get(db, name)
     state = chain_store.sync_state(db, wallet.id)
     if state is None:
         raise Conflict("not_synced", f"wallet {name!r} has not been synced; run `huddle wallet sync {name}`")
-    send_max = any(amount.strip().lower() == "max" for _, amount in payments)
-    if send_max and len(payments) != 1:
-        raise click.UsageError("'max' needs exactly one --to")
     recipients = [Recipient(address, 0 if send_max else parse_amount(amount)) for address, amount in payments]
     spend = plan_spend(wallet.descriptor, wallet.network, chain_store.coins(db, wallet.id), recipients,
                        parse_fee_rate(fee_rate), addresses.change_index(db, wallet), state.tip_height,
