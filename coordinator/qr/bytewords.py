@@ -53,7 +53,13 @@ def encode(data: bytes, style: str = "minimal") -> str:
 def decode(text: str, style: str = "minimal") -> bytes:
     """The data carried by Bytewords text, after checking its CRC-32."""
     table = _BY_MINIMAL if style == "minimal" else _BY_WORD
-    body = bytes(_lookup(table, token) for token in _tokens(text.lower(), style))
+    tokens = _tokens(text.lower(), style)
+    # map() in C: frames arrive at camera speed from anyone (issue 8).
+    values = list(map(table.get, tokens))
+    if None in values:
+        raise BadPart("qr_malformed_part",
+                      f"not a Bytewords word: {tokens[values.index(None)][:8]!r}")
+    body = bytes(values)
     if len(body) < 4:
         raise BadPart("qr_malformed_part", "Bytewords text too short to hold a checksum")
     data, crc = body[:-4], body[-4:]
@@ -68,13 +74,6 @@ def _tokens(text: str, style: str) -> list[str]:
             raise BadPart("qr_malformed_part", "minimal Bytewords must have an even length")
         return [text[i:i + 2] for i in range(0, len(text), 2)]
     return text.split(_separator(style)) if text else []
-
-
-def _lookup(table: dict[str, int], token: str) -> int:
-    index = table.get(token)
-    if index is None:
-        raise BadPart("qr_malformed_part", f"not a Bytewords word: {token[:8]!r}")
-    return index
 
 
 def _separator(style: str) -> str:

@@ -12,6 +12,8 @@ from functools import lru_cache
 
 from .xoshiro import Xoshiro256
 
+_MASK = (1 << 64) - 1
+
 
 class RandomSampler:
     """Walker-Vose alias sampler over a discrete distribution.
@@ -67,12 +69,53 @@ def shuffled(items: list, rng: Xoshiro256, count: int | None = None) -> list:
     return result
 
 
-def choose_fragments(seq_num: int, seq_len: int, checksum: int) -> frozenset[int]:
-    """The 0-based fragment indexes mixed into part ``seq_num``."""
+def _seeded(seq_num: int, checksum: int) -> Xoshiro256:
+    return Xoshiro256.from_seed(seq_num.to_bytes(4, "big") + checksum.to_bytes(4, "big"))
+
+
+def mix_degree(seq_num: int, seq_len: int, checksum: int) -> int:
+    """How many fragments part ``seq_num`` mixes, without drawing which:
+    two draws, so a decoder can price a part before paying for it."""
+    if seq_num <= seq_len:
+        return 1
+    return choose_degree(seq_len, _seeded(seq_num, checksum))
+
+
+def fragment_indexes(seq_num: int, seq_len: int, checksum: int) -> list[int]:
+    """The 0-based fragment indexes mixed into part ``seq_num``, in draw order."""
     # The first seq_len parts are the plain fragments, in order.
     if seq_num <= seq_len:
-        return frozenset((seq_num - 1,))
-    seed = seq_num.to_bytes(4, "big") + checksum.to_bytes(4, "big")
-    rng = Xoshiro256.from_seed(seed)
+        return [seq_num - 1]
+    rng = _seeded(seq_num, checksum)
     degree = choose_degree(seq_len, rng)
-    return frozenset(shuffled(list(range(seq_len)), rng, degree))
+    return _draw(rng, seq_len, degree)
+
+
+def _draw(rng: Xoshiro256, seq_len: int, count: int) -> list[int]:
+    """``shuffled(range(seq_len), rng, count)`` with xoshiro256** inlined:
+    the same draws, about four times faster, as one step per index is the
+    decoder's main cost on high-degree parts."""
+    s0, s1, s2, s3 = rng.s
+    mask = _MASK
+    remaining = list(range(seq_len))
+    pop = remaining.pop
+    chosen = []
+    for left in range(seq_len, seq_len - count, -1):
+        x = (s1 * 5) & mask
+        result = ((((x << 7) | (x >> 57)) & mask) * 9) & mask
+        t = (s1 << 17) & mask
+        s2 ^= s0
+        s3 ^= s1
+        s1 ^= s2
+        s0 ^= s3
+        s2 ^= t
+        s3 = ((s3 << 45) | (s3 >> 19)) & mask
+        # next_int(0, left - 1): next_double() * left, truncated
+        chosen.append(pop(int(result / 18446744073709551616.0 * left)))
+    rng.s = [s0, s1, s2, s3]
+    return chosen
+
+
+def choose_fragments(seq_num: int, seq_len: int, checksum: int) -> frozenset[int]:
+    """The 0-based fragment indexes mixed into part ``seq_num``."""
+    return frozenset(fragment_indexes(seq_num, seq_len, checksum))

@@ -99,10 +99,12 @@ class StreamDecoder:
         if self.complete:
             percent = 100
         elif self.format == "ur" and total:
-            # Peeling makes known fragments jump late; count received parts
+            # Peeling makes known fragments jump late; count the parts that
+            # added something (not repeats or parts that peel to nothing)
             # against the ~1.2x overhead fountain decoding usually needs.
-            known = self._ur.fountain.fragments_known / total
-            percent = min(99, int(100 * max(known, len(self._seen) / (1.2 * total))))
+            fountain = self._ur.fountain
+            known = fountain.fragments_known / total
+            percent = min(99, int(100 * max(known, fountain.useful / (1.2 * total))))
         else:
             percent = int(100 * len(self._seen) / total) if total else 0
         return Progress(percent, len(self._seen), total, self.format, self.complete)

@@ -17,13 +17,12 @@ import cbor2
 
 from . import bytewords, schedule
 from .errors import BadPart, UnsupportedPart
-from .fountain import FountainDecoder, FountainEncoder, FountainPart, decode_cbor
+from .cbor import read_message
+from .fountain import FountainDecoder, FountainEncoder, FountainPart
 from .payload import PSBT_MAGIC
 
 WRITE_TYPE = "crypto-psbt"
 READ_TYPES = frozenset({"crypto-psbt", "psbt", "bytes"})
-# Tags a sender might wrongly leave on the body: crypto-psbt (310), psbt (40310).
-_PSBT_TAGS = frozenset({310, 40310})
 _UR = re.compile(r"ur:([a-z0-9-]+)/(?:([1-9][0-9]{0,9})-([1-9][0-9]{0,9})/)?([a-z]+)")
 
 
@@ -131,12 +130,9 @@ def psbt_to_cbor(psbt: bytes) -> bytes:
 
 
 def psbt_from_cbor(cbor: bytes) -> bytes:
-    """The PSBT inside a ``crypto-psbt``/``psbt``/``bytes`` message."""
-    item = decode_cbor(cbor)
-    if isinstance(item, cbor2.CBORTag) and item.tag in _PSBT_TAGS:
-        item = item.value
-    if not isinstance(item, bytes):
-        raise BadPart("qr_not_psbt", "the UR message is not a CBOR byte string")
+    """The PSBT inside a ``crypto-psbt``/``psbt``/``bytes`` message (cbor.py
+    reads it: cbor2 never sees scanned bytes)."""
+    item = read_message(cbor)
     if not item.startswith(PSBT_MAGIC):
         raise BadPart("qr_not_psbt", "the UR message does not start with the PSBT magic")
     return item

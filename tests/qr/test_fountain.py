@@ -59,7 +59,7 @@ def test_decoder_uses_only_mixed_parts_when_it_must():
 
 def test_mixed_parts_held_are_bounded():
     class SmallDecoder(FountainDecoder):
-        mixed_cap = 10
+        held_cap = 10
 
     encoder = FountainEncoder(random.Random(1).randbytes(20_000), 100)
     encoder.seq_num = 10_000  # skip the plain fragments
@@ -67,11 +67,11 @@ def test_mixed_parts_held_are_bounded():
     high_water = 0
     for _ in range(150):
         decoder.receive(encoder.next_part())
-        high_water = max(high_water, len(decoder.mixed))
-        assert sum(len(s) for s in decoder.by_index.values()) == sum(
-            len(h.remaining) for h in decoder.mixed.values())
+        high_water = max(high_water, len(decoder.held))
+        assert sum(len(s) for s in decoder.by_index.values()) == decoder.indexes_held == sum(
+            h.mask.bit_count() for h in decoder.held.values())
     assert high_water == 10
-    assert FountainDecoder(100_000, 1000).mixed_cap == 16  # before any part
+    assert FountainDecoder(100_000, 1000).held_cap == 16  # before any part
 
 
 def _frames_until_complete(psbt: bytes, fragment_len: int, loss: float, seed: int) -> int:

@@ -97,6 +97,6 @@ def test_a_long_lossy_ur_scan_holds_bounded_state():
     most = 0
     while not decoder.complete:
         decoder.receive(encoder.next_part())
-        most = max(most, len(fountain.mixed))
-    assert most <= fountain.mixed_cap
+        most = max(most, len(fountain.held))
+    assert most <= fountain.held_cap
     assert decoder.psbt == psbt
