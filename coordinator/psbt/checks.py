@@ -9,15 +9,19 @@ the attack it stops.
 ``check`` raises on the **first** failure (an ``InvalidInput`` with its own
 code) in a fixed order, so one tampered field gives one code:
 
-1. shape: parses, v0, has inputs and outputs, no coin twice (``malformed_psbt``);
+1. shape: parses, v0, has inputs and outputs, no coin twice (``malformed_psbt``); a
+   transaction nodes relay: version 1 or 2 (``nonstandard_version``), an nLockTime not far
+   ahead of the tip or the clock (``locktime_in_future``);
 2. network of the descriptor, global xpubs and every BIP-32 coin type (``wrong_network``);
 3. global xpubs are exactly the pinned cosigners (``xpub_mismatch``);
 4. each input: both UTXO fields (``missing_utxo``); ``non_witness_utxo`` hashes to the
    prevout and its output equals ``witness_utxo`` byte for byte (``utxo_mismatch``);
    ``amount_too_large``; ``bad_sighash_type``; script, witness/redeem scripts and
-   derivations re-derived at the claimed branch/index (``foreign_input``);
-5. each output: ``amount_too_large``, ``output_dust``, then change
-   (``change_foreign``, ``change_wrong_branch``, ``change_beyond_gap``);
+   derivations re-derived at the claimed branch/index, and no taproot derivations
+   (``foreign_input``);
+5. each output: ``amount_too_large``, ``output_dust``, then change: any derivation, BIP-32
+   or taproot, naming our fingerprints makes it claimed change (``change_foreign``,
+   ``change_wrong_branch``, ``change_beyond_gap``);
 6. fee from the verified amounts only, under the caps (``fee_too_high``, ``fee_rate_too_high``).
 
 A PSBT stripped of what the checks need fails closed: no UTXO fields give
@@ -26,6 +30,8 @@ A PSBT stripped of what the checks need fails closed: no UTXO fields give
 
 from __future__ import annotations
 
+import time
+from dataclasses import replace
 from typing import Iterable
 
 from embit.bip32 import HDKey
@@ -39,11 +45,25 @@ from ..wallet.descriptor import CHANGE, RECEIVE, MultisigDescriptor
 from ..wallet.keys import HARDENED, KeyOrigin
 from . import codec
 from .fees import DEFAULT_POLICY, FeePolicy
+from .sighash import FINAL_SEQUENCE, LOCKTIME_THRESHOLD, unsigned_tx
 from .model import MAX_MONEY
 from .recipients import dust_limit
 from .summary import Summary, estimate_vsize, fee_rate_sat_per_kvb, output_label
 
-ALLOWED_SIGHASH = frozenset({None, 0, 1})  # absent, SIGHASH_DEFAULT, SIGHASH_ALL
+# Absent or SIGHASH_ALL. 0 (SIGHASH_DEFAULT) exists only for taproot (BIP-341); on a
+# segwit v0 input a signer either appends 0x00, which Core's policy refuses
+# (SCRIPT_VERIFY_STRICTENC: undefined hashtype), or signs ALL (Core, embit), which
+# then mismatches the field so a BIP-174 finalizer must refuse it. merge refuses
+# a 0x00 signature byte too (sighash.parse_signature).
+ALLOWED_SIGHASH = frozenset({None, 1})
+# Core relays versions 1 and 2 (and 3, TRUC, since v28 with extra topology rules
+# a signer cannot check; older nodes drop it). Huddle builds version 2.
+STANDARD_VERSIONS = frozenset({1, 2})
+# How far ahead of the signer's synced tip (blocks) or clock (seconds) nLockTime may
+# be: Core relays only final transactions (locktime below the next block's height or
+# the tip's median time past); the slack, about two hours, covers a lagging tip.
+LOCKTIME_SLACK_BLOCKS = 12
+LOCKTIME_SLACK_SECONDS = 2 * 3600
 _PUBLIC_VERSIONS = {
     is_test: frozenset(NETWORKS[net][kind] for kind in ("xpub", "ypub", "zpub", "Ypub", "Zpub"))
     for net, is_test in (("main", False), ("test", True))
@@ -60,16 +80,22 @@ def change_index_limit(last_used: int | None, gap_limit: int = 20) -> int:
 
 
 def check(psbt: PSBT | bytes | str, descriptor: MultisigDescriptor, network: str, *,
-          policy: FeePolicy = DEFAULT_POLICY, max_change_index: int) -> Summary:
+          policy: FeePolicy = DEFAULT_POLICY, max_change_index: int, tip_height: int | None = None,
+          now: int | None = None) -> Summary:
     """Verify the server's PSBT against the pinned descriptor; the summary to show.
 
     ``max_change_index`` is inclusive; use ``change_index_limit(last_used)``.
+    ``tip_height``: the signer's synced tip, if known (judges a height nLockTime);
+    ``now``: unix time for a time nLockTime (default: the clock).
     """
-    if isinstance(max_change_index, bool) or not isinstance(max_change_index, int):
-        raise TypeError("max_change_index is a whole number (see change_index_limit)")
+    for name, value in (("max_change_index", max_change_index), ("tip_height", tip_height), ("now", now)):
+        if (value is not None or name == "max_change_index") and (
+                isinstance(value, bool) or not isinstance(value, int)):
+            raise TypeError(f"{name} is a whole number")
     psbt = _load(psbt)
     network = networks.check(network)
     _check_shape(psbt)
+    _check_relay(psbt, tip_height, int(time.time()) if now is None else now)
     _check_network(psbt, descriptor, network)
     _check_xpubs(psbt, descriptor)
     inputs_total = sum(_check_input(psbt, i, descriptor) for i in range(len(psbt.inputs)))
@@ -83,7 +109,8 @@ def check(psbt: PSBT | bytes | str, descriptor: MultisigDescriptor, network: str
             recipients.append((label, scope.value))
         else:
             change.append((label, scope.value, index))
-    return _check_fee(psbt, descriptor, network, policy, inputs_total, recipients, change)
+    summary = _check_fee(psbt, descriptor, network, policy, inputs_total, recipients, change)
+    return replace(summary, version=unsigned_tx(psbt).version, tip_height=tip_height)
 
 
 # -- shape and network ---------------------------------------------------------
@@ -92,8 +119,8 @@ def check(psbt: PSBT | bytes | str, descriptor: MultisigDescriptor, network: str
 def _load(psbt: PSBT | bytes | str) -> PSBT:
     """A fresh, strict parse (codec.py), so no in-memory object is shared or half-built."""
     if isinstance(psbt, PSBT):
-        try:
-            raw = psbt.serialize()
+        try:  # as our Psbt: embit's own writes tx version 0 as 2 and nSequence 0 as final
+            raw = codec.copy(psbt).serialize()
         except codec.EMBIT_ERRORS:
             raise InvalidInput("malformed_psbt", "the PSBT does not serialize") from None
         return codec.parse(raw)
@@ -108,6 +135,26 @@ def _check_shape(psbt: PSBT) -> None:
     outpoints = {(scope.txid, scope.vout) for scope in psbt.inputs}
     if len(outpoints) != len(psbt.inputs):
         raise InvalidInput("malformed_psbt", "the PSBT spends the same coin twice")
+
+
+def _check_relay(psbt: PSBT, tip_height: int | None, now: int) -> None:
+    """Refuse what Bitcoin Core would not relay: a non-standard version (policy.cpp
+    IsStandardTx) or a locktime that stays non-final long after signing (IsFinalTx)."""
+    tx = unsigned_tx(psbt)
+    if tx.version not in STANDARD_VERSIONS:
+        raise InvalidInput("nonstandard_version", f"transaction version {tx.version}: nodes relay "
+                           "versions 1 and 2 here (version 3 only with TRUC rules); Huddle builds 2")
+    locktime = tx.locktime
+    if all(vin.sequence == FINAL_SEQUENCE for vin in tx.vin):
+        return  # every input final: nLockTime is ignored (BIP-65, IsFinalTx)
+    if locktime >= LOCKTIME_THRESHOLD and locktime > now + LOCKTIME_SLACK_SECONDS:
+        raise InvalidInput("locktime_in_future", f"nLockTime {locktime} is a time {locktime - now} s from now; "
+                           "nodes would not relay the spend until then", locktime=locktime)
+    if locktime < LOCKTIME_THRESHOLD and tip_height is not None \
+            and locktime > tip_height + LOCKTIME_SLACK_BLOCKS:
+        raise InvalidInput("locktime_in_future", f"nLockTime is block {locktime}, {locktime - tip_height} "
+                           f"blocks above the tip {tip_height}; nodes would not relay the spend until then",
+                           locktime=locktime, tip_height=tip_height)
 
 
 def _check_network(psbt: PSBT, descriptor: MultisigDescriptor, network: str) -> None:
@@ -125,7 +172,13 @@ def _derivations(psbt: PSBT) -> Iterable[tuple[str, DerivationPath]]:
     yield from (("the global xpubs", der) for der in psbt.xpubs.values())
     for kind, scopes in (("input", psbt.inputs), ("output", psbt.outputs)):
         for i, scope in enumerate(scopes):
-            yield from ((f"{kind} {i}", der) for der in scope.bip32_derivations.values())
+            yield from ((f"{kind} {i}", der) for der in _all_derivations(scope))
+
+
+def _all_derivations(scope) -> list[DerivationPath]:
+    """Every derivation of a scope, of any kind: BIP-32 and taproot (BIP-371)."""
+    taproot = [der for _, der in scope.taproot_bip32_derivations.values()]
+    return [*scope.bip32_derivations.values(), *taproot]
 
 
 def _check_xpubs(psbt: PSBT, descriptor: MultisigDescriptor) -> None:
@@ -174,6 +227,9 @@ def _check_input(psbt: PSBT, i: int, descriptor: MultisigDescriptor) -> int:
         raise InvalidInput("bad_sighash_type",
                            f"input {i} asks for sighash type {scope.sighash_type:#x}; only ALL is signed",
                            input=i)
+    if scope.taproot_bip32_derivations:  # the wallet is P2WSH: such metadata can only mislead a device
+        raise InvalidInput("foreign_input", f"input {i} carries taproot derivations; the wallet's coins "
+                           "are not taproot", input=i)
     claims = _claims(scope, descriptor)
     if len(claims) != 1:
         raise InvalidInput("foreign_input", f"input {i} carries {'no' if not claims else 'conflicting'} "
@@ -218,6 +274,18 @@ def _mismatch(scope, script_pubkey: bytes, descriptor: MultisigDescriptor, branc
     return next((name for name, ok in checks if not ok), None)
 
 
+def is_change(scope, descriptor: MultisigDescriptor) -> bool:
+    """Whether an output is the wallet's own script on the change branch, all re-derived.
+
+    finalize uses it to apply the same fee caps (what is not change is paid out).
+    """
+    claims = _claims(scope, descriptor)
+    if len(claims) != 1 or scope.taproot_bip32_derivations:
+        return False
+    branch, index = next(iter(claims))
+    return branch == CHANGE and not _mismatch(scope, scope.script_pubkey.data, descriptor, branch, index)
+
+
 def _data(script) -> bytes | None:
     return None if script is None else script.data
 
@@ -235,9 +303,12 @@ def _check_output(scope, i: int, descriptor: MultisigDescriptor, max_change: int
                            f"of {dust_limit(spk)} sat", output=i)
     claims = _claims(scope, descriptor)
     ours = {c.origin.fingerprint for c in descriptor.cosigners}
-    if not claims and not any(der.fingerprint in ours for der in scope.bip32_derivations.values()):
+    if not claims and not any(der.fingerprint in ours for der in _all_derivations(scope)):
         return None  # external: claims none of our keys (the device shows it as a payment too)
-    branch, index = claims.pop() if len(claims) == 1 else (None, None)
+    # A taproot derivation naming our fingerprint is a claim too (devices show
+    # such outputs as change); the wallet is P2WSH, so it cannot be ours.
+    branch, index = claims.pop() if len(claims) == 1 and not scope.taproot_bip32_derivations \
+        else (None, None)
     wrong = "BIP-32 derivations" if branch is None else _mismatch(scope, spk, descriptor, branch, index)
     if wrong:
         raise InvalidInput("change_foreign", f"output {i} claims the wallet's keys but its {wrong} is "

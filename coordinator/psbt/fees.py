@@ -30,6 +30,8 @@ class FeePolicy:
     max_fee: int = 1_000_000
     # The fee may not exceed the amount paid out: paying miners more than
     # the recipients is almost always a mistake. None turns the check off.
+    # A self-transfer (every output verified change) pays nobody, so only
+    # the absolute and rate caps apply to it (docs/signer-checks.md).
     max_fee_percent: int | None = 100
     # 10 sat/vB: Core's -consolidatefeerate; spending a coin now instead of
     # at this rate later counts as waste (or as saving, when cheaper now).
@@ -61,11 +63,11 @@ class FeePolicy:
                                f"{sat_per_vb(self.max_fee_rate)} sat/vB")
 
     def check_fee(self, fee: int, vsize: int, amount: int) -> None:
-        """The final fee is within the caps (``amount``: paid to recipients)."""
+        """The final fee is within the caps (``amount``: paid to others; 0 for a self-transfer)."""
         if fee > self.max_fee:
             raise InvalidInput("fee_too_high", f"the fee of {fee} sat is above the cap of {self.max_fee} sat",
                                fee=fee, cap=self.max_fee)
-        if self.max_fee_percent is not None and fee * 100 > amount * self.max_fee_percent:
+        if self.max_fee_percent is not None and amount > 0 and fee * 100 > amount * self.max_fee_percent:
             raise InvalidInput("fee_too_high", f"the fee of {fee} sat is more than {self.max_fee_percent}% "
                                f"of the {amount} sat paid", fee=fee, amount=amount)
         # Change given up to the fee can push the real rate past the cap.

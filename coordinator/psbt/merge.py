@@ -13,6 +13,9 @@ The merge is idempotent and commutative: a signature we already hold is
 skipped; two different valid signatures by one key (devices with anti-exfil
 nonces sign differently each time) resolve to the smaller encoding; and
 ``partial_sigs`` are kept sorted by public key, as Bitcoin Core writes them.
+What we hold is verified too: a valid signature replaces a held one that
+does not verify (issue 8: garbage in the first file must not block it), and
+a key offered twice (a final witness repeating a signature) counts once.
 """
 
 from __future__ import annotations
@@ -26,8 +29,8 @@ from embit.psbt import PSBT, InputScope
 from ..errors import InvalidInput
 from ..wallet.descriptor import MultisigDescriptor
 from . import codec
-from .sighash import Sighasher, unsigned_tx, verify
-from .status import Status, WalletInput, status, wallet_inputs
+from .sighash import Sighasher, unsigned_tx
+from .status import Status, WalletInput, check_signature, signature_error, status, wallet_inputs
 
 
 @dataclass(frozen=True)
@@ -83,18 +86,27 @@ def _parse(incoming: PSBT | bytes | str, max_size: int) -> codec.Psbt:
 
 
 def _take(info: WalletInput, mine: InputScope, theirs: InputScope, hasher: Sighasher) -> list:
-    taken, digest, where = [], None, f"input {info.index}"
-    for pub, sig in _offered(info, theirs, hasher):
-        if info.cosigner(pub.sec()) is None:
-            raise InvalidInput("foreign_key", f"{where}: a signature by {pub.sec().hex()}, "
+    offered = _offered(info, theirs, hasher)
+    if not offered:
+        return []
+    digest, where = hasher.digest(info.index, info.witness_script, info.value), f"input {info.index}"
+    best: dict[bytes, tuple] = {}  # key -> (pubkey, its smallest valid new signature)
+    for pub, sig in offered:
+        key = pub.sec()
+        if info.cosigner(key) is None:
+            raise InvalidInput("foreign_key", f"{where}: a signature by {key.hex()}, "
                                "which is not one of this input's cosigners")
+        if mine.partial_sigs.get(pub) == sig:
+            continue  # what we hold, echoed back: nothing new (status says if it verifies)
+        check_signature(key, sig, digest, where)
+        if key not in best or sig < best[key][1]:
+            best[key] = (pub, sig)
+    taken = []
+    for key, (pub, sig) in best.items():
         held = mine.partial_sigs.get(pub)
-        if held == sig:
-            continue  # already have it (verified when it was taken)
-        digest = digest or hasher.digest(info.index, info.witness_script, info.value)
-        verify(pub, sig, digest, where)
-        if held is None or sig < held:
-            taken.append((info.index, pub, sig, held is None))
+        held_ok = held is not None and signature_error(key, held, digest) is None
+        if not held_ok or sig < held:
+            taken.append((info.index, pub, sig, not held_ok))  # new unless a valid one was held
     return taken
 
 
@@ -118,12 +130,11 @@ def _offered(info: WalletInput, theirs: InputScope, hasher: Sighasher) -> list:
 
 def _signer_of(sig: bytes, keys: list, digest: bytes, where: str):
     for key in keys:
-        try:
-            verify(key, sig, digest, where)
+        error = signature_error(key.sec(), sig, digest)
+        if error is None:
             return key
-        except InvalidInput as err:
-            if err.code != "invalid_signature":
-                raise
+        if error[0] != "invalid_signature":
+            raise InvalidInput(error[0], f"{where}: {error[1]}")
     raise InvalidInput("invalid_signature", f"{where}: a final-witness signature verifies for no cosigner")
 
 

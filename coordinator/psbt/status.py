@@ -1,7 +1,9 @@
 """Who has signed what: per input and per cosigner, and how many more are needed.
 
-Also the one place that says which keys may sign an input (``wallet_input``):
-merge and finalize use it too. The keys come from the descriptor, never from
+Also the one place that says which keys may sign an input (``wallet_input``)
+and whether a signature verifies (``signature_error``): merge and finalize use
+both. Status counts only signatures that verify (issue 8: garbage keyed by
+two cosigners must not read "complete"). The keys come from the descriptor, never from
 the PSBT: the input's BIP-32 derivation only tells us *which* address index
 to derive, and the derived witness script must then equal the input's.
 """
@@ -11,11 +13,13 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
+from embit.ec import PublicKey
 from embit.psbt import PSBT, InputScope
 from embit.script import Script, p2sh, p2wsh
 
 from ..errors import InvalidInput
 from ..wallet.descriptor import CHANGE, RECEIVE, MultisigDescriptor, multisig_script
+from .sighash import Sighasher, unsigned_tx, verify
 
 
 @dataclass(frozen=True)
@@ -105,13 +109,45 @@ def _in_script_order(descriptor: MultisigDescriptor, keys: tuple[bytes, ...]) ->
     return tuple(sorted(pairs) if descriptor.sorted else pairs)
 
 
+# -- signatures -----------------------------------------------------------------
+
+@functools.lru_cache(maxsize=16384)  # merge, status and finalize check the same signatures again
+def signature_error(pubkey: bytes, sig: bytes, digest: bytes) -> tuple[str, str] | None:
+    """None if ``sig`` is ``pubkey``'s valid SIGHASH_ALL signature of ``digest``, else (code, message)."""
+    try:
+        verify(PublicKey.parse(pubkey), sig, digest)
+    except InvalidInput as err:
+        return err.code, err.message
+    return None
+
+
+def check_signature(pubkey: bytes, sig: bytes, digest: bytes, where: str) -> None:
+    """Raise ``invalid_signature`` (or ``bad_sighash_type``) unless the signature verifies."""
+    error = signature_error(pubkey, sig, digest)
+    if error is not None:
+        raise InvalidInput(error[0], f"{where}: {error[1]}")
+
+
+def _verified(info: WalletInput, scope: InputScope, hasher: Sighasher) -> tuple[list[int], list[int]]:
+    """Cosigner positions whose signature on this input verifies, and those whose does not."""
+    good, bad, digest = [], [], None
+    for pub, sig in scope.partial_sigs.items():
+        position = info.cosigner(pub.sec())
+        if position is None:
+            continue  # not one of this input's keys: finalize refuses it, status does not count it
+        digest = digest or hasher.digest(info.index, info.witness_script, info.value)
+        (bad if signature_error(pub.sec(), sig, digest) else good).append(position)
+    return sorted(good), sorted(bad)
+
+
 # -- status -------------------------------------------------------------------
 
 @dataclass(frozen=True)
 class InputStatus:
     index: int
-    signed_by: tuple[str, ...]  # fingerprints of the cosigners with a signature here
+    signed_by: tuple[str, ...]  # fingerprints of the cosigners with a valid signature here
     needed: int  # signatures still missing on this input
+    invalid: tuple[str, ...] = ()  # fingerprints whose signature here does not verify (not counted)
 
 
 @dataclass(frozen=True)
@@ -128,19 +164,25 @@ class Status:
     inputs: tuple[InputStatus, ...]
     cosigners: tuple[CosignerStatus, ...]
     needed: int  # more signers needed: the most any input still lacks
-    complete: bool  # every input has at least `threshold` signatures
+    complete: bool  # every input has at least `threshold` valid signatures
+
+    def problems(self) -> list[str]:
+        """One line per signature that does not verify (empty when all do)."""
+        return [f"input {s.index}: the signature by {fp} does not verify; it is not counted "
+                "(ask that cosigner to sign again)" for s in self.inputs for fp in s.invalid]
 
 
 def status(psbt: PSBT, descriptor: MultisigDescriptor) -> Status:
-    """Counts the wallet's keys' partial signatures (verified when merged; not re-verified here)."""
+    """Counts the wallet's keys' partial signatures that verify against our own sighash."""
     m, fps = descriptor.threshold, [c.fingerprint for c in descriptor.cosigners]
     inputs, by_cosigner = [], [[] for _ in fps]
+    hasher = Sighasher(unsigned_tx(psbt))
     for info in wallet_inputs(psbt, descriptor):
-        sigs = {pub.sec() for pub in psbt.inputs[info.index].partial_sigs}
-        signers = sorted(pos for key, pos in info.keys if key in sigs)
+        signers, bad = _verified(info, psbt.inputs[info.index], hasher)
         for pos in signers:
             by_cosigner[pos].append(info.index)
-        inputs.append(InputStatus(info.index, tuple(fps[p] for p in signers), max(0, m - len(signers))))
+        inputs.append(InputStatus(info.index, tuple(fps[p] for p in signers), max(0, m - len(signers)),
+                                  tuple(fps[p] for p in bad)))
     cosigners = tuple(CosignerStatus(pos, fps[pos], tuple(signed), len(signed) == len(inputs))
                       for pos, signed in enumerate(by_cosigner))
     needed = max((s.needed for s in inputs), default=0)

@@ -11,12 +11,14 @@ is taken on trust. Amounts are integer satoshis; ``format_btc`` and
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Iterable
 
 from embit.script import Script
 
 from .. import networks
 from . import sizes
+from .sighash import LOCKTIME_THRESHOLD
 
 SATS_PER_BTC = 100_000_000
 OP_RETURN = 0x6A
@@ -31,7 +33,9 @@ class Summary:
     verified to be the wallet's own change branch. ``fee_rate`` is in sat
     per 1000 vB (integer, rounded down) over ``vsize``, the estimated size
     of the *signed* transaction (largest signatures, see sizes.py), so the
-    real rate after signing is the same or a little higher.
+    real rate after signing is the same or a little higher. ``version`` and
+    ``locktime`` are the transaction's; ``tip_height`` is the checker's synced
+    tip, if known, which tells whether the locktime is still ahead.
     """
 
     network: str
@@ -43,6 +47,8 @@ class Summary:
     inputs_total: int
     input_count: int
     locktime: int
+    version: int = 2
+    tip_height: int | None = None
 
     @property
     def recipients_total(self) -> int:
@@ -71,6 +77,7 @@ class Summary:
             "change_total": self.change_total,
             "spent_from_wallet": self.spent_from_wallet,
             "locktime": self.locktime,
+            "version": self.version,
         }
 
     def to_lines(self) -> list[str]:
@@ -80,6 +87,16 @@ class Summary:
         lines.append(f"Fee {format_btc(self.fee)} ({format_rate(self.fee_rate)}, ~{self.vsize} vB)")
         lines.append(f"Leaves the wallet: {format_btc(self.spent_from_wallet)}"
                      f" of {format_btc(self.inputs_total)} in {self.input_count} coin(s)")
+        return lines + self._unusual_lines()
+
+    def _unusual_lines(self) -> list[str]:
+        """Version and nLockTime, only when they are not what Huddle builds (2; the tip or below)."""
+        lines = [] if self.version == 2 else [f"Transaction version {self.version} (Huddle builds version 2)"]
+        if self.locktime >= LOCKTIME_THRESHOLD:
+            when = datetime.fromtimestamp(self.locktime, timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+            lines.append(f"nLockTime {when}: the transaction is not valid before then")
+        elif self.tip_height is not None and self.locktime > self.tip_height:
+            lines.append(f"nLockTime block {self.locktime}: not valid before then (tip {self.tip_height})")
         return lines
 
 
