@@ -9,12 +9,9 @@ from pathlib import Path
 
 import click
 
-from ..chain.broadcast import broadcast, resume_pending
 from ..errors import InvalidInput
-from ..psbt.summary import format_btc
-from ..store import wallets
 from . import context
-from .io import emit_json, json_option, read_bytes
+from .io import emit_json, json_option, read_payload
 
 MAX_TX_BYTES = 4_000_000  # a block's worth of weight; anything larger is not a transaction
 
@@ -25,6 +22,8 @@ MAX_TX_BYTES = 4_000_000  # a block's worth of weight; anything larger is not a 
 def sync(name: str, as_json: bool) -> None:
     """Sync wallet NAME from the chain backend (HUDDLE_CHAIN): balance, coins, history."""
     from ..chain.sync import sync_wallet
+    from ..psbt.summary import format_btc
+    from ..store import wallets
 
     cfg, db = context.database()
     result = sync_wallet(db, wallets.get(db, name), context.backend(cfg))
@@ -55,8 +54,10 @@ def tx_broadcast(file: str, as_json: bool) -> None:
     The transaction is saved as 'broadcasting' before it is sent, so a crash or
     an outage never loses it; running the command again never sends it twice.
     """
+    from ..chain.broadcast import broadcast, resume_pending
+
     cfg, db = context.database()
-    data = read_bytes(file, 2 * MAX_TX_BYTES)
+    data = read_payload(file, 2 * MAX_TX_BYTES)
     raw = _raw_tx(data)
     backend = context.backend(cfg)
     resume_pending(db, backend)

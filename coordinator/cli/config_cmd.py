@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import click
 
-from .. import config
 from . import context
 from .io import emit_json, json_option
 
@@ -18,6 +17,8 @@ def group() -> None:
 @json_option
 def show(as_json: bool) -> None:
     """Print the resolved settings (the secret key stays hidden)."""
+    from .. import config
+
     values = context.settings().public()
     if as_json:
         emit_json(values)

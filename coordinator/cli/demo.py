@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import click
 
-from .. import demo
-
 
 @click.command("demo")
 def command() -> None:
@@ -15,6 +13,8 @@ def command() -> None:
     builds and checks the spend, collects two demo signers' signatures,
     finalizes, broadcasts and syncs again. Nothing is left behind.
     """
+    from .. import demo
+
     click.secho("Huddle demo: regtest sandbox, throwaway data dir, public test keys", bold=True)
     for number, (title, lines) in enumerate(demo.run(), 1):
         click.echo(f"\n{number}. {title}")

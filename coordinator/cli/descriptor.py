@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import click
 
-from .. import networks
-from ..wallet import addresses
-from ..wallet.descriptor import RECEIVE, MultisigDescriptor
 from .io import emit_json, json_option
 from .render import descriptor_dict, print_addresses, print_descriptor
 
@@ -29,6 +26,10 @@ def check(descriptor: str, network: str | None, count: int, as_json: bool) -> No
     and the first receive addresses. Compare those addresses with each
     signer's device screen.
     """
+    from .. import networks
+    from ..wallet import addresses
+    from ..wallet.descriptor import RECEIVE, MultisigDescriptor
+
     desc = MultisigDescriptor.from_string(descriptor)
     network = networks.check(network) if network else ("testnet" if desc.is_test else "bitcoin")
     desc.check_network(network)

@@ -11,6 +11,7 @@ import click
 from ..errors import InvalidInput
 
 MAX_INPUT_BYTES = 1_000_000  # wallet files and descriptors are a few KB
+BOM = "\ufeff".encode("utf-8")
 
 
 def read_bytes(source: str, limit: int) -> bytes:
@@ -26,6 +27,15 @@ def read_bytes(source: str, limit: int) -> bytes:
     if len(data) > limit:
         raise InvalidInput("bad_input", f"{source} is larger than {limit} bytes")
     return data
+
+
+def read_payload(source: str, limit: int) -> bytes:
+    """``read_bytes`` for a PSBT or transaction (binary, base64 or hex), without
+    a leading UTF-8 BOM, which Windows editors write before text. Wallet files
+    accept one (``read_text``). Binary input cannot be mistaken for it: a PSBT
+    starts with ``psbt\\xff``, a standard transaction with version 1, 2 or 3."""
+    data = read_bytes(source, limit)
+    return data[len(BOM):] if data.startswith(BOM) else data
 
 
 def read_text(source: str) -> str:

@@ -7,25 +7,17 @@ taken, and change is classified against the wallet's own descriptor.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
-from .. import networks
-from ..errors import Conflict
-from ..psbt import codec
-from ..psbt.checks import change_index_limit, check
-from ..psbt.finalize import finalize
-from ..psbt.merge import merge
-from ..psbt.model import Recipient
-from ..psbt.spend import plan_spend
-from ..psbt.status import Status, status
-from ..psbt.summary import format_btc, output_label
-from ..psbt.units import parse_amount, parse_fee_rate
-from ..store import chain as chain_store
-from ..store import wallets
-from ..wallet import addresses
-from ..wallet.descriptor import CHANGE, MultisigDescriptor
+from ..errors import Conflict, InvalidInput
 from . import context
-from .io import emit_json, json_option, read_bytes, write_text
+from .io import emit_json, json_option, read_payload, write_text
+
+if TYPE_CHECKING:  # commands import the core when they run, so `huddle --help` stays fast
+    from ..psbt.status import Status
+    from ..wallet.descriptor import MultisigDescriptor
 
 wallet_option = click.option(
     "--wallet", "wallet_spec", required=True,
@@ -43,6 +35,12 @@ def group() -> None:
 
 def _wallet(spec: str, network: str | None) -> tuple[MultisigDescriptor, str, int]:
     """(descriptor, network, highest change index to accept) for --wallet."""
+    from .. import networks
+    from ..psbt.checks import change_index_limit
+    from ..store import wallets
+    from ..wallet import addresses
+    from ..wallet.descriptor import CHANGE, MultisigDescriptor
+
     if "(" in spec:
         desc = MultisigDescriptor.from_string(spec)
         net = networks.check(network) if network else ("testnet" if desc.is_test else "bitcoin")
@@ -56,8 +54,16 @@ def _wallet(spec: str, network: str | None) -> tuple[MultisigDescriptor, str, in
     return wallet.descriptor, wallet.network, limit
 
 
+def _psbt_bytes(source: str) -> bytes:
+    from ..psbt import codec
+
+    return read_payload(source, 2 * codec.MAX_PSBT_BYTES + 1024)
+
+
 def _read_psbt(source: str):
-    return codec.parse(read_bytes(source, 2 * codec.MAX_PSBT_BYTES + 1024))
+    from ..psbt import codec
+
+    return codec.parse(_psbt_bytes(source))
 
 
 @group.command("create")
@@ -78,6 +84,16 @@ def create(name: str, payments: tuple[tuple[str, str], ...], fee_rate: str, coin
     send_max = any(amount.strip().lower() == "max" for _, amount in payments)
     if send_max and len(payments) != 1:  # the command line is wrong: say so before reading anything
         raise click.UsageError("'max' needs exactly one --to")
+    from ..psbt import codec
+    from ..psbt.checks import change_index_limit, check
+    from ..psbt.model import Recipient
+    from ..psbt.spend import plan_spend
+    from ..psbt.units import parse_amount, parse_fee_rate
+    from ..store import chain as chain_store
+    from ..store import wallets
+    from ..wallet import addresses
+    from ..wallet.descriptor import CHANGE
+
     cfg, db = context.database()
     wallet = wallets.get(db, name)
     state = chain_store.sync_state(db, wallet.id)
@@ -116,9 +132,12 @@ def inspect(file: str, wallet_spec: str | None, network: str | None, max_change_
     With --wallet, every check a signer runs is applied first (prevouts,
     change, fee caps, global xpubs); a PSBT that fails one is refused.
     """
+    from ..psbt.checks import check
+    from ..psbt.status import status
+
     psbt = _read_psbt(file)
     if wallet_spec is None:
-        _inspect_bare(psbt, networks.check(network) if network else _guess_network(psbt), as_json)
+        _inspect_bare(psbt, _bare_network(psbt, network), as_json)
         return
     desc, net, limit = _wallet(wallet_spec, network)
     summary = check(psbt, desc, net, max_change_index=limit if max_change_index is None else max_change_index)
@@ -131,12 +150,24 @@ def inspect(file: str, wallet_spec: str | None, network: str | None, max_change_
     _print_status(sigs, desc)
 
 
-def _guess_network(psbt) -> str:
-    """tpub global xpubs mean a test network; addresses then read tb1..."""
-    return "testnet" if any(k.to_base58().startswith("tpub") for k in psbt.xpubs) else "bitcoin"
+def _bare_network(psbt, network: str | None) -> str:
+    """--network, else HUDDLE_NETWORK: addresses read bcrt1 on regtest, tb1 on
+    testnet. Global xpubs of the other kind (tpub vs xpub) are refused, not
+    shown as addresses of the wrong network."""
+    from .. import networks
+
+    net = networks.check(network) if network else context.settings().network
+    test = networks.is_test(net)
+    if any(k.to_base58().startswith("tpub") != test for k in psbt.xpubs):
+        found = "xpub keys (bitcoin)" if test else "tpub keys (a test network)"
+        raise InvalidInput("wrong_network", f"the PSBT's global xpubs are {found}, but the network is {net}"
+                           " (HUDDLE_NETWORK); pass --network NET")
+    return net
 
 
 def _inspect_bare(psbt, network: str, as_json: bool) -> None:
+    from ..psbt.summary import format_btc, output_label
+
     outputs = [{"address": output_label(o.script_pubkey.data, network), "amount": o.value}
                for o in psbt.outputs]
     sig_counts = [len(i.partial_sigs) for i in psbt.inputs]
@@ -184,11 +215,15 @@ def combine(files: tuple[str, ...], wallet_spec: str, network: str | None, outpu
     Only verified signatures by the wallet's own keys are taken from the
     other files; nothing else in them can change the first PSBT.
     """
+    from ..psbt import codec
+    from ..psbt.merge import merge
+    from ..psbt.status import status
+
     desc, _, _ = _wallet(wallet_spec, network)
     combined = _read_psbt(files[0])
     signed_by: dict[str, list[int]] = {}
     for source in files[1:]:
-        result = merge(combined, read_bytes(source, 2 * codec.MAX_PSBT_BYTES + 1024), desc)
+        result = merge(combined, _psbt_bytes(source), desc)
         combined = result.psbt
         for fingerprint, inputs in result.added.items():
             signed_by.setdefault(fingerprint, []).extend(inputs)
@@ -219,6 +254,8 @@ def finalize_(file: str, wallet_spec: str, network: str | None, as_json: bool) -
 
     Every signature is verified again; an incomplete PSBT is refused.
     """
+    from ..psbt.finalize import finalize
+
     desc, _, _ = _wallet(wallet_spec, network)
     final = finalize(_read_psbt(file), desc)
     if as_json:

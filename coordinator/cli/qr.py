@@ -7,12 +7,15 @@ import sys
 
 import click
 
-from ..qr import presets
-from ..qr.capacity import ECC_LEVELS
-from ..qr.payload import parse_psbt
-from ..qr.sequence import FORMATS, psbt_frames
-from ..qr.stream import DEFAULT_MAX_MESSAGE_LEN, MAX_FRAME_LEN, StreamDecoder
-from .io import read_bytes
+from .io import read_payload
+
+# The core's choices as plain strings, so that listing the commands loads no QR
+# code; tests/cli/test_startup.py keeps them equal to qr.sequence.FORMATS,
+# qr.presets.PRESETS / DEFAULT_DENSITY and qr.capacity.ECC_LEVELS.
+FORMATS = ("ur", "bbqr")
+DENSITIES = ("low", "medium", "high")
+DEFAULT_DENSITY = "medium"
+ECC_LEVELS = ("L", "M", "Q", "H")
 
 
 @click.group("qr")
@@ -24,8 +27,7 @@ def group() -> None:
 @click.argument("file")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="ur", show_default=True,
               help="UR crypto-psbt (most signers) or BBQr (Coldcard Q).")
-@click.option("--density", type=click.Choice(list(presets.PRESETS)),
-              default=presets.DEFAULT_DENSITY, show_default=True,
+@click.option("--density", type=click.Choice(DENSITIES), default=DEFAULT_DENSITY, show_default=True,
               help="Frame size: low for Jade/SeedSigner, high for Keystone/Passport.")
 @click.option("--ecc", type=click.Choice(ECC_LEVELS), default="L", show_default=True,
               help="QR error correction level.")
@@ -36,8 +38,13 @@ def encode(file: str, fmt: str, density: str, ecc: str, count: int | None) -> No
 
     FILE holds the PSBT as binary, base64 or hex; '-' reads stdin.
     """
+    from ..qr import presets
+    from ..qr.payload import parse_psbt
+    from ..qr.sequence import psbt_frames
+    from ..qr.stream import DEFAULT_MAX_MESSAGE_LEN
+
     # hex text is twice the PSBT's size
-    psbt = parse_psbt(read_bytes(file, 2 * DEFAULT_MAX_MESSAGE_LEN + 1), DEFAULT_MAX_MESSAGE_LEN)
+    psbt = parse_psbt(read_payload(file, 2 * DEFAULT_MAX_MESSAGE_LEN + 1), DEFAULT_MAX_MESSAGE_LEN)
     settings = presets.AnimationSettings(ecc=ecc)
     for frame in psbt_frames(psbt, fmt, presets.density(density), settings, count).frames:
         click.echo(frame)
@@ -46,6 +53,8 @@ def encode(file: str, fmt: str, density: str, ecc: str, count: int | None) -> No
 @group.command("decode")
 def decode() -> None:
     """Read frame strings on stdin (any order, repeats fine); print the PSBT in base64."""
+    from ..qr.stream import MAX_FRAME_LEN, StreamDecoder
+
     decoder = StreamDecoder()
     while not decoder.complete:
         line = sys.stdin.readline(MAX_FRAME_LEN + 2)

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
-from ..wallet.addresses import Address
-from ..wallet.descriptor import MultisigDescriptor
+if TYPE_CHECKING:  # the CLI loads the core only when a command runs
+    from ..wallet.addresses import Address
+    from ..wallet.descriptor import MultisigDescriptor
 
 SCRIPT_NAMES = {"wsh": "P2WSH", "sh-wsh": "P2SH-P2WSH"}
+BRANCH_NAMES = {0: "receive", 1: "change"}
 
 
 def descriptor_dict(desc: MultisigDescriptor) -> dict:
@@ -43,5 +47,4 @@ def print_descriptor(desc: MultisigDescriptor) -> None:
 def print_addresses(addresses: list[Address], network: str) -> None:
     for a in addresses:
         flags = ",".join(f for f, on in (("issued", a.issued), ("used", a.used)) if on)
-        kind = "receive" if a.branch == 0 else "change"
-        click.echo(f"  {kind} {a.index:>5}  {a.address}  {flags}".rstrip())
+        click.echo(f"  {BRANCH_NAMES[a.branch]} {a.index:>5}  {a.address}  {flags}".rstrip())

@@ -4,13 +4,9 @@ from __future__ import annotations
 
 import click
 
-from ..store import wallets
-from ..wallet import addresses
-from ..wallet.addresses import BRANCHES
-from ..wallet.descriptor import RECEIVE
 from . import context
 from .io import emit_json, json_option, read_text, write_text
-from .render import descriptor_dict, print_addresses, print_descriptor
+from .render import BRANCH_NAMES, descriptor_dict, print_addresses, print_descriptor
 
 EXPORT_FORMATS = ("descriptor", "coldcard", "bsms", "caravan", "specter")
 IMPORT_FORMATS = ("descriptor", "coldcard", "bsms", "caravan", "specter")
@@ -31,6 +27,10 @@ def import_(file: str, name: str | None, fmt: str | None, as_json: bool) -> None
 
     FILE may be - for stdin. The network is HUDDLE_NETWORK's.
     """
+    from ..store import wallets
+    from ..wallet import addresses
+    from ..wallet.descriptor import RECEIVE
+
     cfg, db = context.database()
     wallet = wallets.import_text(db, read_text(file), cfg.network, name, fmt)
     first = addresses.derive(wallet.descriptor, wallet.network, RECEIVE, 0, 1)[0]
@@ -51,6 +51,8 @@ def import_(file: str, name: str | None, fmt: str | None, as_json: bool) -> None
 @click.option("--as-name", help="Name to write into the file (e.g. a shorter one for Coldcard's 20 characters).")
 def export(name: str, fmt: str, output: str | None, as_name: str | None) -> None:
     """Export wallet NAME for another tool or a signing device."""
+    from ..store import wallets
+
     _, db = context.database()
     text = wallets.export_text(wallets.get(db, name), fmt, as_name)
     if output:
@@ -64,6 +66,8 @@ def export(name: str, fmt: str, output: str | None, as_name: str | None) -> None
 @json_option
 def list_(as_json: bool) -> None:
     """List stored wallets."""
+    from ..store import wallets
+
     _, db = context.database()
     rows = [{"name": w.name, "network": w.network, "policy": f"{w.descriptor.threshold} of {w.descriptor.n}",
              "script_type": descriptor_dict(w.descriptor)["script_type"], "created_at": w.created_at}
@@ -82,6 +86,8 @@ def list_(as_json: bool) -> None:
 @json_option
 def show(name: str, as_json: bool) -> None:
     """Show wallet NAME: descriptor, policy and cosigners."""
+    from ..store import wallets
+
     _, db = context.database()
     wallet = wallets.get(db, name)
     if as_json:
@@ -100,6 +106,10 @@ def show(name: str, as_json: bool) -> None:
 @json_option
 def addresses_(name: str, change: bool, start: int, count: int, issued: bool, as_json: bool) -> None:
     """Derive addresses of wallet NAME, with what Huddle knows of each."""
+    from ..store import wallets
+    from ..wallet import addresses
+    from ..wallet.addresses import BRANCHES
+
     _, db = context.database()
     wallet = wallets.get(db, name)
     branch = BRANCHES["change" if change else "receive"]
@@ -113,11 +123,55 @@ def addresses_(name: str, change: bool, start: int, count: int, issued: bool, as
     print_addresses(found, wallet.network)
 
 
+@group.command("coins")
+@click.argument("name")
+@json_option
+def coins(name: str, as_json: bool) -> None:
+    """List wallet NAME's unspent coins as of the last sync, oldest first.
+
+    Each coin's TXID:VOUT is what `huddle psbt create --coin` takes.
+    """
+    from ..errors import Conflict
+    from ..psbt.summary import format_btc
+    from ..store import chain as chain_store
+    from ..store import wallets
+
+    _, db = context.database()
+    wallet = wallets.get(db, name)
+    state = chain_store.sync_state(db, wallet.id)
+    if state is None:
+        raise Conflict("not_synced", f"wallet {name!r} has not been synced; run `huddle wallet sync {name}`")
+    found = coin_rows(chain_store.utxos(db, wallet.id), chain_store.coin_addresses(db, wallet.id),
+                      state.tip_height)
+    total = sum(c["amount"] for c in found)
+    if as_json:
+        emit_json({"wallet": wallet.name, "tip_height": state.tip_height, "synced_at": state.synced_at,
+                   "total": total, "coins": found})
+        return
+    click.echo(f"{len(found)} coin(s) of {wallet.name!r}, {format_btc(total)} in all, as of block "
+               f"{state.tip_height} (synced {state.synced_at}):")
+    for c in found:
+        note = "" if c["mature"] else "  immature (coinbase)"
+        click.echo(f"  {c['outpoint']}  {format_btc(c['amount']):>16}  {c['confirmations']:>6} conf  "
+                   f"{c['branch']}/{c['index']:<5} {c['address']}{note}")
+    click.echo("No coin is frozen or locked: Huddle has no such state yet, and `psbt create` reserves nothing.")
+
+
+def coin_rows(utxos: list, addresses: dict[tuple[int, int], str], tip_height: int) -> list[dict]:
+    return [{"outpoint": u.outpoint, "txid": u.txid, "vout": u.vout, "amount": u.value,
+             "confirmations": u.confirmations(tip_height), "height": u.height,
+             "branch": BRANCH_NAMES[u.branch], "index": u.index, "address": addresses.get((u.branch, u.index)),
+             "coinbase": u.coinbase, "mature": u.is_mature(tip_height)} for u in utxos]
+
+
 @group.command("receive")
 @click.argument("name")
 @json_option
 def receive(name: str, as_json: bool) -> None:
     """Hand out a fresh receive address of wallet NAME (recorded, gap-limited)."""
+    from ..store import wallets
+    from ..wallet import addresses
+
     _, db = context.database()
     address = addresses.issue(db, wallets.get(db, name))
     if as_json:
@@ -131,8 +185,10 @@ def receive(name: str, as_json: bool) -> None:
 @click.option("--yes", is_flag=True, help="Confirm; the wallet's address records go too.")
 def remove(name: str, yes: bool) -> None:
     """Forget wallet NAME (the coins stay safe; re-import the file to restore)."""
-    _, db = context.database()
+    from ..store import wallets
+
     if not yes:
         raise click.UsageError("removing a wallet needs --yes")
+    _, db = context.database()
     wallets.remove(db, name)
     click.echo(f"Removed {name!r}.")

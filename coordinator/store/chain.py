@@ -44,6 +44,16 @@ def utxos(db: Database, wallet_id: int) -> list[WalletUtxo]:
     return [WalletUtxo.from_row(r) for r in rows]
 
 
+def coin_addresses(db: Database, wallet_id: int) -> dict[tuple[int, int], str]:
+    """The address of each coin's (branch, index); sync marks them used, with
+    their address, in the same transaction that stores the coins."""
+    rows = db.execute(
+        "SELECT a.branch, a.idx, a.address FROM wallet_utxos u JOIN addresses a"
+        " ON a.wallet_id = u.wallet_id AND a.branch = u.branch AND a.idx = u.idx WHERE u.wallet_id = ?",
+        [wallet_id]).fetchall()
+    return {(branch, idx): address for branch, idx, address in rows}
+
+
 def coins(db: Database, wallet_id: int) -> list[Utxo]:
     """The wallet's unspent coins with their previous transactions, for spending.
 

@@ -95,3 +95,55 @@ def test_inspect_by_stored_wallet_name_uses_its_network(run, files):
     out = json.loads(ok(run("psbt", "inspect", str(files / "unsigned.psbt"), "--wallet", "group", "--json",
                             env={"HUDDLE_NETWORK": "regtest"})))
     assert out["summary"]["change"][0]["address"].startswith("bcrt1")
+
+
+def test_inspect_without_a_wallet_shows_addresses_of_the_configured_network(run, files):
+    out = json.loads(ok(run("psbt", "inspect", str(files / "unsigned.psbt"), "--json",
+                            env={"HUDDLE_NETWORK": "regtest"})))
+    assert [o["address"] for o in out["outputs"]] == [_address(PAYEE, "regtest"), DESC.address(1, 0, "regtest")]
+
+
+def test_inspect_without_a_wallet_refuses_test_keys_on_a_bitcoin_huddle(run, files):
+    line = fails(run("psbt", "inspect", str(files / "unsigned.psbt"), env={"HUDDLE_NETWORK": "bitcoin"}),
+                 3, "wrong_network")
+    assert "--network" in line
+
+
+def test_inspect_without_a_wallet_takes_network_over_the_setting(run, files):
+    out = ok(run("psbt", "inspect", str(files / "unsigned.psbt"), "--network", "signet",
+                 env={"HUDDLE_NETWORK": "regtest"}))
+    assert DESC.address(1, 0, "signet") in out and "bcrt1" not in out
+
+
+def _address(script_pubkey: bytes, network: str) -> str:
+    from embit.script import Script
+
+    from coordinator import networks
+
+    return Script(script_pubkey).address(networks.params(network))
+
+
+BOM = "\ufeff"
+
+
+@pytest.mark.parametrize("name", ["unsigned.psbt", "third.psbt"], ids=["base64", "hex"])
+def test_a_psbt_file_starting_with_a_utf8_bom_is_read_like_a_wallet_file(run, files, name):
+    text = (files / name).read_text()
+    (files / "bom.psbt").write_text(BOM + text + "\r\n", encoding="utf-8")  # as Notepad saves it
+
+    plain = json.loads(ok(run("psbt", "inspect", str(files / name), "--json")))
+    assert json.loads(ok(run("psbt", "inspect", str(files / "bom.psbt"), "--json"))) == plain
+    assert json.loads(ok(run("psbt", "inspect", "-", "--json", input=(BOM + text).encode()))) == plain
+
+
+def test_a_bom_before_a_signer_file_in_combine_is_read_too(run, files):
+    (files / "bom.psbt").write_text(BOM + (files / "third.psbt").read_text(), encoding="utf-8")
+    result = run("psbt", "combine", str(files / "unsigned.psbt"), str(files / "bom.psbt"),
+                 "--wallet", DESC.to_string())
+    assert ok(result).startswith("cHNidP")
+    assert f"Added signatures by {keys.fingerprint(2)}" in result.stderr
+
+
+def test_qr_encode_reads_a_psbt_saved_with_a_utf8_bom(run, files):
+    (files / "bom.psbt").write_text(BOM + (files / "unsigned.psbt").read_text(), encoding="utf-8")
+    assert ok(run("qr", "encode", str(files / "bom.psbt"))) == ok(run("qr", "encode", str(files / "unsigned.psbt")))
