@@ -177,6 +177,9 @@ class BBQrJoiner:
 
     def __init__(self, max_message_len: int) -> None:
         self.max_message_len = max_message_len
+        self.reset()
+
+    def reset(self) -> None:
         self.header: str | None = None
         self.parts: dict[int, str] = {}
         self.part_len: int | None = None
@@ -197,8 +200,15 @@ class BBQrJoiner:
         self.parts[part.index] = part.data
         if len(self.parts) == part.total and self.result is None:
             joined = "".join(self.parts[i] for i in range(part.total))
-            self.result = (part.file_type,
-                           decode_data(part.encoding, joined, self.max_message_len))
+            try:
+                data = decode_data(part.encoding, joined, self.max_message_len)
+            except BadPart:
+                # Start over, as a UR message failing its CRC does: kept, the
+                # series would be joined and inflated again on every repeat
+                # of any of its parts, megabytes of work per frame (issue 8).
+                self.reset()
+                raise
+            self.result = (part.file_type, data)
 
     def _check_header(self, part: BBQrPart) -> None:
         if self.header is not None and part.header != self.header:

@@ -80,7 +80,12 @@ class StreamDecoder:
 
     def _receive_bbqr(self, frame: str) -> None:
         part = BBQrPart.from_string(frame)
-        self._bbqr.receive(part)
+        try:
+            self._bbqr.receive(part)
+        except BadPart:
+            if not self._bbqr.parts:  # a complete series that did not decode: start over
+                self._seen.clear()
+            raise
         self._remember(part.index)
         if self._bbqr.result is not None:
             self.file_type, self._data = self._bbqr.result
