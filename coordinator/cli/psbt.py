@@ -186,8 +186,8 @@ def _status_dict(sigs: Status, desc: MultisigDescriptor) -> dict:
         "threshold": sigs.threshold, "needed": sigs.needed, "complete": sigs.complete,
         "cosigners": [{"fingerprint": c.fingerprint, "label": desc.cosigners[c.position].label,
                        "signed_inputs": list(c.signed_inputs), "done": c.done} for c in sigs.cosigners],
-        "inputs": [{"index": i.index, "signed_by": list(i.signed_by), "needed": i.needed}
-                   for i in sigs.inputs],
+        "inputs": [{"index": i.index, "signed_by": list(i.signed_by), "needed": i.needed,
+                    "invalid": list(i.invalid), "foreign": list(i.foreign)} for i in sigs.inputs],
     }
 
 
@@ -196,10 +196,9 @@ def _print_status(sigs: Status, desc: MultisigDescriptor) -> None:
         label = desc.cosigners[c.position].label
         state = "signed" if c.done else f"signed {len(c.signed_inputs)} of {len(sigs.inputs)} inputs"
         click.echo(f"  {c.fingerprint} {label:<16} {state}")
-    if sigs.complete:
-        click.echo("Complete: ready to finalize.")
-    else:
-        click.echo(f"Needs {sigs.needed} more signature(s) of {sigs.threshold}.")
+    for line in sigs.problems():
+        click.echo(f"  {line}")
+    click.echo(sigs.headline())
 
 
 @group.command("combine")
@@ -222,17 +221,21 @@ def combine(files: tuple[str, ...], wallet_spec: str, network: str | None, outpu
     desc, _, _ = _wallet(wallet_spec, network)
     combined = _read_psbt(files[0])
     signed_by: dict[str, list[int]] = {}
+    dropped: dict[str, list[int]] = {}
     for source in files[1:]:
         result = merge(combined, _psbt_bytes(source), desc)
         combined = result.psbt
         for fingerprint, inputs in result.added.items():
             signed_by.setdefault(fingerprint, []).extend(inputs)
+        for who, inputs in result.dropped.items():
+            dropped.setdefault(who, []).extend(inputs)
     text = codec.to_base64(combined)
     sigs = status(combined, desc)
     if output:
         write_text(output, text)
     if as_json:
-        emit_json({"psbt": text, "added": signed_by, "signatures": _status_dict(sigs, desc)})
+        emit_json({"psbt": text, "added": signed_by, "dropped": dropped,
+                   "signatures": _status_dict(sigs, desc)})
         return
     if not output:
         click.echo(text)
@@ -240,8 +243,12 @@ def combine(files: tuple[str, ...], wallet_spec: str, network: str | None, outpu
         click.echo(f"Added signatures by {fingerprint} on {len(inputs)} input(s)", err=True)
     if not signed_by:
         click.echo("No new signatures.", err=True)
-    click.echo("Complete: ready to finalize." if sigs.complete
-               else f"Needs {sigs.needed} more signature(s).", err=True)
+    for who, inputs in dropped.items():
+        click.echo(f"Dropped signatures by {who} on {len(inputs)} input(s): they do not verify "
+                   "or are not this wallet's", err=True)
+    for line in sigs.problems():
+        click.echo(line, err=True)
+    click.echo(sigs.headline(), err=True)
 
 
 @group.command("finalize")

@@ -13,15 +13,17 @@ The merge is idempotent and commutative: a signature we already hold is
 skipped; two different valid signatures by one key (devices with anti-exfil
 nonces sign differently each time) resolve to the smaller encoding; and
 ``partial_sigs`` are kept sorted by public key, as Bitcoin Core writes them.
-What we hold is verified too: a valid signature replaces a held one that
-does not verify (issue 8: garbage in the first file must not block it), and
-a key offered twice (a final witness repeating a signature) counts once.
+What we hold is verified too (issue 8: garbage in the first file must not
+block a valid signature): a valid signature replaces a held one that does
+not verify, held signatures that do not verify or are by strangers are
+dropped from the result (``dropped``), and a key offered twice (a final
+witness repeating a signature) counts once.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from embit.ec import PublicKey
 from embit.psbt import PSBT, InputScope
@@ -30,7 +32,7 @@ from ..errors import InvalidInput
 from ..wallet.descriptor import MultisigDescriptor
 from . import codec
 from .sighash import Sighasher, unsigned_tx
-from .status import Status, WalletInput, check_signature, signature_error, status, wallet_inputs
+from .status import Status, WalletInput, check_signature, classify, signature_error, status, wallet_inputs
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,8 @@ class MergeResult:
     psbt: codec.Psbt  # a new PSBT: the stored one plus the new signatures
     added: dict[str, list[int]]  # cosigner fingerprint -> inputs that gained its signature
     status: Status
+    # held signatures that were not kept: cosigner fingerprint (or a stranger's key, hex) -> inputs
+    dropped: dict[str, list[int]] = field(default_factory=dict)
 
     @property
     def changed(self) -> bool:
@@ -57,9 +61,27 @@ def merge(stored: PSBT, incoming: PSBT | bytes | str, descriptor: MultisigDescri
         if is_new:
             fingerprint = descriptor.cosigners[ours[i].cosigner(pub.sec())].fingerprint
             added.setdefault(fingerprint, []).append(i)
+    dropped = _drop_unverified(result, ours, descriptor)
     for scope in result.inputs:
         scope.partial_sigs = OrderedDict(sorted(scope.partial_sigs.items(), key=lambda kv: kv[0].sec()))
-    return MergeResult(result, added, status(result, descriptor))
+    return MergeResult(result, added, status(result, descriptor), dropped)
+
+
+def _drop_unverified(psbt: PSBT, inputs: dict[int, WalletInput], descriptor: MultisigDescriptor) -> dict:
+    """Remove the held signatures finalize would refuse; who lost which inputs."""
+    hasher, dropped = Sighasher(unsigned_tx(psbt)), {}
+    for i, info in inputs.items():
+        scope = psbt.inputs[i]
+        _, bad, foreign = classify(info, scope, hasher)
+        if not bad and not foreign:
+            continue
+        bad_keys = {key for key, position in info.keys if position in bad}
+        for pub in [pub for pub in scope.partial_sigs if pub.sec() in bad_keys or pub.sec() in foreign]:
+            position = info.cosigner(pub.sec())
+            who = pub.sec().hex() if position is None else descriptor.cosigners[position].fingerprint
+            dropped.setdefault(who, []).append(i)
+            del scope.partial_sigs[pub]
+    return dropped
 
 
 def take_signatures(stored: PSBT, theirs: PSBT, inputs: dict[int, WalletInput]) -> list[tuple]:

@@ -128,16 +128,18 @@ def check_signature(pubkey: bytes, sig: bytes, digest: bytes, where: str) -> Non
         raise InvalidInput(error[0], f"{where}: {error[1]}")
 
 
-def _verified(info: WalletInput, scope: InputScope, hasher: Sighasher) -> tuple[list[int], list[int]]:
-    """Cosigner positions whose signature on this input verifies, and those whose does not."""
-    good, bad, digest = [], [], None
+def classify(info: WalletInput, scope: InputScope, hasher: Sighasher) -> tuple[list, list, list[bytes]]:
+    """The input's held signatures: cosigner positions whose signature verifies, those whose
+    does not, and the keys of signatures by anyone else (finalize refuses the last two)."""
+    good, bad, foreign, digest = [], [], [], None
     for pub, sig in scope.partial_sigs.items():
         position = info.cosigner(pub.sec())
         if position is None:
-            continue  # not one of this input's keys: finalize refuses it, status does not count it
+            foreign.append(pub.sec())
+            continue
         digest = digest or hasher.digest(info.index, info.witness_script, info.value)
         (bad if signature_error(pub.sec(), sig, digest) else good).append(position)
-    return sorted(good), sorted(bad)
+    return sorted(good), sorted(bad), foreign
 
 
 # -- status -------------------------------------------------------------------
@@ -148,6 +150,7 @@ class InputStatus:
     signed_by: tuple[str, ...]  # fingerprints of the cosigners with a valid signature here
     needed: int  # signatures still missing on this input
     invalid: tuple[str, ...] = ()  # fingerprints whose signature here does not verify (not counted)
+    foreign: tuple[str, ...] = ()  # hex keys, not this input's cosigners, with a signature here
 
 
 @dataclass(frozen=True)
@@ -164,12 +167,23 @@ class Status:
     inputs: tuple[InputStatus, ...]
     cosigners: tuple[CosignerStatus, ...]
     needed: int  # more signers needed: the most any input still lacks
-    complete: bool  # every input has at least `threshold` valid signatures
+    complete: bool  # every input has `threshold` valid signatures and none that finalize refuses
 
     def problems(self) -> list[str]:
-        """One line per signature that does not verify (empty when all do)."""
-        return [f"input {s.index}: the signature by {fp} does not verify; it is not counted "
-                "(ask that cosigner to sign again)" for s in self.inputs for fp in s.invalid]
+        """One line per held signature that does not verify or is by a stranger (empty when none)."""
+        bad = [f"input {s.index}: the signature by {fp} does not verify; it is not counted "
+               "(ask that cosigner to sign again)" for s in self.inputs for fp in s.invalid]
+        return bad + [f"input {s.index}: a signature by {key}, not one of this input's cosigners"
+                      for s in self.inputs for key in s.foreign]
+
+    def headline(self) -> str:
+        """One line: complete, how many signatures are missing, or what blocks finalizing."""
+        if self.complete:
+            return "Complete: ready to finalize."
+        if self.needed:
+            return f"Needs {self.needed} more signature(s) of {self.threshold}."
+        return ("Enough valid signatures, but finalize refuses while the signatures above are held; "
+                "combine this PSBT with any signer's file to drop them.")
 
 
 def status(psbt: PSBT, descriptor: MultisigDescriptor) -> Status:
@@ -178,12 +192,13 @@ def status(psbt: PSBT, descriptor: MultisigDescriptor) -> Status:
     inputs, by_cosigner = [], [[] for _ in fps]
     hasher = Sighasher(unsigned_tx(psbt))
     for info in wallet_inputs(psbt, descriptor):
-        signers, bad = _verified(info, psbt.inputs[info.index], hasher)
+        signers, bad, foreign = classify(info, psbt.inputs[info.index], hasher)
         for pos in signers:
             by_cosigner[pos].append(info.index)
         inputs.append(InputStatus(info.index, tuple(fps[p] for p in signers), max(0, m - len(signers)),
-                                  tuple(fps[p] for p in bad)))
+                                  tuple(fps[p] for p in bad), tuple(key.hex() for key in foreign)))
     cosigners = tuple(CosignerStatus(pos, fps[pos], tuple(signed), len(signed) == len(inputs))
                       for pos, signed in enumerate(by_cosigner))
     needed = max((s.needed for s in inputs), default=0)
-    return Status(m, tuple(inputs), cosigners, needed, needed == 0)
+    clean = not any(s.invalid or s.foreign for s in inputs)
+    return Status(m, tuple(inputs), cosigners, needed, needed == 0 and clean)

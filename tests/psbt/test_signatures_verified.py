@@ -67,7 +67,30 @@ def test_status_of_good_signatures_has_no_problems(wallet):
     assert s.complete and s.problems() == [] and all(i.invalid == () for i in s.inputs)
 
 
+def test_enough_valid_signatures_beside_a_bad_one_is_not_complete_because_finalize_refuses_it(wallet):
+    d, p = wallet
+    held = codec.parse(chain.sign(p, [1, 2]).serialize())
+    garbage = _garbage(p, [0])
+    for scope, bad in zip(held.inputs, garbage.inputs):
+        scope.partial_sigs.update(bad.partial_sigs)
+    s = status(held, d)
+    assert s.needed == 0 and not s.complete and "finalize refuses" in s.headline()
+    assert _code(finalize, held, d) == "invalid_signature"
+
+
 # -- merge verifies what it holds too -----------------------------------------------
+
+
+def test_merge_drops_held_signatures_that_do_not_verify_or_are_by_strangers(wallet):
+    d, p = wallet
+    held = _garbage(p, [0])
+    stranger = keys.root(9).derive("m/1/2").key
+    held.inputs[0].partial_sigs[stranger.get_public_key()] = stranger.sign(b"\x01" * 32).serialize() + b"\x01"
+    result = merge(held, chain.sign(p, [1]), d)
+    stranger_hex = stranger.get_public_key().sec().hex()
+    assert result.dropped == {keys.fingerprint(0): [0, 1], stranger_hex: [0]}
+    assert all(len(scope.partial_sigs) == 1 for scope in result.psbt.inputs)
+    assert result.status.problems() == [] and result.status.needed == 1
 
 
 def test_a_valid_signature_replaces_a_held_invalid_one(wallet):
