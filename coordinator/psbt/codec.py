@@ -2,9 +2,11 @@
 
 PSBTs arrive from any signer as base64, hex or raw bytes. embit's parser is
 lax (it accepts most of the BIP's invalid vectors, asserts on odd lengths,
-and reads a ``non_witness_utxo`` past its stated length), so we first walk
-the key-value maps ourselves and enforce the BIPs' rules; only then does
-embit build objects, each scope from its own bounded slice of bytes.
+and reads a ``non_witness_utxo`` past its stated length), so we walk the
+key-value maps ourselves and enforce the BIPs' rules, then build embit's
+objects from the checked pairs (scopes.py). Compact sizes must be canonical
+and counts at most a standard transaction's (wire.py), so an 8 MiB PSBT
+parses in bounded memory.
 """
 
 from __future__ import annotations
@@ -15,14 +17,16 @@ import copy as _copy
 import re
 from collections import OrderedDict
 from dataclasses import dataclass
-from io import BytesIO
+from types import SimpleNamespace
+from typing import Callable
 
 from embit.base import EmbitError
-from embit.psbt import PSBT, DerivationPath, InputScope, OutputScope
-from embit.script import Script, Witness
+from embit.psbt import PSBT, DerivationPath
+from embit.script import Script
 from embit.transaction import Transaction, TransactionInput, TransactionOutput
 
 from ..errors import InvalidInput
+from . import scopes, wire
 from .sighash import determine_locktime, unsigned_tx
 
 MAX_PSBT_BYTES = 8 * 1024 * 1024  # the VPS has 1 GB; a 500-input 3-of-5 is ~0.6 MB
@@ -32,8 +36,7 @@ EMBIT_ERRORS = (EmbitError, ValueError, AssertionError, IndexError, TypeError, R
                 OverflowError, KeyError)
 
 
-def malformed(message: str) -> InvalidInput:
-    return InvalidInput("malformed_psbt", message)
+malformed = wire.malformed
 
 
 class Psbt(PSBT):
@@ -95,39 +98,51 @@ def _too_large(size: int, max_size: int) -> InvalidInput:
 
 # -- parse and serialize -------------------------------------------------------
 
-def parse(data: bytes | str, max_size: int = MAX_PSBT_BYTES) -> Psbt:
-    """A strictly checked PSBT (v0 or v2) from base64, hex or binary."""
-    return _parse_raw(decode(data, max_size))
+def parse(data: bytes | str, max_size: int = MAX_PSBT_BYTES,
+          expect: Callable[[Transaction], None] | None = None) -> Psbt:
+    """A strictly checked PSBT (v0 or v2) from base64, hex or binary.
 
-
-def _parse_raw(raw: bytes) -> Psbt:
-    maps = _scan(raw)
-    psbt = _build(raw, maps)
-    if maps.version == 2 and determine_locktime(psbt) is None:
+    ``expect`` sees the unsigned transaction before any input or output object
+    is built, and may raise: merge refuses another transaction cheaply.
+    """
+    psbt = _build(_scan(decode(data, max_size), expect))
+    if psbt.version == 2 and determine_locktime(psbt) is None:
         # BIP-370: some inputs need a height lock and others a time lock
         raise malformed("inputs require both a height and a time locktime; no locktime satisfies all")
     return psbt
 
 
-def _build(raw: bytes, maps: "_Maps") -> Psbt:
+def _build(maps: "_Maps") -> Psbt:
     try:
-        psbt = Psbt(maps.tx, unknown=dict(maps.global_unknown), version=maps.version or None)
+        xpubs = scopes.global_xpubs(maps.global_unknown)
+        psbt = Psbt(None, unknown=maps.global_unknown, version=maps.version or None)
+        psbt.xpubs = xpubs
+        if maps.tx is not None:
+            psbt.tx_version, psbt.locktime = maps.tx.version, maps.tx.locktime
         vins = maps.tx.vin if maps.tx is not None else [None] * len(maps.inputs)
-        psbt.inputs = [_scope(InputScope, raw, span, vin=vin) for span, vin in zip(maps.inputs, vins)]
+        psbt.inputs = [scopes.build_input(maps.inputs[i], vin, f"input {i}") for i, vin in enumerate(vins)]
         vouts = maps.tx.vout if maps.tx is not None else [None] * len(maps.outputs)
-        psbt.outputs = [_scope(OutputScope, raw, span, vout=vout)
-                        for span, vout in zip(maps.outputs, vouts)]
+        psbt.outputs = [scopes.build_output(pairs, vout) for pairs, vout in zip(maps.outputs, vouts)]
     except EMBIT_ERRORS as e:
         raise malformed(f"the PSBT does not parse: {e}") from None
     return psbt
 
 
-def _scope(cls, raw: bytes, span: tuple[int, int], **kwargs):
-    stream = BytesIO(raw[span[0]:span[1]])
-    scope = cls.read_from(stream, **kwargs)
-    if stream.read(1):
-        raise malformed("a map's values disagree with their stated lengths")
-    return scope
+def _v2_tx(maps: "_Maps") -> Transaction:
+    """A v2 PSBT's unsigned transaction, from its pairs (BIP-370)."""
+    globals_ = SimpleNamespace(version=2, locktime=_int(maps.global_unknown.get(b"\x03")),
+                               inputs=[SimpleNamespace(unknown=p) for p in maps.inputs])
+    locktime = determine_locktime(globals_)
+    if locktime is None:
+        raise malformed("inputs require both a height and a time locktime; no locktime satisfies all")
+    vin = [TransactionInput(p[b"\x0e"][::-1], _int(p[b"\x0f"]), sequence=_int(p.get(b"\x10"), 0xFFFFFFFF))
+           for p in maps.inputs]
+    vout = [TransactionOutput(_int(p[b"\x03"]), Script(p[b"\x04"])) for p in maps.outputs]
+    return Transaction(version=_int(maps.global_unknown[b"\x02"]), vin=vin, vout=vout, locktime=locktime)
+
+
+def _int(value: bytes | None, default: int | None = None) -> int | None:
+    return default if value is None else int.from_bytes(value, "little")
 
 
 def serialize(psbt: PSBT) -> bytes:
@@ -145,11 +160,13 @@ def copy(psbt: PSBT) -> Psbt:
     do write ``witness_utxo.value``); transactions, scripts and keys are
     shared: replace those, never change them in place. (A re-parse would take
     0.2 s for 500 inputs.) embit's scopes share one default ``unknown={}``
-    between all instances, so every copied scope gets its own.
+    between all instances, so every copied scope gets its own. Derivation keys
+    become ``LazyPublicKey`` (hashed by their bytes), as codec.parse makes them.
     """
     new = Psbt.__new__(Psbt)
     new.__dict__.update(psbt.__dict__)
-    new.unknown, new.xpubs = dict(psbt.unknown), _derivations(psbt.xpubs)
+    new.unknown = dict(psbt.unknown)
+    new.xpubs = OrderedDict((k, DerivationPath(d.fingerprint, list(d.derivation))) for k, d in psbt.xpubs.items())
     new.inputs = [_copy_scope(s, "partial_sigs", "taproot_bip32_derivations", "taproot_sigs",
                               "taproot_scripts") for s in psbt.inputs]
     for scope in new.inputs:
@@ -165,12 +182,15 @@ def _copy_scope(scope, *dicts: str):
     new.unknown = dict(scope.unknown)
     new.bip32_derivations = _derivations(scope.bip32_derivations)
     for name in dicts:
-        setattr(new, name, OrderedDict(getattr(scope, name)))
+        setattr(new, name, dict(getattr(scope, name)))
     return new
 
 
-def _derivations(items: dict) -> OrderedDict:
-    return OrderedDict((k, DerivationPath(d.fingerprint, list(d.derivation))) for k, d in items.items())
+def _derivations(items: dict) -> dict:
+    return {_lazy(k): DerivationPath(d.fingerprint, list(d.derivation)) for k, d in items.items()}
+
+
+_lazy = scopes.LazyPublicKey.of
 
 
 # -- the strict walk over the key-value maps (BIP-174 and BIP-370) ---------------
@@ -179,62 +199,47 @@ def _derivations(items: dict) -> OrderedDict:
 class _Maps:
     version: int
     tx: Transaction | None  # v0's unsigned transaction
-    global_unknown: dict[bytes, bytes]  # global pairs embit reads itself (all but 0x00, 0xfb)
-    inputs: list[tuple[int, int]]  # (start, end) of each input map in the bytes
-    outputs: list[tuple[int, int]]
+    global_unknown: dict[bytes, bytes]  # global pairs embit reads itself (xpubs, v2 fields, unknowns)
+    inputs: list[dict[bytes, bytes]]  # each input map's checked pairs, in file order
+    outputs: list[dict[bytes, bytes]]
 
 
-class _Reader:
-    def __init__(self, data: bytes) -> None:
-        self.data, self.pos = data, 0
-
-    def take(self, n: int) -> bytes:
-        if n > len(self.data) - self.pos:
-            raise malformed("the PSBT ends early (missing maps, or a value longer than the data)")
-        self.pos += n
-        return self.data[self.pos - n:self.pos]
-
-    def compact(self) -> int:
-        first = self.take(1)[0]
-        if first < 0xFD:
-            return first
-        width = {0xFD: 2, 0xFE: 4, 0xFF: 8}[first]
-        value = int.from_bytes(self.take(width), "little")
-        if value < {2: 0xFD, 4: 0x10000, 8: 0x100000000}[width]:
-            raise malformed("a length is not in its shortest (canonical) form")
-        return value
-
-    def string(self) -> bytes:
-        return self.take(self.compact())
-
-    def kv_map(self, where: str) -> dict[bytes, bytes]:
-        pairs: dict[bytes, bytes] = {}
-        while key := self.string():
-            if key in pairs:  # BIP-174: keys must be unique within a map
-                raise malformed(f"{where}: duplicate key {key[:34].hex()}")
-            pairs[key] = self.string()
-        return pairs
-
-
-def _scan(raw: bytes) -> _Maps:
-    reader = _Reader(raw)
+def _scan(raw: bytes, expect: Callable[[Transaction], None] | None = None) -> _Maps:
+    reader = wire.Reader(raw)
     if reader.take(len(MAGIC)) != MAGIC:
         raise malformed("not a PSBT: missing the magic bytes 70736274ff")
-    pairs = reader.kv_map("global map")
+    pairs = _kv_map(reader, "global map")
     version = _version(pairs)
     _check_map(pairs, _GLOBAL, version, "global map")
+    tx = None
     if version == 0:
-        tx = _unsigned_tx(pairs[b"\x00"])
+        tx = wire.read_unsigned_tx(pairs[b"\x00"])
+        if expect is not None:  # before any map is read: a wrong transaction costs nothing
+            expect(tx)
         n_in, n_out = len(tx.vin), len(tx.vout)
     else:
-        tx = None
-        n_in, n_out = _compact_of(pairs[b"\x04"]), _compact_of(pairs[b"\x05"])
+        n_in = _count(pairs[b"\x04"], "inputs", wire.MAX_INPUTS)
+        n_out = _count(pairs[b"\x05"], "outputs", wire.MAX_OUTPUTS)
     inputs = [_read_map(reader, _INPUT, version, f"input {i}") for i in range(n_in)]
     outputs = [_read_map(reader, _OUTPUT, version, f"output {i}") for i in range(n_out)]
-    if reader.pos != len(raw):
+    if not reader.at_end():
         raise malformed("extra bytes after the last output map")
-    unknown = {k: v for k, v in pairs.items() if k not in (b"\x00", b"\xfb")}
-    return _Maps(version, tx, unknown, inputs, outputs)
+    unknown = {k: v for k, v in pairs.items() if k not in (b"\x00", b"\x04", b"\x05", b"\xfb")}
+    maps = _Maps(version, tx, unknown, inputs, outputs)
+    if version == 2 and expect is not None:
+        expect(_v2_tx(maps))
+    return maps
+
+
+def _kv_map(reader: wire.Reader, where: str) -> dict[bytes, bytes]:
+    pairs: dict[bytes, bytes] = {}
+    while key := reader.string("a key length"):
+        if key in pairs:  # BIP-174: keys must be unique within a map
+            raise malformed(f"{where}: duplicate key {key[:34].hex()}")
+        if key[0] >= 0xFD:  # BIP-174: the key type is itself a compact size, in shortest form
+            wire.Reader(key, f"{where}: a key type").compact(f"{where}: key type {key[:9].hex()}")
+        pairs[key] = reader.string("a value length")
+    return pairs
 
 
 def _version(pairs: dict[bytes, bytes]) -> int:
@@ -245,29 +250,38 @@ def _version(pairs: dict[bytes, bytes]) -> int:
     return version
 
 
-def _read_map(reader: _Reader, rules: dict, version: int, where: str) -> tuple[int, int]:
-    start = reader.pos
-    _check_map(reader.kv_map(where), rules, version, where)
-    return start, reader.pos
+def _read_map(reader: wire.Reader, rules: dict, version: int, where: str) -> dict[bytes, bytes]:
+    pairs = _kv_map(reader, where)
+    _check_map(pairs, rules, version, where)
+    return pairs
 
 
 def _check_map(pairs: dict[bytes, bytes], rules: dict, version: int, where: str) -> None:
     for key, value in pairs.items():
-        rule = rules.get(key[0]) if key[0] < 0xFD else None
+        rule = rules.get(key[0])  # types from 0xfd on are unknown to both BIPs
         if rule is None:
             continue  # unknown and proprietary keys are kept as they are
         keydata, check, allowed = rule[:3]
-        name = f"{where}: key type 0x{key[0]:02x}"
         if version not in allowed:  # BIP-370: v2 fields in v0 and v0 fields in v2 are invalid
-            raise malformed(f"{name} is not allowed in PSBT v{version}")
-        if not _key_ok(keydata, key[1:]):
-            raise malformed(f"{name} has key data of the wrong length")
-        problem = _value_problem(check, value)
+            raise malformed(f"{where}: key type 0x{key[0]:02x} is not allowed in PSBT v{version}")
+        if not (len(key) - 1 in keydata if isinstance(keydata, tuple) else _key_ok(keydata, key[1:])):
+            raise malformed(f"{where}: key type 0x{key[0]:02x} has key data of the wrong length")
+        problem = None if check is None else _value_problem(check, value)
         if problem:
-            raise malformed(f"{name}: {problem}")
-    missing = [t for t, rule in rules.items() if version in rule[3] and bytes([t]) not in pairs]
+            raise malformed(f"{where}: key type 0x{key[0]:02x}: {problem}")
+    missing = [t for t in _required(rules, version) if t not in pairs]
     if missing:
-        raise malformed(f"{where}: missing required key type 0x{missing[0]:02x}")
+        raise malformed(f"{where}: missing required key type 0x{missing[0][0]:02x}")
+
+
+def _required(rules: dict, version: int) -> list[bytes]:
+    """The keys a map must have in PSBT ``version``, worked out once per map kind."""
+    if (id(rules), version) not in _REQUIRED:
+        _REQUIRED[id(rules), version] = [bytes([t]) for t, rule in rules.items() if version in rule[3]]
+    return _REQUIRED[id(rules), version]
+
+
+_REQUIRED: dict[tuple[int, int], list[bytes]] = {}
 
 
 def _key_ok(rule, keydata: bytes) -> bool:
@@ -292,10 +306,19 @@ def _value_problem(check, value: bytes) -> str | None:
 
 
 def _compact_of(v: bytes) -> int:
-    reader = _Reader(v)
-    n = reader.compact()
-    if reader.pos != len(v):
+    reader = wire.Reader(v, "a count")
+    n = reader.compact("a count")
+    if not reader.at_end():
         raise malformed("a count has extra bytes")
+    return n
+
+
+def _count(v: bytes, what: str, limit: int) -> int:
+    """PSBT_GLOBAL_INPUT_COUNT or _OUTPUT_COUNT, refused above a standard transaction's."""
+    n = _compact_of(v)
+    if n > limit:
+        raise InvalidInput("psbt_too_large", f"the PSBT has {n} {what}; a standard transaction has "
+                           f"at most {limit} (400,000 weight units)")
     return n
 
 
@@ -304,32 +327,18 @@ def _derivation(v: bytes) -> None:
         raise ValueError("a derivation is a fingerprint and 4-byte steps")
 
 
+def _tap_derivation(v: bytes) -> None:
+    """BIP-371: a compact count of 32-byte leaf hashes, then a derivation."""
+    reader = wire.Reader(v, "a taproot derivation")
+    reader.take(32 * reader.compact("the count of leaf hashes"))
+    _derivation(v[reader.pos:])
+
+
 def _lock(low: int, high: int):
     def check(v: bytes) -> None:
         if len(v) != 4 or not low <= int.from_bytes(v, "little") < high:
             raise ValueError(f"a required locktime must be 4 bytes in {low}..{high - 1}")
     return check
-
-
-def _unsigned_tx(value: bytes) -> Transaction:
-    """BIP-174: the unsigned tx is in non-witness serialization with empty scriptSigs."""
-    reader = _Reader(value)
-    try:
-        version = int.from_bytes(reader.take(4), "little")
-        vin = [(reader.take(32)[::-1], reader.take(4), reader.string(), reader.take(4))
-               for _ in range(reader.compact())]
-        vout = [TransactionOutput(int.from_bytes(reader.take(8), "little"), Script(reader.string()))
-                for _ in range(reader.compact())]
-        locktime = int.from_bytes(reader.take(4), "little")
-    except InvalidInput:
-        raise malformed("the unsigned transaction does not parse (witness serialization?)") from None
-    if reader.pos != len(value):
-        raise malformed("the unsigned transaction has extra bytes (witness serialization?)")
-    if any(script_sig for _, _, script_sig, _ in vin):
-        raise malformed("the unsigned transaction has a non-empty scriptSig")
-    vin = [TransactionInput(txid, int.from_bytes(n, "little"), sequence=int.from_bytes(seq, "little"))
-           for txid, n, _, seq in vin]
-    return Transaction(version=version, vin=vin, vout=vout, locktime=locktime)
 
 
 # key type -> (key data: lengths | "pubkey" | "control", value: lengths | check | None,
@@ -342,23 +351,24 @@ _GLOBAL = {
     0x06: (_0, (1,), _V2, _NONE), 0xFB: (_0, (4,), _ANY, _NONE),
 }
 _INPUT = {
-    0x00: (_0, Transaction.parse, _ANY, _NONE), 0x01: (_0, TransactionOutput.parse, _ANY, _NONE),
+    # 0x00, 0x01 and 0x08 are read strictly (wire.py) when the scope is built
+    0x00: (_0, None, _ANY, _NONE), 0x01: (_0, None, _ANY, _NONE),
     0x02: ("pubkey", None, _ANY, _NONE), 0x03: (_0, (4,), _ANY, _NONE),
     0x04: (_0, None, _ANY, _NONE), 0x05: (_0, None, _ANY, _NONE),
     0x06: ("pubkey", _derivation, _ANY, _NONE), 0x07: (_0, None, _ANY, _NONE),
-    0x08: (_0, Witness.parse, _ANY, _NONE),
+    0x08: (_0, None, _ANY, _NONE),
     0x09: ((20,), None, _ANY, _NONE), 0x0A: ((32,), None, _ANY, _NONE),
     0x0B: ((20,), None, _ANY, _NONE), 0x0C: ((32,), None, _ANY, _NONE),
     0x0E: (_0, (32,), _V2, _V2), 0x0F: (_0, (4,), _V2, _V2), 0x10: (_0, (4,), _V2, _NONE),
     0x11: (_0, _lock(500_000_000, 2**32), _V2, _NONE),  # BIP-370: a time, not a height
     0x12: (_0, _lock(1, 500_000_000), _V2, _NONE),  # BIP-370: a height above 0
     0x13: (_0, (64, 65), _ANY, _NONE), 0x14: ((64,), (64, 65), _ANY, _NONE),
-    0x15: ("control", None, _ANY, _NONE), 0x16: ((32,), None, _ANY, _NONE),
+    0x15: ("control", None, _ANY, _NONE), 0x16: ((32,), _tap_derivation, _ANY, _NONE),
     0x17: (_0, (32,), _ANY, _NONE), 0x18: (_0, (32,), _ANY, _NONE),
 }
 _OUTPUT = {
     0x00: (_0, None, _ANY, _NONE), 0x01: (_0, None, _ANY, _NONE),
     0x02: ("pubkey", _derivation, _ANY, _NONE),
     0x03: (_0, (8,), _V2, _V2), 0x04: (_0, None, _V2, _V2),
-    0x05: (_0, (32,), _ANY, _NONE), 0x07: ((32,), None, _ANY, _NONE),
+    0x05: (_0, (32,), _ANY, _NONE), 0x07: ((32,), _tap_derivation, _ANY, _NONE),
 }

@@ -1,0 +1,176 @@
+"""embit's input and output scopes, built from key-value pairs codec.py has checked.
+
+Building them ourselves, rather than letting embit re-read the bytes, reads
+each value once and strictly (wire.py), and leaves the public keys of BIP-32
+derivations as their bytes: embit sends every one through libsecp256k1, and a
+500-input 3-of-5 PSBT has 2,500 of them that nothing ever uses as a point
+(derivations only say which index to derive; the keys are then derived from
+the descriptor and compared byte for byte). Keys that sign (``partial_sigs``)
+are parsed at once into embit's ``PublicKey``, so an off-curve one is
+``malformed_psbt`` as before and every dict of them hashes alike.
+"""
+
+from __future__ import annotations
+
+import functools
+import struct
+from collections import OrderedDict
+from io import BytesIO
+
+from embit import compact
+from embit.bip32 import HDKey
+from embit.ec import PublicKey
+from embit.misc import secp256k1
+from embit.psbt import DerivationPath, InputScope, OutputScope
+from embit.script import Script
+
+from ..errors import InvalidInput
+from . import wire
+
+
+class LazyPublicKey(PublicKey):
+    """A public key kept as its SEC bytes; libsecp256k1 parses it on first use as a point.
+
+    The length and prefix are checked when it is made (codec's ``_key_ok``);
+    whether it is on the curve, when first used as a point (``malformed_psbt``
+    if not). Equal to an embit ``PublicKey`` with the same SEC bytes, but hashed
+    by those bytes: keep one kind per dict (``codec.copy`` converts).
+    """
+
+    def __init__(self, sec: bytes, point: bytes | None = None) -> None:
+        self._sec, self._parsed, self.compressed = bytes(sec), point, len(sec) == 33
+
+    @classmethod
+    def of(cls, key: PublicKey) -> "LazyPublicKey":
+        return key if isinstance(key, cls) else cls(key.sec(), key._point)
+
+    @property
+    def _point(self) -> bytes:
+        if self._parsed is None:
+            self._parsed = _point(self._sec)
+        return self._parsed
+
+    def sec(self) -> bytes:
+        return self._sec
+
+    def serialize(self) -> bytes:
+        return self._sec
+
+    def write_to(self, stream) -> int:
+        return stream.write(self._sec)
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, PublicKey) and self._sec == other.sec()
+
+    def __hash__(self) -> int:
+        return hash(self._sec)
+
+
+def build_input(pairs: dict[bytes, bytes], vin, where: str) -> InputScope:
+    """An ``InputScope`` from an input map's checked pairs, in the order they came."""
+    scope = InputScope(unknown={}, vin=vin)  # a dict of its own: embit's default is shared
+    # plain dicts: iterating an OrderedDict's values hashes every key again
+    scope.bip32_derivations, scope.partial_sigs = {}, {}
+    for key, value in pairs.items():
+        kind = key[0]
+        if kind == 0x06:
+            scope.bip32_derivations[LazyPublicKey(key[1:])] = derivation_path(value)
+        elif kind == 0x02:
+            scope.partial_sigs[signing_key(key[1:])] = value
+        elif kind == 0x00:
+            scope.non_witness_utxo = _strict(wire.read_tx, value, where, kind)
+        elif kind == 0x01:
+            scope.witness_utxo = _strict(wire.read_output, value, where, kind)
+        elif kind == 0x05:
+            scope.witness_script = Script(value)
+        elif kind == 0x04:
+            scope.redeem_script = Script(value)
+        elif kind == 0x03:
+            scope.sighash_type = int.from_bytes(value, "little")
+        elif kind == 0x07:
+            scope.final_scriptsig = Script(value)
+        elif kind == 0x08:
+            scope.final_scriptwitness = _strict(wire.read_witness, value, where, kind)
+        else:  # v2 and taproot fields, unknowns: embit's own reading
+            scope.read_value(BytesIO(compact.to_bytes(len(value)) + value), key)
+    return scope
+
+
+def build_output(pairs: dict[bytes, bytes], vout) -> OutputScope:
+    """An ``OutputScope`` from an output map's checked pairs."""
+    scope = OutputScope(unknown={}, vout=vout)
+    scope.bip32_derivations = {}
+    for key, value in pairs.items():
+        kind = key[0]
+        if kind == 0x02:
+            scope.bip32_derivations[LazyPublicKey(key[1:])] = derivation_path(value)
+        elif kind == 0x01:
+            scope.witness_script = Script(value)
+        elif kind == 0x00:
+            scope.redeem_script = Script(value)
+        else:
+            scope.read_value(BytesIO(compact.to_bytes(len(value)) + value), key)
+    return scope
+
+
+class ParsedPublicKey(PublicKey):
+    """An embit ``PublicKey`` (same hash) that remembers its SEC bytes.
+
+    embit serializes the point through libsecp256k1 on every ``sec()``; merge,
+    status and finalize ask each signature's key for it several times.
+    """
+
+    def __init__(self, sec: bytes) -> None:
+        super().__init__(_point(sec), len(sec) == 33)
+        self._sec = bytes(sec)
+
+    def sec(self) -> bytes:
+        return self._sec
+
+
+def signing_key(sec: bytes) -> PublicKey:
+    """A ``partial_sigs`` key, parsed now (``malformed_psbt`` if not a point)."""
+    return ParsedPublicKey(sec)
+
+
+def _point(sec: bytes) -> bytes:
+    try:
+        return secp256k1.ec_pubkey_parse(sec)
+    except (ValueError, TypeError):
+        raise InvalidInput("malformed_psbt", f"public key {sec.hex()} is not a point on secp256k1") from None
+
+
+def global_xpubs(pairs: dict[bytes, bytes]) -> OrderedDict:
+    """PSBT_GLOBAL_XPUB pairs (taken out of ``pairs``) as embit's ``psbt.xpubs``."""
+    keys = [key for key in pairs if key[0] == 0x01]
+    return OrderedDict((_xpub(key[1:]), derivation_path(pairs.pop(key))) for key in keys)
+
+
+def _xpub(keydata: bytes) -> HDKey:
+    key = HDKey.__new__(HDKey)
+    key.__dict__.update(_xpub_fields(keydata))
+    return key
+
+
+@functools.lru_cache(maxsize=1024)
+def _xpub_fields(keydata: bytes) -> dict:
+    """embit's checks of an extended key, done once per key: they base58-encode it three
+    times (to check the version's "pub"/"prv"), and every PSBT of a wallet has the same keys."""
+    fields = dict(HDKey.parse(keydata).__dict__)
+    if not fields["key"].is_private:
+        fields["key"] = ParsedPublicKey(keydata[45:])
+    return fields
+
+
+def derivation_path(value: bytes) -> DerivationPath:
+    """A fingerprint and 4-byte steps (the length was checked by codec)."""
+    return DerivationPath(value[:4], list(struct.unpack(f"<{len(value) // 4 - 1}I", value[4:])))
+
+
+def _strict(read, value: bytes, where: str, kind: int):
+    try:
+        return read(value)
+    except InvalidInput as e:
+        if e.code != "malformed_psbt":
+            raise
+        raise wire.malformed(f"{where}: key type 0x{kind:02x}: {e.message}") from None
