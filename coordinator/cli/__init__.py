@@ -32,8 +32,8 @@ class HuddleGroup(click.Group):
             err.show()
             code = USAGE_EXIT
         except click.UsageError as err:
-            _fail(err.ctx, f"error: {_usage_message(err)} [usage]", USAGE_EXIT,
-                  InvalidInput("usage", _usage_message(err)), args)
+            bad = InvalidInput("usage", _usage_message(err))
+            _fail(err.ctx, f"error: {bad.message} [{bad.code}]", USAGE_EXIT, bad, args)
         except click.ClickException as err:  # e.g. click.FileError: unreadable input
             bad = InvalidInput("bad_input", err.format_message())
             _fail(None, f"error: {bad.message} [{bad.code}]", exit_code(bad), bad, args)
