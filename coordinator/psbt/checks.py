@@ -309,10 +309,11 @@ def _check_output(scope, i: int, descriptor: MultisigDescriptor, max_change: int
     # such outputs as change); the wallet is P2WSH, so it cannot be ours.
     branch, index = claims.pop() if len(claims) == 1 and not scope.taproot_bip32_derivations \
         else (None, None)
-    wrong = "BIP-32 derivations" if branch is None else _mismatch(scope, spk, descriptor, branch, index)
+    wrong = ("taproot derivations" if scope.taproot_bip32_derivations else "BIP-32 derivations") \
+        if branch is None else _mismatch(scope, spk, descriptor, branch, index)
     if wrong:
-        raise InvalidInput("change_foreign", f"output {i} claims the wallet's keys but its {wrong} is "
-                           "missing or not the wallet's; it may pay someone else's keys", output=i)
+        raise InvalidInput("change_foreign", f"output {i} claims the wallet's keys, but this is missing "
+                           f"or not the wallet's: its {wrong}; it may pay someone else's keys", output=i)
     if branch != CHANGE:
         raise InvalidInput("change_wrong_branch", f"output {i} is change on the receive branch "
                            f"(0/{index}), not the change branch", output=i)

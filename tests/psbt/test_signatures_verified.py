@@ -153,5 +153,11 @@ def test_finalizing_a_psbt_another_tool_finalized_says_it_is_already_final(walle
     with pytest.raises(HuddleError) as err:
         finalize(codec.parse(theirs.psbt.serialize()), d)
     assert err.value.code == "already_final" and "already final" in err.value.message
+    recovered = merge(p, theirs.psbt.serialize(), d).psbt  # what the message says to do
+    assert finalize(recovered, d).tx == bytes(theirs.psbt.extract_tx().serialize())
     ours = finalize(chain.sign(p, [0, 1]), d).psbt
     assert _code(finalize, ours, d) == "already_final"
+    kept = codec.copy(p)  # a finalizer that kept the derivations: once "has 0 of the 2 signatures"
+    for scope, final in zip(kept.inputs, ours.inputs):
+        scope.final_scriptwitness = final.final_scriptwitness
+    assert _code(finalize, kept, d) == "already_final"
