@@ -8,6 +8,7 @@ the reference implementations.
 
 from __future__ import annotations
 
+from bisect import insort
 from functools import lru_cache
 
 from .xoshiro import Xoshiro256
@@ -97,8 +98,11 @@ def _draw(rng: Xoshiro256, seq_len: int, count: int) -> list[int]:
     decoder's main cost on high-degree parts."""
     s0, s1, s2, s3 = rng.s
     mask = _MASK
-    remaining = list(range(seq_len))
-    pop = remaining.pop
+    small = is_small_draw(seq_len, count)
+    # A small draw finds the k-th value not yet taken among the few taken,
+    # instead of building the seq_len-long list the reference pops from.
+    remaining = [] if small else list(range(seq_len))
+    taken: list[int] = []
     chosen = []
     for left in range(seq_len, seq_len - count, -1):
         x = (s1 * 5) & mask
@@ -111,9 +115,24 @@ def _draw(rng: Xoshiro256, seq_len: int, count: int) -> list[int]:
         s2 ^= t
         s3 = ((s3 << 45) | (s3 >> 19)) & mask
         # next_int(0, left - 1): next_double() * left, truncated
-        chosen.append(pop(int(result / 18446744073709551616.0 * left)))
+        k = int(result / 18446744073709551616.0 * left)
+        if small:
+            for value in taken:  # ascending
+                if value > k:
+                    break
+                k += 1
+            insort(taken, k)
+            chosen.append(k)
+        else:
+            chosen.append(remaining.pop(k))
     rng.s = [s0, s1, s2, s3]
     return chosen
+
+
+def is_small_draw(seq_len: int, count: int) -> bool:
+    """Whether drawing ``count`` of ``seq_len`` walks the taken values
+    (count^2 steps) rather than a seq_len-long list."""
+    return count * count <= seq_len
 
 
 def choose_fragments(seq_num: int, seq_len: int, checksum: int) -> frozenset[int]:

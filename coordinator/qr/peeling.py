@@ -30,14 +30,16 @@ import zlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .chooser import fragment_indexes
+from .chooser import fragment_indexes, is_small_draw
 from .errors import BadPart
 
 if TYPE_CHECKING:
     from .fountain import FountainPart
 
-STEP_COST = 10  # draw one fragment index of a mixed part (a xoshiro step and a list pop) ...
-POP_BITS_PER_UNIT = 512  # ... plus 1 per this many fragments (the pop moves the list's tail)
+PART_COST = 60  # seed the generator of a mixed part (SHA-256) and draw its degree
+STEP_COST = 10  # draw one fragment index: a xoshiro256** step; and for a large draw
+LIST_COST_DIVISOR = 16  # ... build the seq_len-long list (seq_len / 16 units)
+POP_COST_DIVISOR = 256  # ... and pop from it (seq_len / 256 units per index)
 XOR_COST = 1  # XOR one fragment into a value, or one index into or out of the index
 MASK_BITS_PER_UNIT = 1024  # a held-part comparison costs 1 unit per this many bits, plus 1
 CREDIT_PER_BYTE = 16  # earned per byte of a part (its data plus PART_OVERHEAD)
@@ -163,8 +165,7 @@ class FountainDecoder:
 
     def _take(self, part: FountainPart) -> None:
         indexes = fragment_indexes(part.seq_num, part.seq_len, part.checksum)
-        step = STEP_COST + self.seq_len // POP_BITS_PER_UNIT
-        self.work += (step + XOR_COST) * len(indexes)
+        self.work += self._draw_cost(part.seq_num, len(indexes)) + XOR_COST * len(indexes)
         value = int.from_bytes(part.data, "big")
         unknown = []
         for i in indexes:
@@ -206,6 +207,15 @@ class FountainDecoder:
         if not duplicate:
             self._hold(mask, value, bits)
         self._learn(pending)
+
+    def _draw_cost(self, seq_num: int, degree: int) -> int:
+        n = self.seq_len
+        if seq_num <= n:
+            return STEP_COST
+        if is_small_draw(n, degree):
+            return PART_COST + STEP_COST * degree + degree * degree // 2
+        return (PART_COST + n // LIST_COST_DIVISOR
+                + degree * (STEP_COST + n // POP_COST_DIVISOR))
 
     @property
     def _compare_cost(self) -> int:
