@@ -73,7 +73,7 @@ class StreamDecoder:
     def _receive_ur(self, frame: str) -> None:
         part = URPart.from_string(frame)
         self._ur.receive(part)
-        self._remember(part.seq or 0)
+        self._remember(part.seq[0] if part.seq else 0)  # seqLen is fixed per transfer
         if self._ur.result is not None:
             self._data = psbt_from_cbor(self._ur.result)
             self.file_type = "P"
