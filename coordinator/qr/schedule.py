@@ -36,7 +36,7 @@ def mask_of(indexes) -> int:
 class Peeler:
     """A decoder that tracks only which fragments are known, as bit masks.
 
-    It reduces parts the way ``fountain.FountainDecoder`` does (by known
+    It reduces parts the way ``peeling.FountainDecoder`` does (by known
     fragments, and by held parts that are subsets), so it completes on the
     same frame; tests/qr/test_schedule.py checks that.
     """
