@@ -113,12 +113,23 @@ def test_versions_1_and_2_pass(desc):
 
 def test_a_height_locktime_far_above_the_synced_tip_is_refused(desc):
     assert refused(_with(desc, locktime=TIP + 1_000), desc, tip_height=TIP, now=NOW) == "locktime_in_future"
-    assert run(_with(desc, locktime=TIP + 1), desc, tip_height=TIP, now=NOW).locktime == TIP + 1
+    assert refused(_with(desc, locktime=TIP + 13), desc, tip_height=TIP, now=NOW) == "locktime_in_future"
+    assert run(_with(desc, locktime=TIP + 12), desc, tip_height=TIP, now=NOW).locktime == TIP + 12  # lag slack
+
+
+def test_a_far_locktime_is_ignored_when_every_input_is_final(desc):
+    psbt = codec.parse(make(desc).serialize())
+    psbt.locktime = TIP + 1_000
+    for scope in psbt.inputs:
+        scope.sequence = 0xFFFFFFFF  # IsFinalTx: nLockTime does not apply
+    assert run(PSBT.parse(psbt.serialize()), desc, tip_height=TIP, now=NOW).locktime == TIP + 1_000
 
 
 def test_a_timestamp_locktime_more_than_two_hours_ahead_is_refused(desc):
     late = NOW + 2 * 3600 + 1
     assert refused(_with(desc, locktime=late), desc, tip_height=TIP, now=NOW) == "locktime_in_future"
+    assert refused(_with(desc, locktime=late), desc, now=NOW) == "locktime_in_future"  # no tip needed
+    assert run(_with(desc, locktime=late - 1), desc, now=NOW).locktime == late - 1
     assert run(_with(desc, locktime=NOW - 86_400), desc, now=NOW).locktime == NOW - 86_400
 
 
