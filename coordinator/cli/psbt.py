@@ -264,8 +264,19 @@ def finalize_(file: str, wallet_spec: str, network: str | None, as_json: bool) -
     from ..psbt.finalize import finalize
 
     desc, _, _ = _wallet(wallet_spec, network)
-    final = finalize(_read_psbt(file), desc)
+    final = finalize(_read_psbt(file), desc, coins=_synced_coins(wallet_spec))
     if as_json:
         emit_json({"txid": final.txid, "hex": final.tx.hex()})
         return
     click.echo(final.tx.hex())
+
+
+def _synced_coins(spec: str) -> list:
+    """A stored wallet's synced coins: they prove the amount of an input without non_witness_utxo."""
+    if "(" in spec:
+        return []
+    from ..store import chain as chain_store
+    from ..store import wallets
+
+    _, db = context.database()
+    return chain_store.coins(db, wallets.get(db, spec).id)
