@@ -140,7 +140,8 @@ def inspect(file: str, wallet_spec: str | None, network: str | None, max_change_
         _inspect_bare(psbt, _bare_network(psbt, network), as_json)
         return
     desc, net, limit = _wallet(wallet_spec, network)
-    summary = check(psbt, desc, net, max_change_index=limit if max_change_index is None else max_change_index)
+    summary = check(psbt, desc, net, max_change_index=limit if max_change_index is None else max_change_index,
+                    tip_height=_synced_tip(wallet_spec))
     sigs = status(psbt, desc)
     if as_json:
         emit_json({"summary": summary.to_dict(), "signatures": _status_dict(sigs, desc)})
@@ -269,6 +270,18 @@ def finalize_(file: str, wallet_spec: str, network: str | None, as_json: bool) -
         emit_json({"txid": final.txid, "hex": final.tx.hex()})
         return
     click.echo(final.tx.hex())
+
+
+def _synced_tip(spec: str) -> int | None:
+    """A stored, synced wallet's tip height: the checks judge a height nLockTime against it."""
+    if "(" in spec:
+        return None
+    from ..store import chain as chain_store
+    from ..store import wallets
+
+    _, db = context.database()
+    state = chain_store.sync_state(db, wallets.get(db, spec).id)
+    return None if state is None else state.tip_height
 
 
 def _synced_coins(spec: str) -> list:

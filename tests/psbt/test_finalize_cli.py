@@ -1,6 +1,7 @@
 """Issue 8: ``huddle psbt finalize`` proves every amount it signs over: a PSBT
 without ``non_witness_utxo`` is ``missing_utxo``, unless the stored wallet's
-synced coins prove it; and a PSBT already final says so."""
+synced coins prove it; a PSBT already final says so; and ``inspect`` judges
+nLockTime against a stored wallet's synced tip."""
 
 from __future__ import annotations
 
@@ -55,3 +56,12 @@ def test_finalize_of_a_final_psbt_says_it_is_already_final(run, sandbox, tmp_pat
     line = fails(run("psbt", "finalize", str(tmp_path / "final.psbt"), "--wallet", DESC.to_string()), 5,
                  "already_final")
     assert "already final" in line
+
+
+def test_inspect_refuses_a_locktime_far_above_the_synced_tip(run, sandbox, tmp_path):
+    ok(run("wallet", "sync", "group"))
+    late = codec.copy(_signed(sandbox.chain))
+    late.locktime = sandbox.chain.height + 1_000
+    (tmp_path / "late.psbt").write_text(codec.to_base64(late))
+    ok(run("psbt", "inspect", str(tmp_path / "late.psbt"), "--wallet", DESC.to_string()))  # no tip: shown
+    fails(run("psbt", "inspect", str(tmp_path / "late.psbt"), "--wallet", "group"), 3, "locktime_in_future")
