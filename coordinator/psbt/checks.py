@@ -88,10 +88,9 @@ def check(psbt: PSBT | bytes | str, descriptor: MultisigDescriptor, network: str
     ``tip_height``: the signer's synced tip, if known (judges a height nLockTime);
     ``now``: unix time for a time nLockTime (default: the clock).
     """
-    for name, value in (("max_change_index", max_change_index), ("tip_height", tip_height), ("now", now)):
-        if (value is not None or name == "max_change_index") and (
-                isinstance(value, bool) or not isinstance(value, int)):
-            raise TypeError(f"{name} is a whole number")
+    _whole("max_change_index", max_change_index)  # see change_index_limit
+    _whole("tip_height", tip_height, optional=True)
+    _whole("now", now, optional=True)
     psbt = _load(psbt)
     network = networks.check(network)
     _check_shape(psbt)
@@ -111,6 +110,12 @@ def check(psbt: PSBT | bytes | str, descriptor: MultisigDescriptor, network: str
             change.append((label, scope.value, index))
     summary = _check_fee(psbt, descriptor, network, policy, inputs_total, recipients, change)
     return replace(summary, version=unsigned_tx(psbt).version, tip_height=tip_height)
+
+
+def _whole(name: str, value: object, optional: bool = False) -> None:
+    """A caller's mistake, not bad input: TypeError."""
+    if (value is not None or not optional) and (isinstance(value, bool) or not isinstance(value, int)):
+        raise TypeError(f"{name} is a whole number")
 
 
 # -- shape and network ---------------------------------------------------------
