@@ -30,6 +30,11 @@ from . import scopes, wire
 from .sighash import determine_locktime, unsigned_tx
 
 MAX_PSBT_BYTES = 8 * 1024 * 1024  # the VPS has 1 GB; a 500-input 3-of-5 is ~0.6 MB
+# Key-value pairs in all maps. Each becomes Python objects of 100-500 bytes, and
+# 8 MiB hold 1.4 million small ones. A standard transaction needs far fewer: an
+# input weighs at least 164 WU plus 34 per key (and has ~2 pairs per key), an
+# output with derivations 172 WU, so 400,000 WU carry under 50,000 pairs.
+MAX_PAIRS = 100_000
 MAGIC = b"psbt\xff"
 # What embit raises on garbage besides its own errors (and asserts, gone under -O).
 EMBIT_ERRORS = (EmbitError, ValueError, AssertionError, IndexError, TypeError, RuntimeError,
@@ -166,7 +171,8 @@ def copy(psbt: PSBT) -> Psbt:
     new = Psbt.__new__(Psbt)
     new.__dict__.update(psbt.__dict__)
     new.unknown = dict(psbt.unknown)
-    new.xpubs = OrderedDict((k, DerivationPath(d.fingerprint, list(d.derivation))) for k, d in psbt.xpubs.items())
+    new.xpubs = OrderedDict((k, DerivationPath(d.fingerprint, list(d.derivation)))
+                            for k, d in psbt.xpubs.items())
     new.inputs = [_copy_scope(s, "partial_sigs", "taproot_bip32_derivations", "taproot_sigs",
                               "taproot_scripts") for s in psbt.inputs]
     for scope in new.inputs:
@@ -204,8 +210,12 @@ class _Maps:
     outputs: list[dict[bytes, bytes]]
 
 
+class _PsbtReader(wire.Reader):
+    pairs_left = MAX_PAIRS
+
+
 def _scan(raw: bytes, expect: Callable[[Transaction], None] | None = None) -> _Maps:
-    reader = wire.Reader(raw)
+    reader = _PsbtReader(raw)
     if reader.take(len(MAGIC)) != MAGIC:
         raise malformed("not a PSBT: missing the magic bytes 70736274ff")
     pairs = _kv_map(reader, "global map")
@@ -224,16 +234,21 @@ def _scan(raw: bytes, expect: Callable[[Transaction], None] | None = None) -> _M
     outputs = [_read_map(reader, _OUTPUT, version, f"output {i}") for i in range(n_out)]
     if not reader.at_end():
         raise malformed("extra bytes after the last output map")
-    unknown = {k: v for k, v in pairs.items() if k not in (b"\x00", b"\x04", b"\x05", b"\xfb")}
-    maps = _Maps(version, tx, unknown, inputs, outputs)
+    for key in (b"\x00", b"\x04", b"\x05", b"\xfb"):  # read here; embit reads the rest
+        pairs.pop(key, None)
+    maps = _Maps(version, tx, pairs, inputs, outputs)
     if version == 2 and expect is not None:
         expect(_v2_tx(maps))
     return maps
 
 
-def _kv_map(reader: wire.Reader, where: str) -> dict[bytes, bytes]:
+def _kv_map(reader: _PsbtReader, where: str) -> dict[bytes, bytes]:
     pairs: dict[bytes, bytes] = {}
     while key := reader.string("a key length"):
+        reader.pairs_left -= 1
+        if reader.pairs_left < 0:
+            raise InvalidInput("psbt_too_large", f"the PSBT has more than {MAX_PAIRS} key-value pairs; "
+                               "a standard transaction's needs fewer than 50,000")
         if key in pairs:  # BIP-174: keys must be unique within a map
             raise malformed(f"{where}: duplicate key {key[:34].hex()}")
         if key[0] >= 0xFD:  # BIP-174: the key type is itself a compact size, in shortest form
@@ -250,7 +265,7 @@ def _version(pairs: dict[bytes, bytes]) -> int:
     return version
 
 
-def _read_map(reader: wire.Reader, rules: dict, version: int, where: str) -> dict[bytes, bytes]:
+def _read_map(reader: _PsbtReader, rules: dict, version: int, where: str) -> dict[bytes, bytes]:
     pairs = _kv_map(reader, where)
     _check_map(pairs, rules, version, where)
     return pairs

@@ -66,12 +66,18 @@ class LazyPublicKey(PublicKey):
         return hash(self._sec)
 
 
+# Key types embit's scopes read into fields; every other pair stays, as it came, in
+# ``unknown`` (the map's own dict: an 8 MiB map of unknowns is not held twice).
+_INPUT_FIELDS = frozenset({*range(0x00, 0x09), 0x0E, 0x0F, 0x10, *range(0x14, 0x19)})
+_OUTPUT_FIELDS = frozenset({*range(0x00, 0x06), 0x07})
+
+
 def build_input(pairs: dict[bytes, bytes], vin, where: str) -> InputScope:
-    """An ``InputScope`` from an input map's checked pairs, in the order they came."""
+    """An ``InputScope`` from an input map's checked pairs (which become its ``unknown``)."""
     scope = InputScope(unknown={}, vin=vin)  # a dict of its own: embit's default is shared
     # plain dicts: iterating an OrderedDict's values hashes every key again
     scope.bip32_derivations, scope.partial_sigs = {}, {}
-    for key, value in pairs.items():
+    for key, value in _fields(pairs, _INPUT_FIELDS):
         kind = key[0]
         if kind == 0x06:
             scope.bip32_derivations[LazyPublicKey(key[1:])] = derivation_path(value)
@@ -91,16 +97,17 @@ def build_input(pairs: dict[bytes, bytes], vin, where: str) -> InputScope:
             scope.final_scriptsig = Script(value)
         elif kind == 0x08:
             scope.final_scriptwitness = _strict(wire.read_witness, value, where, kind)
-        else:  # v2 and taproot fields, unknowns: embit's own reading
+        else:  # v2 and taproot fields: embit's own reading
             scope.read_value(BytesIO(compact.to_bytes(len(value)) + value), key)
+    scope.unknown = pairs
     return scope
 
 
 def build_output(pairs: dict[bytes, bytes], vout) -> OutputScope:
-    """An ``OutputScope`` from an output map's checked pairs."""
+    """An ``OutputScope`` from an output map's checked pairs (which become its ``unknown``)."""
     scope = OutputScope(unknown={}, vout=vout)
     scope.bip32_derivations = {}
-    for key, value in pairs.items():
+    for key, value in _fields(pairs, _OUTPUT_FIELDS):
         kind = key[0]
         if kind == 0x02:
             scope.bip32_derivations[LazyPublicKey(key[1:])] = derivation_path(value)
@@ -110,7 +117,13 @@ def build_output(pairs: dict[bytes, bytes], vout) -> OutputScope:
             scope.redeem_script = Script(value)
         else:
             scope.read_value(BytesIO(compact.to_bytes(len(value)) + value), key)
+    scope.unknown = pairs
     return scope
+
+
+def _fields(pairs: dict[bytes, bytes], kinds: frozenset) -> list[tuple[bytes, bytes]]:
+    """The pairs embit has fields for, in order, taken out of ``pairs``."""
+    return [(key, pairs.pop(key)) for key in [key for key in pairs if key[0] in kinds]]
 
 
 class ParsedPublicKey(PublicKey):

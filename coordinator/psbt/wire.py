@@ -12,6 +12,8 @@ costs no memory.
 from __future__ import annotations
 
 import hashlib
+from array import array
+from collections.abc import Sequence
 
 from embit.script import Script, Witness
 from embit.transaction import Transaction, TransactionInput, TransactionOutput
@@ -77,11 +79,18 @@ class Reader:
         self.pos = end
         return data[start:end]
 
+    def skip_string(self) -> None:
+        n = self.compact()
+        if n > len(self.data) - self.pos:
+            raise malformed(f"{self.what} ends early")
+        self.pos += n
+
     def count(self, what: str, min_bytes: int, limit: int, code: str = "malformed_psbt") -> int:
         """A count of items of at least ``min_bytes`` each, refused before anything is built."""
         n = self.compact(f"the count of {what}")
         if n * min_bytes > len(self.data) - self.pos:
-            raise malformed(f"{self.what}: {n} {what} cannot fit in the {len(self.data) - self.pos} bytes left")
+            left = len(self.data) - self.pos
+            raise malformed(f"{self.what}: {n} {what} cannot fit in the {left} bytes left")
         if n > limit:
             raise InvalidInput(code, f"{self.what} has {n} {what}; at most {limit} fit in one")
         return n
@@ -108,20 +117,54 @@ def read_unsigned_tx(value: bytes) -> Transaction:
 
 
 class ReadTransaction(Transaction):
-    """A transaction with the txid of the bytes it was read from.
+    """A transaction kept as the bytes it was read from (a ``non_witness_utxo``).
 
-    ``status`` and ``checks`` ask every input's ``non_witness_utxo`` for its
-    txid, several times per merge; embit re-serializes the whole transaction
-    each time. Like every parsed object, it is replaced, never changed in place
-    (codec.copy shares it between copies).
+    A previous transaction may be any mined one, up to 111,111 outputs; 8 MiB
+    of them as embit objects would take 160 MB. Here they cost 4 bytes each
+    (an offset), and ``vin[i]``/``vout[i]`` are read when asked for, as fresh
+    objects: like every parsed object, replace it, never change it in place.
+    The txid is that of these bytes (``status`` and ``checks`` ask for it again
+    and again; embit re-serializes the transaction each time). Inputs are read
+    without their witnesses; ``serialize`` returns the bytes read, witnesses
+    included.
     """
 
-    def __init__(self, *args, txid: bytes, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self._txid = txid
+    def __init__(self, raw: bytes, version: int, locktime: int, inputs: array, outputs: array,
+                 txid: bytes) -> None:
+        self.version, self.locktime, self._raw, self._txid = version, locktime, raw, txid
+        self.vin = _Lazy(raw, inputs, _input)
+        self.vout = _Lazy(raw, outputs, _output)
+        self.clear_cache()
 
     def txid(self) -> bytes:
         return self._txid
+
+    def hash(self) -> bytes:
+        return self._txid[::-1]
+
+    @property
+    def is_segwit(self) -> bool:
+        return self._raw[4:6] == b"\x00\x01"
+
+    def write_to(self, stream) -> int:
+        return stream.write(self._raw)
+
+
+class _Lazy(Sequence):
+    """Items of a transaction read from ``raw`` at their offsets, one at a time."""
+
+    def __init__(self, raw: bytes, offsets: array, read) -> None:
+        self._raw, self._offsets, self._read = raw, offsets, read
+
+    def __len__(self) -> int:
+        return len(self._offsets)
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        reader = Reader(self._raw, "a transaction")
+        reader.pos = self._offsets[i]
+        return self._read(reader)
 
 
 def read_tx(value: bytes) -> ReadTransaction:
@@ -133,13 +176,14 @@ def read_tx(value: bytes) -> ReadTransaction:
         reader.take(2)
     elif value[4:5] == b"\x00":
         raise malformed("a transaction with no inputs, or an unknown BIP-144 flag")
-    vin = [_input(reader) for _ in range(reader.count("inputs", MIN_INPUT_BYTES, MAX_PREV_INPUTS))]
-    vout = [_output(reader) for _ in range(reader.count("outputs", MIN_OUTPUT_BYTES, MAX_PREV_OUTPUTS))]
+    n_in = reader.count("inputs", MIN_INPUT_BYTES, MAX_PREV_INPUTS)
+    inputs = array("I", [_skip(reader, 36, 4) for _ in range(n_in)])
+    n_out = reader.count("outputs", MIN_OUTPUT_BYTES, MAX_PREV_OUTPUTS)
+    outputs = array("I", [_skip(reader, 8, 0) for _ in range(n_out)])
     body_end = reader.pos
     if segwit:
-        for i in vin:
-            i.witness = _witness(reader)
-        if not any(i.witness.items for i in vin):  # Core: "Superfluous witness record"
+        witnessed = [_skip_witness(reader) for _ in inputs]
+        if not any(witnessed):  # Core: "Superfluous witness record"
             raise malformed("a transaction with the segwit flag but no witness")
     locktime = int.from_bytes(reader.take(4), "little")
     if not reader.at_end():
@@ -148,7 +192,23 @@ def read_tx(value: bytes) -> ReadTransaction:
     # as every compact size was canonical
     stripped = value[:4] + value[6:body_end] + value[-4:] if segwit else value
     txid = hashlib.sha256(hashlib.sha256(stripped).digest()).digest()[::-1]
-    return ReadTransaction(version=version, vin=vin, vout=vout, locktime=locktime, txid=txid)
+    return ReadTransaction(value, version, locktime, inputs, outputs, txid)
+
+
+def _skip(reader: Reader, head: int, tail: int) -> int:
+    """Where an input (36-byte outpoint, script, 4-byte sequence) or output starts; past it."""
+    start = reader.pos
+    reader.take(head)
+    reader.skip_string()
+    reader.take(tail)
+    return start
+
+
+def _skip_witness(reader: Reader) -> bool:
+    n = reader.count("witness items", 1, MAX_BLOCK_WEIGHT)
+    for _ in range(n):
+        reader.skip_string()
+    return n > 0
 
 
 def read_output(value: bytes) -> TransactionOutput:
