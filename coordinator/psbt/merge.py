@@ -51,7 +51,7 @@ class MergeResult:
 def merge(stored: PSBT, incoming: PSBT | bytes | str, descriptor: MultisigDescriptor,
           max_size: int = codec.MAX_PSBT_BYTES) -> MergeResult:
     """``stored`` with the verified signatures of ``incoming``; neither is modified."""
-    theirs = _parse(incoming, max_size)
+    theirs = _parse(incoming, max_size, unsigned_tx(stored))
     ours = dict(enumerate(wallet_inputs(stored, descriptor)))
     taken = take_signatures(stored, theirs, ours)
     result = codec.copy(stored)
@@ -101,10 +101,11 @@ def take_signatures(stored: PSBT, theirs: PSBT, inputs: dict[int, WalletInput]) 
     return taken
 
 
-def _parse(incoming: PSBT | bytes | str, max_size: int) -> codec.Psbt:
+def _parse(incoming: PSBT | bytes | str, max_size: int, tx) -> codec.Psbt:
     if isinstance(incoming, PSBT):  # re-read our way: strict checks, and no shared objects
         incoming = incoming.serialize()
-    return codec.parse(incoming, max_size)
+    # another transaction is refused before its maps become objects (issue 8: bounded memory)
+    return codec.parse(incoming, max_size, expect=lambda theirs: check_same_transaction(tx, theirs))
 
 
 def _take(info: WalletInput, mine: InputScope, theirs: InputScope, hasher: Sighasher) -> list:
