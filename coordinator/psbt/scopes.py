@@ -159,8 +159,18 @@ def global_xpubs(pairs: dict[bytes, bytes]) -> OrderedDict:
     return OrderedDict((_xpub(key[1:]), derivation_path(pairs.pop(key))) for key in keys)
 
 
+class ParsedHDKey(HDKey):
+    """embit's ``HDKey``, serialized (so hashed: it keys ``psbt.xpubs``) in one
+    pass from its current fields, where embit writes each through a stream."""
+
+    def serialize(self, version: bytes | None = None) -> bytes:
+        return ((self.version if version is None else version) + bytes([self.depth]) + self.fingerprint
+                + self.child_number.to_bytes(4, "big") + self.chain_code
+                + (b"\x00" if self.is_private else b"") + self.key.serialize())
+
+
 def _xpub(keydata: bytes) -> HDKey:
-    key = HDKey.__new__(HDKey)
+    key = ParsedHDKey.__new__(ParsedHDKey)
     key.__dict__.update(_xpub_fields(keydata))
     return key
 
@@ -177,7 +187,12 @@ def _xpub_fields(keydata: bytes) -> dict:
 
 def derivation_path(value: bytes) -> DerivationPath:
     """A fingerprint and 4-byte steps (the length was checked by codec)."""
-    return DerivationPath(value[:4], list(struct.unpack(f"<{len(value) // 4 - 1}I", value[4:])))
+    steps = len(value) // 4 - 1
+    unpack = _STEPS[steps] if steps < len(_STEPS) else struct.Struct(f"<{steps}I").unpack
+    return DerivationPath(value[:4], list(unpack(value[4:])))
+
+
+_STEPS = [struct.Struct(f"<{n}I").unpack for n in range(16)]  # paths are short: compile those once
 
 
 def _strict(read, value: bytes, where: str, kind: int):

@@ -19,6 +19,7 @@ from embit.psbt import PSBT, InputScope
 from embit.transaction import Transaction, TransactionInput
 
 from ..errors import InvalidInput
+from .wire import Tx, output_bytes, sha256d
 
 SIGHASH_ALL = 0x01
 FINAL_SEQUENCE = 0xFFFFFFFF
@@ -56,14 +57,10 @@ def unsigned_tx(psbt: PSBT) -> Transaction:
     vin = [TransactionInput(s.txid, s.vout, sequence=FINAL_SEQUENCE if s.sequence is None else s.sequence)
            for s in psbt.inputs]
     version = 2 if psbt.tx_version is None else psbt.tx_version
-    return Transaction(version=version, vin=vin, vout=[o.vout for o in psbt.outputs], locktime=locktime)
+    return Tx(version=version, vin=vin, vout=[o.vout for o in psbt.outputs], locktime=locktime)
 
 
 # -- BIP-143 ------------------------------------------------------------------
-
-def _sha256d(data: bytes) -> bytes:
-    return hashlib.sha256(hashlib.sha256(data).digest()).digest()
-
 
 class Sighasher:
     """BIP-143 SIGHASH_ALL digests of one transaction, with the per-tx hashes cached."""
@@ -72,11 +69,11 @@ class Sighasher:
         self.tx = tx
         prevouts = b"".join(i.txid[::-1] + i.vout.to_bytes(4, "little") for i in tx.vin)
         sequences = b"".join(i.sequence.to_bytes(4, "little") for i in tx.vin)
-        outputs = b"".join(o.serialize() for o in tx.vout)
+        outputs = b"".join(output_bytes(o) for o in tx.vout)
         # items 1-3 of the preimage are the same for every input: hash them once
-        self._head = hashlib.sha256(tx.version.to_bytes(4, "little") + _sha256d(prevouts)
-                                    + _sha256d(sequences))
-        self._tail = _sha256d(outputs) + tx.locktime.to_bytes(4, "little") \
+        self._head = hashlib.sha256(tx.version.to_bytes(4, "little") + sha256d(prevouts)
+                                    + sha256d(sequences))
+        self._tail = sha256d(outputs) + tx.locktime.to_bytes(4, "little") \
             + SIGHASH_ALL.to_bytes(4, "little")
 
     def digest(self, index: int, script_code: bytes, value: int) -> bytes:

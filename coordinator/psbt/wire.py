@@ -15,6 +15,7 @@ import hashlib
 from array import array
 from collections.abc import Sequence
 
+from embit import compact
 from embit.script import Script, Witness
 from embit.transaction import Transaction, TransactionInput, TransactionOutput
 
@@ -97,6 +98,50 @@ class Reader:
 
     def at_end(self) -> bool:
         return self.pos == len(self.data)
+
+
+class Tx(Transaction):
+    """embit's ``Transaction``, serialized in one pass from its current fields.
+
+    embit writes every field through a stream, and merge, status and finalize
+    serialize the unsigned transaction (and hash it) several times each.
+    """
+
+    def serialize(self) -> bytes:
+        return tx_bytes(self, witness=True)
+
+    def write_to(self, stream) -> int:
+        return stream.write(self.serialize())
+
+    def hash(self) -> bytes:
+        return sha256d(tx_bytes(self, witness=False))
+
+
+def tx_bytes(tx: Transaction, witness: bool) -> bytes:
+    """BIP-144 serialization (witness=False: the one the txid hashes)."""
+    segwit = witness and any(i.witness.items for i in tx.vin)
+    parts = [tx.version.to_bytes(4, "little"), b"\x00\x01" if segwit else b"", compact.to_bytes(len(tx.vin))]
+    for i in tx.vin:
+        script = i.script_sig.data
+        parts += (i.txid[::-1], i.vout.to_bytes(4, "little"), compact.to_bytes(len(script)), script,
+                  i.sequence.to_bytes(4, "little"))
+    parts.append(compact.to_bytes(len(tx.vout)))
+    parts += (output_bytes(o) for o in tx.vout)
+    if segwit:
+        for i in tx.vin:
+            parts.append(compact.to_bytes(len(i.witness.items)))
+            parts += (compact.to_bytes(len(item)) + item for item in i.witness.items)
+    parts.append(tx.locktime.to_bytes(4, "little"))
+    return b"".join(parts)
+
+
+def output_bytes(output: TransactionOutput) -> bytes:
+    script = output.script_pubkey.data
+    return output.value.to_bytes(8, "little") + compact.to_bytes(len(script)) + script
+
+
+def sha256d(data: bytes) -> bytes:
+    return hashlib.sha256(hashlib.sha256(data).digest()).digest()
 
 
 def read_unsigned_tx(value: bytes) -> Transaction:
@@ -191,7 +236,7 @@ def read_tx(value: bytes) -> ReadTransaction:
     # the txid hashes the non-witness serialization (BIP-144): these very bytes,
     # as every compact size was canonical
     stripped = value[:4] + value[6:body_end] + value[-4:] if segwit else value
-    txid = hashlib.sha256(hashlib.sha256(stripped).digest()).digest()[::-1]
+    txid = sha256d(stripped)[::-1]
     return ReadTransaction(value, version, locktime, inputs, outputs, txid)
 
 
