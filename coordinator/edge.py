@@ -14,7 +14,7 @@ from .errors import (
     Unsupported,
 )
 
-# Most specific class first. Exit code 2 is click's own usage error.
+# Most specific class first. Exit code 2 is kept for a wrong command line (USAGE_EXIT).
 _TABLE: tuple[tuple[type[HuddleError], int, int], ...] = (
     (Unsupported, 3, 422),
     (InvalidInput, 3, 400),
@@ -23,6 +23,7 @@ _TABLE: tuple[tuple[type[HuddleError], int, int], ...] = (
     (StorageError, 6, 503),
     (Unavailable, 7, 502),
 )
+USAGE_EXIT = 2  # the `usage` code: click's and the shells' convention (docs/cli.md)
 INTERNAL_EXIT = 70  # EX_SOFTWARE: a bug, not the user's fault
 INTERNAL_STATUS = 500
 

@@ -49,10 +49,6 @@ CODES: dict[str, str] = {
     "database_busy": "the database stayed locked by another writer",
     "database_error": "the database failed or is from a newer Huddle",
     "bad_input": "input that is unreadable (not UTF-8, too large, missing file)",
-    # PSBTs (issue 8; the rest are in coordinator/psbt/errors.py)
-    "already_final": "the PSBT's inputs were already finalized, by Huddle or another tool",
-    "nonstandard_version": "a transaction version nodes do not relay (signers take 1 and 2)",
-    "locktime_in_future": "an nLockTime far ahead of the tip or the clock: nodes would not relay it",
     # the command line
     "usage": "the command line is wrong: unknown command or option, missing argument, bad option value",
 }

@@ -13,11 +13,8 @@ import sys
 import click
 
 from .. import __version__
-from ..edge import INTERNAL_EXIT, exit_code
+from ..edge import INTERNAL_EXIT, USAGE_EXIT, exit_code
 from ..errors import HuddleError, InvalidInput
-
-
-USAGE_EXIT = 2  # a wrong command line: click's and the shells' convention (docs/cli.md)
 
 
 class HuddleGroup(click.Group):

@@ -11,8 +11,9 @@ register({
     "different_transaction": "the incoming PSBT spends or pays differently from the stored one",
     "foreign_key": "a signature by a key that is not one of this input's cosigners",
     "invalid_signature": "a signature that does not verify against our own sighash",
-    "bad_sighash_type": "a sighash type other than SIGHASH_ALL or DEFAULT",
+    "bad_sighash_type": "a sighash type other than SIGHASH_ALL",
     "incomplete": "not enough valid signatures to finalize",
+    "already_final": "the PSBT's inputs were already finalized, by Huddle or another tool",
     # what a signer checks
     "utxo_mismatch": "witness_utxo disagrees with non_witness_utxo, or it is not the prevout",
     "missing_utxo": "an input without non_witness_utxo (or witness_utxo)",
@@ -21,6 +22,8 @@ register({
     "change_wrong_branch": "change on the receive branch instead of the change branch",
     "change_beyond_gap": "change at an index beyond the gap limit",
     "xpub_mismatch": "the PSBT's global xpubs are not the wallet's cosigners",
+    "nonstandard_version": "a transaction version nodes do not relay (signers take 1 and 2)",
+    "locktime_in_future": "an nLockTime far ahead of the tip or the clock: nodes would not relay it",
     # building spends
     "fee_too_high": "the fee is above the cap (absolute, or more than the amount paid)",
     "fee_rate_too_high": "the fee rate is above the cap",
