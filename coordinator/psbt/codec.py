@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import copy as _copy
 import re
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -178,13 +177,14 @@ def copy(psbt: PSBT) -> Psbt:
     for scope in new.inputs:
         if scope.witness_utxo is not None:
             utxo = scope.witness_utxo
-            scope.witness_utxo = TransactionOutput(utxo.value, utxo.script_pubkey)
+            scope.witness_utxo = wire.Output(utxo.value, utxo.script_pubkey)
     new.outputs = [_copy_scope(s, "taproot_bip32_derivations") for s in psbt.outputs]
     return new
 
 
 def _copy_scope(scope, *dicts: str):
-    new = _copy.copy(scope)
+    new = type(scope).__new__(type(scope))  # copy.copy's way, without its dispatch
+    new.__dict__.update(scope.__dict__)
     new.unknown = dict(scope.unknown)
     new.bip32_derivations = _derivations(scope.bip32_derivations)
     for name in dicts:
@@ -276,12 +276,19 @@ def _check_map(pairs: dict[bytes, bytes], rules: dict, version: int, where: str)
         rule = rules.get(key[0])  # types from 0xfd on are unknown to both BIPs
         if rule is None:
             continue  # unknown and proprietary keys are kept as they are
-        keydata, check, allowed = rule[:3]
+        keydata, check, allowed, _ = rule
         if version not in allowed:  # BIP-370: v2 fields in v0 and v0 fields in v2 are invalid
             raise malformed(f"{where}: key type 0x{key[0]:02x} is not allowed in PSBT v{version}")
-        if not (len(key) - 1 in keydata if isinstance(keydata, tuple) else _key_ok(keydata, key[1:])):
+        if keydata == "pubkey":  # compressed or uncompressed SEC point (the common case: inline)
+            ok = (len(key) == 34 and key[1] in (2, 3)) or (len(key) == 66 and key[1] == 4)
+        else:
+            ok = len(key) - 1 in keydata if isinstance(keydata, tuple) else _key_ok(keydata, key[1:])
+        if not ok:
             raise malformed(f"{where}: key type 0x{key[0]:02x} has key data of the wrong length")
-        problem = None if check is None else _value_problem(check, value)
+        if check is _derivation:  # inline too: five of an input's nine pairs
+            problem = None if len(value) >= 4 and not len(value) % 4 else _BAD_DERIVATION
+        else:
+            problem = None if check is None else _value_problem(check, value)
         if problem:
             raise malformed(f"{where}: key type 0x{key[0]:02x}: {problem}")
     missing = [t for t in _required(rules, version) if t not in pairs]
@@ -337,9 +344,12 @@ def _count(v: bytes, what: str, limit: int) -> int:
     return n
 
 
+_BAD_DERIVATION = "a derivation is a fingerprint and 4-byte steps"
+
+
 def _derivation(v: bytes) -> None:
     if len(v) < 4 or len(v) % 4:
-        raise ValueError("a derivation is a fingerprint and 4-byte steps")
+        raise ValueError(_BAD_DERIVATION)
 
 
 def _tap_derivation(v: bytes) -> None:

@@ -84,7 +84,7 @@ def build_input(pairs: dict[bytes, bytes], vin, where: str) -> InputScope:
         elif kind == 0x02:
             scope.partial_sigs[signing_key(key[1:])] = value
         elif kind == 0x00:
-            scope.non_witness_utxo = _strict(wire.read_tx, value, where, kind)
+            scope.non_witness_utxo = _strict(_previous_tx, value, where, kind)
         elif kind == 0x01:
             scope.witness_utxo = _strict(wire.read_output, value, where, kind)
         elif kind == 0x05:
@@ -135,10 +135,13 @@ class ParsedPublicKey(PublicKey):
 
     def __init__(self, sec: bytes) -> None:
         super().__init__(_point(sec), len(sec) == 33)
-        self._sec = bytes(sec)
+        self._sec, self._hash = bytes(sec), hash(self._point)
 
     def sec(self) -> bytes:
         return self._sec
+
+    def __hash__(self) -> int:  # embit's, computed once
+        return self._hash
 
 
 def signing_key(sec: bytes) -> PublicKey:
@@ -193,6 +196,18 @@ def derivation_path(value: bytes) -> DerivationPath:
 
 
 _STEPS = [struct.Struct(f"<{n}I").unpack for n in range(16)]  # paths are short: compile those once
+
+
+def _previous_tx(value: bytes) -> wire.ReadTransaction:
+    return _known_tx(value) if len(value) <= 4096 else wire.read_tx(value)
+
+
+@functools.lru_cache(maxsize=4096)
+def _known_tx(value: bytes) -> wire.ReadTransaction:
+    """Every PSBT of a spend carries the same previous transactions (the stored one
+    and each signer's), so each is read once; the object is shared, as
+    codec.copy shares it: replace it, never change it in place. At most 16 MiB."""
+    return wire.read_tx(value)
 
 
 def _strict(read, value: bytes, where: str, kind: int):

@@ -67,8 +67,9 @@ class Sighasher:
 
     def __init__(self, tx: Transaction) -> None:
         self.tx = tx
-        prevouts = b"".join(i.txid[::-1] + i.vout.to_bytes(4, "little") for i in tx.vin)
-        sequences = b"".join(i.sequence.to_bytes(4, "little") for i in tx.vin)
+        self._outpoints = [i.txid[::-1] + i.vout.to_bytes(4, "little") for i in tx.vin]
+        self._sequences = [i.sequence.to_bytes(4, "little") for i in tx.vin]
+        prevouts, sequences = b"".join(self._outpoints), b"".join(self._sequences)
         outputs = b"".join(output_bytes(o) for o in tx.vout)
         # items 1-3 of the preimage are the same for every input: hash them once
         self._head = hashlib.sha256(tx.version.to_bytes(4, "little") + sha256d(prevouts)
@@ -81,14 +82,11 @@ class Sighasher:
 
         ``script_code`` is the witness script itself (P2WSH), without its length prefix.
         """
-        if not 0 <= index < len(self.tx.vin):
+        if not 0 <= index < len(self._outpoints):
             raise IndexError(f"no input {index}")
-        vin = self.tx.vin[index]
         h = self._head.copy()
-        h.update(vin.txid[::-1] + vin.vout.to_bytes(4, "little"))
-        h.update(compact.to_bytes(len(script_code)) + script_code)
-        h.update(value.to_bytes(8, "little") + vin.sequence.to_bytes(4, "little"))
-        h.update(self._tail)
+        h.update(b"".join((self._outpoints[index], compact.to_bytes(len(script_code)), script_code,
+                           value.to_bytes(8, "little"), self._sequences[index], self._tail)))
         return hashlib.sha256(h.digest()).digest()
 
 

@@ -135,6 +135,17 @@ def tx_bytes(tx: Transaction, witness: bool) -> bytes:
     return b"".join(parts)
 
 
+class Output(TransactionOutput):
+    """embit's ``TransactionOutput``, serialized in one pass from its current fields
+    (status compares ``witness_utxo`` with the prevout byte for byte, per input, per call)."""
+
+    def serialize(self) -> bytes:
+        return output_bytes(self)
+
+    def write_to(self, stream) -> int:
+        return stream.write(output_bytes(self))
+
+
 def output_bytes(output: TransactionOutput) -> bytes:
     script = output.script_pubkey.data
     return output.value.to_bytes(8, "little") + compact.to_bytes(len(script)) + script
@@ -281,8 +292,8 @@ def _input(reader: Reader) -> TransactionInput:
                             sequence=int.from_bytes(reader.take(4), "little"))
 
 
-def _output(reader: Reader) -> TransactionOutput:
-    return TransactionOutput(int.from_bytes(reader.take(8), "little"), Script(reader.string()))
+def _output(reader: Reader) -> Output:
+    return Output(int.from_bytes(reader.take(8), "little"), Script(reader.string()))
 
 
 def _witness(reader: Reader) -> Witness:
