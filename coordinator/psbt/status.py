@@ -13,12 +13,12 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
-from embit.ec import PublicKey
 from embit.psbt import PSBT, InputScope
 from embit.script import Script, p2sh, p2wsh
 
 from ..errors import InvalidInput
 from ..wallet.descriptor import CHANGE, RECEIVE, MultisigDescriptor, multisig_script
+from .scopes import signing_key
 from .sighash import Sighasher, unsigned_tx, verify
 
 
@@ -71,7 +71,7 @@ def _utxo(scope: InputScope, i: int):
 
 def _candidate_indexes(scope: InputScope, descriptor: MultisigDescriptor) -> list[tuple[int, int]]:
     """(branch, index) pairs the input's derivations claim for any of our cosigners."""
-    origins = {(c.origin.fingerprint, tuple(c.origin.path)) for c in descriptor.cosigners}
+    origins = _origins(descriptor)
     found = []
     for derivation in scope.bip32_derivations.values():
         path = tuple(derivation.derivation)
@@ -93,6 +93,12 @@ def _derive(descriptor: MultisigDescriptor, branch: int, index: int) -> tuple[tu
     return keys, multisig_script(descriptor.threshold, ordered)
 
 
+@functools.lru_cache(maxsize=64)
+def _origins(descriptor: MultisigDescriptor) -> frozenset:
+    return frozenset((c.origin.fingerprint, tuple(c.origin.path)) for c in descriptor.cosigners)
+
+
+@functools.lru_cache(maxsize=8192)  # asked again for each input by merge, status and finalize
 def _script_pubkey(descriptor: MultisigDescriptor, witness_script: bytes) -> tuple[bytes, bytes | None]:
     program = p2wsh(Script(witness_script))
     if descriptor.script_type == "wsh":
@@ -115,7 +121,7 @@ def _in_script_order(descriptor: MultisigDescriptor, keys: tuple[bytes, ...]) ->
 def signature_error(pubkey: bytes, sig: bytes, digest: bytes) -> tuple[str, str] | None:
     """None if ``sig`` is ``pubkey``'s valid SIGHASH_ALL signature of ``digest``, else (code, message)."""
     try:
-        verify(PublicKey.parse(pubkey), sig, digest)
+        verify(signing_key(pubkey), sig, digest)
     except InvalidInput as err:
         return err.code, err.message
     return None
