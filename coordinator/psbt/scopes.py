@@ -144,8 +144,13 @@ class ParsedPublicKey(PublicKey):
         return self._hash
 
 
+@functools.lru_cache(maxsize=8192)
 def signing_key(sec: bytes) -> PublicKey:
-    """A ``partial_sigs`` key, parsed now (``malformed_psbt`` if not a point)."""
+    """A ``partial_sigs`` key, parsed now (``malformed_psbt`` if not a point).
+
+    Shared, like every parsed key (replace it, never change it in place): the
+    signature checks ask again for the keys the PSBT just named.
+    """
     return ParsedPublicKey(sec)
 
 

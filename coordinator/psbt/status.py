@@ -71,7 +71,7 @@ def _utxo(scope: InputScope, i: int):
 
 def _candidate_indexes(scope: InputScope, descriptor: MultisigDescriptor) -> list[tuple[int, int]]:
     """(branch, index) pairs the input's derivations claim for any of our cosigners."""
-    origins = _origins(descriptor)
+    origins = {(c.origin.fingerprint, tuple(c.origin.path)) for c in descriptor.cosigners}
     found = []
     for derivation in scope.bip32_derivations.values():
         path = tuple(derivation.derivation)
@@ -93,12 +93,6 @@ def _derive(descriptor: MultisigDescriptor, branch: int, index: int) -> tuple[tu
     return keys, multisig_script(descriptor.threshold, ordered)
 
 
-@functools.lru_cache(maxsize=64)
-def _origins(descriptor: MultisigDescriptor) -> frozenset:
-    return frozenset((c.origin.fingerprint, tuple(c.origin.path)) for c in descriptor.cosigners)
-
-
-@functools.lru_cache(maxsize=8192)  # asked again for each input by merge, status and finalize
 def _script_pubkey(descriptor: MultisigDescriptor, witness_script: bytes) -> tuple[bytes, bytes | None]:
     program = p2wsh(Script(witness_script))
     if descriptor.script_type == "wsh":
