@@ -26,6 +26,7 @@ or more of them, once took 3.5 GB and a minute (issue 8). Now:
 
 from __future__ import annotations
 
+import heapq
 import zlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -36,13 +37,13 @@ from .errors import BadPart
 if TYPE_CHECKING:
     from .fountain import FountainPart
 
-PART_COST = 60  # seed the generator of a mixed part (SHA-256) and draw its degree
+PART_COST = 500  # a mixed part's fixed cost: seeding (SHA-256), its degree, the calls around it
 STEP_COST = 10  # draw one fragment index: a xoshiro256** step; and for a large draw
 LIST_COST_DIVISOR = 16  # ... build the seq_len-long list (seq_len / 16 units)
 POP_COST_DIVISOR = 256  # ... and pop from it (seq_len / 256 units per index)
 XOR_COST = 1  # XOR one fragment into a value, or one index into or out of the index
 MASK_BITS_PER_UNIT = 1024  # a held-part comparison costs 1 unit per this many bits, plus 1
-CREDIT_PER_BYTE = 16  # earned per byte of a part (its data plus PART_OVERHEAD)
+CREDIT_PER_BYTE = 24  # earned per byte of a part (its data plus PART_OVERHEAD)
 PART_OVERHEAD = 24  # CBOR fields, CRC-32 and the ur:type/n-m/ prefix around the data
 CREDIT_CAP = 4_000_000  # unspent credit saved at most: about 0.4 s of work
 INDEX_FACTOR = 8  # indexes held, at most INDEX_FACTOR * seq_len + 64
@@ -56,6 +57,7 @@ class _Held:
     mask: int
     value: int
     count: int  # bits set in mask
+    low: int  # its lowest set bit: the key of FountainDecoder.by_low
 
 
 def _mask(indexes: list[int]) -> int:
@@ -65,8 +67,24 @@ def _mask(indexes: list[int]) -> int:
     return int.from_bytes(bits, "little")
 
 
+def _discard(index: dict[int, set[int]], key: int, held_id: int) -> None:
+    ids = index.get(key)
+    if ids is not None:
+        ids.discard(held_id)
+        if not ids:
+            del index[key]
+
+
 def _bits(mask: int) -> list[int]:
-    """The set bits of ``mask``: one C pass over its digits, then one find per bit."""
+    """The set bits of ``mask``, ascending."""
+    if mask.bit_count() <= 16:  # sparse: one step per bit
+        found = []
+        while mask:
+            low = mask & -mask
+            found.append(low.bit_length() - 1)
+            mask ^= low
+        return found
+    # dense: one C pass over the digits, then one find per bit
     text = bin(mask)[:1:-1]  # least significant first
     found, i = [], text.find("1")
     while i >= 0:
@@ -92,7 +110,11 @@ class FountainDecoder:
         self.shape: tuple[int, int, int, int] | None = None
         self.simple: dict[int, int] = {}
         self.held: dict[int, _Held] = {}
-        self.by_index: dict[int, set[int]] = {}
+        self.by_index: dict[int, set[int]] = {}  # fragment -> held parts that mix it
+        self.by_low: dict[int, set[int]] = {}  # fragment -> held parts whose lowest it is
+        # (-count, id) of held parts, to drop the one with most unknowns (the
+        # oldest of those); counts only fall, so a stale entry is re-pushed.
+        self._by_count: list[tuple[int, int]] = []
         self.indexes_held = 0
         self.seen: set[int] = set()
         self.useful = 0
@@ -177,14 +199,17 @@ class FountainDecoder:
         if len(unknown) == 1:
             self._learn([(unknown[0], value)])
         elif unknown:
-            self._take_mixed(_mask(unknown), value)
+            self._take_mixed(unknown, _mask(unknown), value)
 
-    def _take_mixed(self, mask: int, value: int) -> None:
-        held = self.held
+    def _take_mixed(self, unknown: list[int], mask: int, value: int) -> None:
         # Like the bc-ur reference decoder, reduce by held parts that are
-        # subsets of this one, then the other way round.
-        self.work += 2 * len(held) * self._compare_cost
-        for h in held.values():
+        # subsets of this one, in the order they came (it matters when they
+        # overlap), then the other way round. A subset's lowest fragment is
+        # one of this part's, so only those held parts are compared.
+        subsets = sorted(i for b in unknown for i in self.by_low.get(b, ()))
+        self.work += XOR_COST * len(unknown) + self._compare_cost * len(subsets)
+        for held_id in subsets:
+            h = self.held[held_id]
             if h.mask & mask == h.mask and h.mask != mask:
                 mask ^= h.mask
                 value ^= h.value
@@ -192,21 +217,38 @@ class FountainDecoder:
             self._learn([(mask.bit_length() - 1, value)])
             return
         bits, pending, duplicate = _bits(mask), [], False
-        for held_id, h in list(held.items()):
+        # A superset, or an equal part, mixes every fragment of this one.
+        supersets = min((self.by_index.get(b, ()) for b in bits), key=len)
+        self.work += XOR_COST * len(bits) + self._compare_cost * len(supersets)
+        for held_id in list(supersets):
+            h = self.held[held_id]
             if h.mask == mask:
                 duplicate = True
             elif mask & h.mask == mask:
-                self._unindex(held_id, bits)
-                h.mask ^= mask
-                h.value ^= value
-                h.count -= len(bits)
-                self.indexes_held -= len(bits)
-                if h.count == 1:
-                    self._drop(held_id)
-                    pending.append((h.mask.bit_length() - 1, h.value))
+                self._reduce(held_id, h, mask, value, bits, pending)
         if not duplicate:
             self._hold(mask, value, bits)
         self._learn(pending)
+
+    def _reduce(self, held_id: int, h: _Held, mask: int, value: int, bits: list[int],
+                pending: list[tuple[int, int]]) -> None:
+        """Take the subset ``mask`` out of held part ``h``."""
+        self._unindex(held_id, bits)
+        h.mask ^= mask
+        h.value ^= value
+        h.count -= len(bits)
+        self.indexes_held -= len(bits)
+        self._relow(held_id, h)
+        if h.count == 1:
+            self._drop(held_id)
+            pending.append((h.mask.bit_length() - 1, h.value))
+
+    def _relow(self, held_id: int, h: _Held) -> None:
+        low = (h.mask & -h.mask).bit_length() - 1
+        if low != h.low:
+            _discard(self.by_low, h.low, held_id)
+            h.low = low
+            self.by_low.setdefault(low, set()).add(held_id)
 
     def _draw_cost(self, seq_num: int, degree: int) -> int:
         n = self.seq_len
@@ -223,7 +265,9 @@ class FountainDecoder:
 
     def _hold(self, mask: int, value: int, bits: list[int]) -> None:
         self._next_id += 1
-        self.held[self._next_id] = _Held(mask, value, len(bits))
+        self.held[self._next_id] = _Held(mask, value, len(bits), bits[0])
+        self.by_low.setdefault(bits[0], set()).add(self._next_id)
+        heapq.heappush(self._by_count, (-len(bits), self._next_id))
         self.indexes_held += len(bits)
         self.work += XOR_COST * len(bits)
         for i in bits:
@@ -243,6 +287,8 @@ class FountainDecoder:
                 h.count -= 1
                 self.indexes_held -= 1
                 self.work += XOR_COST + self._compare_cost
+                if index == h.low:
+                    self._relow(held_id, h)
                 if h.count == 1:
                     self._drop(held_id)
                     queue.append((h.mask.bit_length() - 1, h.value))
@@ -250,23 +296,30 @@ class FountainDecoder:
     def _unindex(self, held_id: int, bits: list[int]) -> None:
         self.work += XOR_COST * len(bits)
         for i in bits:
-            ids = self.by_index.get(i)
-            if ids is not None:
-                ids.discard(held_id)
-                if not ids:
-                    del self.by_index[i]
+            _discard(self.by_index, i, held_id)
 
     def _drop(self, held_id: int) -> None:
         h = self.held.pop(held_id)
+        _discard(self.by_low, h.low, held_id)
         self.indexes_held -= h.count
         self.work += self._compare_cost
         self._unindex(held_id, _bits(h.mask))
 
     def _enforce_caps(self) -> None:
+        heap = self._by_count
         while len(self.held) > self.held_cap or self.indexes_held > self.index_cap:
-            self.work += len(self.held)
-            self.dropped += 1
-            self._drop(max(self.held, key=lambda k: self.held[k].count))
+            count, held_id = heapq.heappop(heap)
+            self.work += XOR_COST
+            h = self.held.get(held_id)
+            if h is not None and h.count != -count:
+                heapq.heappush(heap, (-h.count, held_id))
+            elif h is not None:
+                self.dropped += 1
+                self._drop(held_id)
+        if len(heap) > 2 * len(self.held) + 64:  # keep stale entries bounded
+            self._by_count = [(-h.count, i) for i, h in self.held.items()]
+            heapq.heapify(self._by_count)
+            self.work += len(self._by_count)
 
     def _finish(self) -> None:
         seq_len, message_len, checksum, fragment_len = self.shape

@@ -70,6 +70,7 @@ def test_mixed_parts_held_are_bounded():
         high_water = max(high_water, len(decoder.held))
         assert sum(len(s) for s in decoder.by_index.values()) == decoder.indexes_held == sum(
             h.mask.bit_count() for h in decoder.held.values())
+        assert sorted(i for s in decoder.by_low.values() for i in s) == sorted(decoder.held)
     assert high_water == 10
     assert FountainDecoder(100_000, 1000).held_cap == 16  # before any part
 
