@@ -14,7 +14,6 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from collections import OrderedDict
 from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Callable
@@ -170,8 +169,7 @@ def copy(psbt: PSBT) -> Psbt:
     new = Psbt.__new__(Psbt)
     new.__dict__.update(psbt.__dict__)
     new.unknown = dict(psbt.unknown)
-    new.xpubs = OrderedDict((k, DerivationPath(d.fingerprint, list(d.derivation)))
-                            for k, d in psbt.xpubs.items())
+    new.xpubs = {k: DerivationPath(d.fingerprint, list(d.derivation)) for k, d in psbt.xpubs.items()}
     new.inputs = [_copy_scope(s, "partial_sigs", "taproot_bip32_derivations", "taproot_sigs",
                               "taproot_scripts") for s in psbt.inputs]
     for scope in new.inputs:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import functools
 import struct
-from collections import OrderedDict
 from io import BytesIO
 
 from embit import compact
@@ -161,10 +160,10 @@ def _point(sec: bytes) -> bytes:
         raise InvalidInput("malformed_psbt", f"public key {sec.hex()} is not a point on secp256k1") from None
 
 
-def global_xpubs(pairs: dict[bytes, bytes]) -> OrderedDict:
+def global_xpubs(pairs: dict[bytes, bytes]) -> dict:
     """PSBT_GLOBAL_XPUB pairs (taken out of ``pairs``) as embit's ``psbt.xpubs``."""
     keys = [key for key in pairs if key[0] == 0x01]
-    return OrderedDict((_xpub(key[1:]), derivation_path(pairs.pop(key))) for key in keys)
+    return {_xpub(key[1:]): derivation_path(pairs.pop(key)) for key in keys}
 
 
 class ParsedHDKey(HDKey):
