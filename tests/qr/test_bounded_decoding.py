@@ -44,9 +44,9 @@ def _peak_bytes(frames: list[str]) -> tuple[int, StreamDecoder]:
 
 
 def test_high_degree_frames_hold_bounded_memory():
-    # The issue's attack scaled down: 150 frames of 69 characters, each
+    # The issue's attack scaled down: 150 frames of 67 characters, each
     # claiming 2,000 one-byte fragments and mixing at least 1,000 of them.
-    # The decoder before issue 8 held every index as a set: about 30 MB here
+    # The decoder before issue 8 held every index as a set: 48 MB here
     # (3.5 GB for the full 2,000 frames of 10,000 fragments).
     frames = degree_attack(150, seq_len=2_000)
     peak, decoder = _peak_bytes(frames)
