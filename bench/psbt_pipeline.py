@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import os
 import statistics
 import sys
 import time
@@ -42,6 +43,13 @@ def timed(fn):
     start = time.perf_counter()
     result = fn()
     return time.perf_counter() - start, result
+
+
+def cpu_timed(fn) -> tuple[float, float, object]:
+    """Wall and CPU seconds (CPU: this process, so it says what load on the machine hides)."""
+    cpu = time.process_time()
+    wall, result = timed(fn)
+    return wall, time.process_time() - cpu, result
 
 
 # What a running coordinator knows about its wallets stays warm: derived child keys,
@@ -93,7 +101,7 @@ def one_size(m: int, n: int, inputs: int, rounds: int) -> dict[str, list[float]]
             raise RuntimeError(f"bdk could not finalize: {result.errors}")
         return bytes(result.psbt.extract_tx().serialize())
 
-    times: dict[str, list[float]] = {"build": [], "huddle": [], "bdk": []}
+    times: dict[str, list[float]] = {"build": [], "huddle": [], "huddle_cpu": [], "bdk": []}
     gc.collect()
     gc.freeze()  # the bench's own fixtures are not the work: keep the collector off them
     for r in range(rounds):
@@ -102,8 +110,10 @@ def one_size(m: int, n: int, inputs: int, rounds: int) -> dict[str, list[float]]
         results = {}
         for name, fn in order if r % 2 else order[::-1]:  # alternate who goes first
             clear_caches()  # untimed
-            elapsed, results[name] = timed(fn)
+            elapsed, cpu, results[name] = cpu_timed(fn)
             times[name].append(elapsed)
+            if name == "huddle":
+                times["huddle_cpu"].append(cpu)
         if results["huddle"] != results["bdk"]:
             raise RuntimeError("Huddle and bdkpython produced different transactions")
     gc.unfreeze()
@@ -117,7 +127,7 @@ def main() -> None:
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     print(f"{'wallet':<7} {'inputs':>6} {'rounds':>6} {'build s':>9} {'huddle merge+verify+finalize s':>31} "
-          f"{'bdk combine+finalize s':>23} {'ratio':>6}")
+          f"{'(cpu s)':>8} {'bdk combine+finalize s':>23} {'ratio':>6}")
     worst_ratio, big = 0.0, None
     for m, n in ((2, 3), (3, 5)):
         for size in sizes:
@@ -128,8 +138,10 @@ def main() -> None:
             if (m, n, size) == (3, 5, 500):
                 big = med["huddle"]
             print(f"{m}-of-{n:<3} {size:>6} {rounds:>6} {med['build']:>9.4f} {med['huddle']:>31.4f} "
-                  f"{med['bdk']:>23.4f} {ratio:>5.2f}x", flush=True)
-    print("(medians; identical final transactions checked in every round)")
+                  f"{med['huddle_cpu']:>8.4f} {med['bdk']:>23.4f} {ratio:>5.2f}x", flush=True)
+    load = os.getloadavg()[0]
+    print(f"(medians; identical final transactions checked in every round; load average {load:.2f} "
+          f"on {os.cpu_count()} CPUs)")
     if big is not None:
         print(f"goal 500-input 3-of-5 <= 0.3 s: {'met' if big <= 0.3 else 'MISSED'} ({big:.3f} s)")
     print(f"goal no slower than bdk at any size: {'met' if worst_ratio <= 1.0 else 'MISSED'} "

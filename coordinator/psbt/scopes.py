@@ -71,15 +71,32 @@ _INPUT_FIELDS = frozenset({*range(0x00, 0x09), 0x0E, 0x0F, 0x10, *range(0x14, 0x
 _OUTPUT_FIELDS = frozenset({*range(0x00, 0x06), 0x07})
 
 
+class Input(InputScope):
+    """embit's ``InputScope``, whose BIP-32 derivations (checked by codec) become objects
+    when first asked for: merge never asks for a signer's, 2,500 in a 500-input 3-of-5."""
+
+    @property
+    def bip32_derivations(self) -> dict:
+        pending = self.__dict__.pop("_pending", None)
+        if pending is not None:
+            self.__dict__["_derivations"] = {LazyPublicKey(k[1:]): derivation_path(v) for k, v in pending}
+        return self.__dict__["_derivations"]
+
+    @bip32_derivations.setter
+    def bip32_derivations(self, value: dict) -> None:
+        self.__dict__.pop("_pending", None)
+        self.__dict__["_derivations"] = value
+
+
 def build_input(pairs: dict[bytes, bytes], vin, where: str) -> InputScope:
     """An ``InputScope`` from an input map's checked pairs (which become its ``unknown``)."""
-    scope = InputScope(unknown={}, vin=vin)  # a dict of its own: embit's default is shared
+    scope = Input(unknown={}, vin=vin)  # a dict of its own: embit's default is shared
     # plain dicts: iterating an OrderedDict's values hashes every key again
-    scope.bip32_derivations, scope.partial_sigs = {}, {}
+    scope.partial_sigs, derivations = {}, []
     for key, value in _fields(pairs, _INPUT_FIELDS):
         kind = key[0]
         if kind == 0x06:
-            scope.bip32_derivations[LazyPublicKey(key[1:])] = derivation_path(value)
+            derivations.append((key, value))
         elif kind == 0x02:
             scope.partial_sigs[signing_key(key[1:])] = value
         elif kind == 0x00:
@@ -99,6 +116,7 @@ def build_input(pairs: dict[bytes, bytes], vin, where: str) -> InputScope:
         else:  # v2 and taproot fields: embit's own reading
             scope.read_value(BytesIO(compact.to_bytes(len(value)) + value), key)
     scope.unknown = pairs
+    scope.__dict__["_pending"] = derivations
     return scope
 
 

@@ -15,6 +15,7 @@ import hashlib
 
 from embit import compact
 from embit.ec import PublicKey, Signature
+from embit.misc import secp256k1
 from embit.psbt import PSBT, InputScope
 from embit.transaction import Transaction, TransactionInput
 
@@ -112,7 +113,7 @@ def parse_signature(sig: bytes, where: str = "") -> Signature:
     if s > _HALF_ORDER:  # malleable, and non-standard since Core 0.11.1
         raise InvalidInput("invalid_signature", f"{prefix}the signature has a high S value (BIP-146)")
     try:
-        return Signature.parse(sig[:-1])
+        return Signature(secp256k1.ecdsa_signature_parse_der(sig[:-1]))  # strict DER checked above
     except ValueError:  # libsecp256k1 refuses r or s out of range
         raise InvalidInput("invalid_signature", f"{prefix}the signature does not parse") from None
 
