@@ -177,8 +177,8 @@ class ReadTransaction(Transaction):
 
     A previous transaction may be any mined one, up to 111,111 outputs; 8 MiB
     of them as embit objects would take 160 MB. Here they cost 4 bytes each
-    (an offset), and ``vin[i]``/``vout[i]`` are read when asked for, as fresh
-    objects: like every parsed object, replace it, never change it in place.
+    (an offset), and ``vin[i]``/``vout[i]`` are read when first asked for.
+    Like every parsed object, replace it, never change it in place.
     The txid is that of these bytes (``status`` and ``checks`` ask for it again
     and again; embit re-serializes the transaction each time). Inputs are read
     without their witnesses; ``serialize`` returns the bytes read, witnesses
@@ -207,10 +207,10 @@ class ReadTransaction(Transaction):
 
 
 class _Lazy(Sequence):
-    """Items of a transaction read from ``raw`` at their offsets, one at a time."""
+    """Items of a transaction read from ``raw`` at their offsets when first asked for."""
 
     def __init__(self, raw: bytes, offsets: array, read) -> None:
-        self._raw, self._offsets, self._read = raw, offsets, read
+        self._raw, self._offsets, self._read, self._items = raw, offsets, read, {}
 
     def __len__(self) -> int:
         return len(self._offsets)
@@ -218,9 +218,13 @@ class _Lazy(Sequence):
     def __getitem__(self, i):
         if isinstance(i, slice):
             return [self[j] for j in range(*i.indices(len(self)))]
-        reader = Reader(self._raw, "a transaction")
-        reader.pos = self._offsets[i]
-        return self._read(reader)
+        start = self._offsets[i]  # IndexError as a list would
+        item = self._items.get(start)
+        if item is None:
+            reader = Reader(self._raw, "a transaction")
+            reader.pos = start
+            item = self._items[start] = self._read(reader)
+        return item
 
 
 def read_tx(value: bytes) -> ReadTransaction:
