@@ -42,7 +42,9 @@ _UNSUPPORTED_HEADS = {
     "sortedmulti_a": "taproot multisig",
     "sh": "legacy P2SH descriptors",
 }
-_SUFFIX_BRANCHES = {"/<0;1>/*": None, "/**": None, "/0/*": RECEIVE, "/1/*": CHANGE}
+SUFFIX_BRANCHES = {"/<0;1>/*": None, "/**": None, "/0/*": RECEIVE, "/1/*": CHANGE}
+# BIP-393 annotations: ``SCRIPT?key=value&key=value#CHECKSUM``.
+_ANNOTATION = re.compile(r"^([a-z]+)=(0|[1-9][0-9]{0,15})$")
 
 
 @dataclass(frozen=True)
@@ -153,21 +155,55 @@ def multisig_script(threshold: int, pubkeys: list[bytes]) -> bytes:
             + bytes([0x50 + len(pubkeys), 0xAE]))
 
 
-def parse(text: str) -> tuple[MultisigDescriptor, int | None]:
-    """Parse one descriptor; also return its branch (None for multipath)."""
+def parse(text: str, suffixes=None) -> tuple[MultisigDescriptor, int | None]:
+    """Parse one descriptor; also return its branch (None for multipath).
+
+    ``suffixes`` maps a key's derivation suffix to what the caller calls its
+    branch (a format where keys may end differently passes its own); BIP-393
+    annotations are checked and dropped (see ``parse_annotated``).
+    """
+    desc, branch, _ = parse_annotated(text, suffixes)
+    return desc, branch
+
+
+def parse_annotated(text: str, suffixes=None) -> tuple[MultisigDescriptor, object, dict[str, int]]:
+    """``parse`` that also returns the BIP-393 annotations (``{"bh": 800000}``)."""
     _refuse_private_keys(text)
-    body, _ = checksum.split(text.strip())
+    body, _ = checksum.split(text.strip())  # the checksum covers the annotations
+    body, annotations = split_annotations(body)
     if body.count("(") != body.count(")") or re.search(r"\s", body):
         raise InvalidInput("malformed_descriptor", "unbalanced parentheses or spaces in the descriptor")
     script_type, inner = _unwrap(body)
     sorted_, args = _multi_args(inner)
     threshold = _threshold(args[0])
-    parsed = [_key(arg) for arg in args[1:]]
+    parsed = [_key(arg, suffixes or SUFFIX_BRANCHES) for arg in args[1:]]
     branches = {branch for _, branch in parsed}
     if len(branches) != 1:
         raise InvalidInput("bad_derivation", "all keys must use the same derivation suffix")
     cosigners = tuple(c for c, _ in parsed)
-    return MultisigDescriptor(script_type, threshold, cosigners, sorted_), branches.pop()
+    return MultisigDescriptor(script_type, threshold, cosigners, sorted_), branches.pop(), annotations
+
+
+def split_annotations(body: str) -> tuple[str, dict[str, int]]:
+    """BIP-393: ``SCRIPT?bh=800000&gl=30`` -> (SCRIPT, {"bh": 800000, "gl": 30}).
+
+    Unknown keys are kept in the dict for the caller to ignore, as the BIP
+    says; a pair that breaks the BIP's grammar is refused.
+    """
+    script, sep, rest = body.partition("?")
+    if not sep:
+        return body, {}
+    out: dict[str, int] = {}
+    for pair in rest.split("&"):
+        match = _ANNOTATION.match(pair)
+        if not match or match.group(1) in out:
+            raise InvalidInput(
+                "malformed_descriptor",
+                f"annotation {pair[:30]!r} is not a BIP-393 key=value pair (lowercase key, "
+                "whole number without leading zeros, each key once)",
+            )
+        out[match.group(1)] = int(match.group(2))
+    return script, out
 
 
 def _refuse_private_keys(text: str) -> None:
@@ -182,6 +218,9 @@ def _refuse_private_keys(text: str) -> None:
 
 
 def _unwrap(body: str) -> tuple[str, str]:
+    if body.startswith("sh(wpkh("):  # nested segwit single-sig, not legacy P2SH
+        raise Unsupported("unsupported_descriptor", "single-sig descriptors (sh(wpkh(...))) are unsupported; "
+                          "Huddle supports wsh(sortedmulti(...)) and sh(wsh(sortedmulti(...)))")
     if body.startswith("sh(wsh(") and body.endswith("))"):
         return "sh-wsh", body[len("sh(wsh("):-2]
     if body.startswith("wsh(") and body.endswith(")"):
@@ -224,7 +263,7 @@ def _threshold(text: str) -> int:
     return int(text)
 
 
-def _key(text: str) -> tuple[Cosigner, int | None]:
+def _key(text: str, suffixes: dict) -> tuple[Cosigner, object]:
     if re.fullmatch(r"(\[[^\]]*\])?([0-9a-fA-F]{66}|[0-9a-fA-F]{130})", text):
         raise Unsupported("unsupported_descriptor", "plain public keys are unsupported; use xpubs")
     if not text.startswith("["):
@@ -235,15 +274,21 @@ def _key(text: str) -> tuple[Cosigner, int | None]:
     match = _KEY.match(text)
     if not match:
         raise InvalidInput("malformed_descriptor", f"cannot read key expression {_short(text)}")
-    suffix = match.group("suffix").replace("'", "h")
-    if suffix not in _SUFFIX_BRANCHES:
+    branch = _branch(match.group("suffix").replace("'", "h"), suffixes)
+    origin = KeyOrigin.from_string(match.group("origin"))
+    return Cosigner.from_parts(origin, match.group("xpub")), branch
+
+
+def _branch(suffix: str, suffixes) -> object:
+    if callable(suffixes):
+        return suffixes(suffix)
+    if suffix not in suffixes:
         raise InvalidInput(
             "bad_derivation",
             f"key derivation {suffix or '(none)'!r} is unsupported; use /<0;1>/* "
             "(receive /0/*, change /1/*)",
         )
-    origin = KeyOrigin.from_string(match.group("origin"))
-    return Cosigner.from_parts(origin, match.group("xpub")), _SUFFIX_BRANCHES[suffix]
+    return suffixes[suffix]
 
 
 def _check_duplicates(cosigners: tuple[Cosigner, ...]) -> None:

@@ -78,6 +78,15 @@ class KeyOrigin:
         fpr, _, path = text.partition("/")
         return cls(parse_fingerprint(fpr), parse_path(path))
 
+    @classmethod
+    def from_option(cls, text: str) -> "KeyOrigin":
+        """``FPR:PATH`` as typed after ``--origin`` (``0f056943:m/48'/0'/0'/2'``)."""
+        fpr, sep, path = text.strip().partition(":")
+        if not sep:
+            raise InvalidInput("malformed_origin", f"origin {text[:40]!r} is not FINGERPRINT:PATH, "
+                               "e.g. 0f056943:m/48'/0'/0'/2'")
+        return cls(parse_fingerprint(fpr), parse_path(path))
+
     def to_string(self) -> str:
         return path_to_string(self.path, self.fingerprint.hex())
 
@@ -201,13 +210,17 @@ def _check_origin(origin: KeyOrigin, key: HDKey, is_test: bool) -> None:
         )
     # An origin that disagrees with the key means it was pasted from elsewhere;
     # the device would then fail to sign, or sign for a different key.
-    if len(origin.path) != key.depth or (
-        origin.path and origin.path[-1] != key.child_number
-    ):
+    if len(origin.path) != key.depth:
         raise InvalidInput(
             "origin_mismatch",
             f"key {short(key.to_base58())} sits at depth {key.depth} but its origin "
-            f"path is {origin.path_string}",
+            f"path {origin.path_string} has {len(origin.path)} steps",
+        )
+    if origin.path and origin.path[-1] != key.child_number:
+        raise InvalidInput(
+            "origin_mismatch",
+            f"key {short(key.to_base58())} is child {_step(key.child_number)} of its parent "
+            f"but its origin path {origin.path_string} ends in {_step(origin.path[-1])}",
         )
     if not origin.path and key.my_fingerprint != origin.fingerprint:
         raise InvalidInput(
@@ -242,3 +255,7 @@ def is_private(text: str) -> bool:
 def short(text: str) -> str:
     """Long keys and descriptors, cut for one-line messages."""
     return text if len(text) <= 40 else f"{text[:30]}…{text[-6:]}"
+
+
+def _step(child: int) -> str:
+    return f"{child - HARDENED}h" if child >= HARDENED else str(child)

@@ -106,7 +106,7 @@ def same_wallet(a: MultisigDescriptor, b: MultisigDescriptor) -> None:
 
 
 def test_every_vector_file_is_covered(exports: Path, expected: dict):
-    on_disk = {p.name for p in exports.iterdir() if p.name != "expected.json"}
+    on_disk = {p.name for p in exports.iterdir() if p.is_file() and p.name != "expected.json"}  # corpus/: test_interop
     assert on_disk == set(VECTOR_FILES) == set(expected)
 
 
@@ -226,7 +226,7 @@ def test_exported_wallet_reads_back_as_the_same_wallet(fmt, script_type, m, n, n
         assert back.name == "Co-op vault"
 
 
-@pytest.mark.parametrize("network", ["bitcoin", "testnet", "testnet4", "signet", "regtest"])
+@pytest.mark.parametrize("network", ["bitcoin", "testnet", "testnet4", "regtest"])  # signet: see test_interop
 def test_caravan_export_names_the_network_so_it_reads_back(network):
     desc = keys.descriptor(2, 3, is_test=network != "bitcoin")
     back = load(dump(WalletFile("x", desc, None), "caravan", network))
@@ -274,7 +274,8 @@ def test_any_m_of_n_from_the_test_keys_survives_every_format(data, fmt, script_t
     m = data.draw(st.integers(1, n), label="m")
     first = data.draw(st.integers(0, len(keys.MNEMONICS) - n), label="first key")
     desc = keys.descriptor(m, n, is_test=is_test, script_type=script_type, first=first)
-    network = data.draw(st.sampled_from(["testnet", "signet", "regtest"] if is_test else ["bitcoin"]))
+    test_networks = ["testnet", "regtest"] + ([] if fmt == "caravan" else ["signet"])  # Caravan has no signet
+    network = data.draw(st.sampled_from(test_networks if is_test else ["bitcoin"]))
     back = load(dump(WalletFile("prop", desc, None), fmt, network))
     same_wallet(back.descriptor, desc)
 
@@ -317,13 +318,13 @@ def test_two_receive_descriptor_lines_are_rejected():
 def test_receive_and_change_lines_of_different_wallets_are_rejected():
     receive = keys.descriptor(2, 3).to_string(branch=0)
     change = keys.descriptor(2, 3, first=1).to_string(branch=1)
-    assert code_of(lambda: load(f"{receive}\n{change}")) == "malformed_wallet_file"
+    assert code_of(lambda: load(f"{receive}\n{change}")) == "descriptors_disagree"
 
 
 def test_receive_and_change_lines_with_different_thresholds_are_rejected():
     receive = keys.descriptor(2, 3).to_string(branch=0)
     change = keys.descriptor(1, 3).to_string(branch=1)
-    assert code_of(lambda: load(f"{receive}\n{change}")) == "malformed_wallet_file"
+    assert code_of(lambda: load(f"{receive}\n{change}")) == "descriptors_disagree"
 
 
 def test_three_descriptor_lines_are_rejected():
@@ -666,7 +667,7 @@ def test_bsms_record_with_missing_line_is_rejected(exports):
     assert code_of(lambda: load("\n".join(bsms_lines(exports)[:3]))) == "malformed_wallet_file"
 
 
-@pytest.mark.parametrize("paths", ["/0/*", "No path restrictions", "/0/*,/1/*,/2/*"])
+@pytest.mark.parametrize("paths", ["/0/*", "/2/*,/3/*", "/0/*,/1/*,/2/*"])
 def test_bsms_path_restrictions_other_than_receive_and_change_are_unsupported(exports, paths):
     lines = bsms_lines(exports)
     lines[2] = paths

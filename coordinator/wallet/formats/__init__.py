@@ -15,6 +15,7 @@ from types import ModuleType
 from ... import networks
 from ...errors import InvalidInput
 from . import bsms, caravan, coldcard, descriptor, specter
+from ..keys import KeyOrigin
 from .base import WalletFile, load_json
 
 __all__ = ["FORMATS", "WalletFile", "detect", "dump", "load"]
@@ -74,10 +75,20 @@ def _module(fmt: str) -> ModuleType:
     return _MODULES[fmt]
 
 
-def load(text: str, fmt: str | None = None) -> WalletFile:
-    """Parse a wallet file; ``fmt`` None means detect it."""
+def load(text: str, fmt: str | None = None, origins: tuple[KeyOrigin, ...] = ()) -> WalletFile:
+    """Parse a wallet file; ``fmt`` None means detect it.
+
+    ``origins`` (``--origin``) complete keys whose origin the file lacks;
+    only Caravan files have such keys (a key typed into Caravan as text).
+    """
     text = text.lstrip("\ufeff")
-    return _module(fmt or detect(text)).parse(text)
+    fmt = fmt or detect(text)
+    if origins and fmt != "caravan":
+        raise InvalidInput(
+            "origin_not_needed",
+            f"--origin completes keys of Caravan files; every key in a {fmt} file carries its origin",
+        )
+    return caravan.parse(text, tuple(origins)) if origins else _module(fmt).parse(text)
 
 
 def dump(wallet: WalletFile, fmt: str, network: str) -> str:

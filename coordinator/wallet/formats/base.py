@@ -21,6 +21,12 @@ class WalletFile:
     name: str  # "" when the file has none
     descriptor: MultisigDescriptor
     network: str | None  # what the file says (or implies), None if it says nothing
+    birth_height: int | None = None  # where a rescan may start (BIP-393 bh, Specter blockheight)
+
+
+def birth_height(annotations: dict[str, int]) -> int | None:
+    """BIP-393's ``bh``; every other annotation is ignored, as the BIP says."""
+    return annotations.get("bh")
 
 
 def malformed(message: str) -> InvalidInput:

@@ -5,12 +5,15 @@ and written by Sparrow, Specter and Nunchuk.
     Name: Team Vault
     Policy: 2 of 3
     Format: P2WSH                      (P2SH-P2WSH, P2WSH-P2SH; none means P2SH)
+    Sorted: False                      (Jade only: multi(), key order matters)
     Derivation: m/48'/0'/0'/2'         (applies to the key lines after it)
     0F056943: xpub6...                 (master fingerprint: extended key)
 
-Parsing follows the firmware's ``MultisigWallet.from_file`` with one
-difference: unknown fields are errors here, not silently skipped, because a
-typo ("Polcy:") would otherwise change the wallet. Writing follows its
+Parsing follows the firmware's ``MultisigWallet.from_file`` with two
+differences: unknown fields are errors here, not silently skipped, because a
+typo ("Polcy:") would otherwise change the wallet; and Jade's ``Sorted:
+False`` is read as multi(), where Coldcard ignores it and registers a
+different (sorted) wallet. Writing follows its
 ``render_export`` layout.
 """
 
@@ -35,6 +38,10 @@ from .base import (
 MAX_NAME = 20  # the firmware rejects longer names ("name must be ascii, 1..20 long")
 _POLICY = re.compile(r"^(\d{1,2})(?:\s*(?:of|/|,)\s*|\s+)(\d{1,2})$", re.IGNORECASE)
 _XFP = re.compile(r"^[0-9a-fA-F]{8}$")
+# BlueWallet writes a cosigner's own path as a comment before its key line
+# (class/wallets/multisig-hd-wallet.ts); read as a comment, the key would get
+# the file's Derivation instead, possibly a different account at the same depth.
+_OWN_DERIVATION = re.compile(r"^\s*#\s*derivation:\s*(\S+)\s*$", re.IGNORECASE)
 
 
 class _Reader:
@@ -45,6 +52,8 @@ class _Reader:
         self.policy: tuple[int, int] | None = None
         self.script_type: str | None = None
         self.derivation: str | None = None
+        self.sorted: bool | None = None
+        self.next_derivation: str | None = None  # BlueWallet's per-key "# derivation:" comment
         self.cosigners: list[Cosigner] = []
 
     def line(self, label: str, value: str) -> None:
@@ -55,10 +64,18 @@ class _Reader:
             self.policy = self._once(self.policy, label, _policy(value))
         elif key == "format":
             self.script_type = self._once(self.script_type, label, _format(value))
+        elif key == "sorted":  # Jade writes "Sorted: False" for multi() (Coldcard ignores it)
+            self.sorted = self._once(self.sorted, label, _sorted(value))
+        elif key == "blindingkey":
+            raise Unsupported("unsupported_descriptor", "a BlindingKey line means a Liquid wallet (Jade); "
+                              "Huddle holds bitcoin wallets only")
         elif key == "derivation":
             parse_path(value)  # raises malformed_origin on a bad path
             self.derivation = value
         elif _XFP.match(label):
+            if not value:
+                raise malformed(f"key line {label!r} has no extended key after the colon; "
+                                "write 'FINGERPRINT: xpub...' on one line")
             self.cosigners.append(self._key(label, value))
         else:
             raise malformed(f"unknown field {label!r}")
@@ -70,6 +87,9 @@ class _Reader:
         return value
 
     def _key(self, xfp: str, xpub: str) -> Cosigner:
+        if self.next_derivation is not None:
+            path, self.next_derivation = self.next_derivation, None
+            return Cosigner.create(xpub, xfp, path)
         if self.derivation is None:
             raise InvalidInput(
                 "missing_origin",
@@ -83,6 +103,13 @@ def _policy(value: str) -> tuple[int, int]:
     if not match:
         raise malformed(f"policy {value!r} is not of the form 'M of N'")
     return int(match.group(1)), int(match.group(2))
+
+
+def _sorted(value: str) -> bool:
+    """Jade's flag: ``False`` is multi() (key order matters), ``True`` sortedmulti()."""
+    if value.lower() not in ("true", "false"):
+        raise malformed(f"'Sorted: {value[:10]}' must be True or False")
+    return value.lower() == "true"
 
 
 def _format(value: str) -> str:
@@ -102,6 +129,12 @@ def _strip_comment(line: str) -> str:
 def parse(text: str) -> WalletFile:
     reader = _Reader()
     for number, raw in enumerate(text.splitlines(), start=1):
+        own = _OWN_DERIVATION.match(raw)
+        if own:  # BlueWallet: "# derivation: m/..." for the next key only
+            with located(f"line {number}"):
+                parse_path(own.group(1))
+            reader.next_derivation = own.group(1)
+            continue
         line = _strip_comment(raw).strip()
         if not line:
             continue
@@ -127,7 +160,7 @@ def _descriptor(reader: _Reader) -> MultisigDescriptor:
     m, n = reader.policy
     if n != len(reader.cosigners):
         raise malformed(f"'Policy: {m} of {n}' but the file lists {len(reader.cosigners)} keys")
-    return MultisigDescriptor(reader.script_type, m, tuple(reader.cosigners), sorted=True)
+    return MultisigDescriptor(reader.script_type, m, tuple(reader.cosigners), sorted=reader.sorted is not False)
 
 
 def check_name(name: str) -> None:

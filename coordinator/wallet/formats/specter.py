@@ -4,7 +4,9 @@
     {"label": "...", "blockheight": 0, "descriptor": "wsh(sortedmulti(...))#...",
      "devices": [{"type": "coldcard", "label": "Alice's Coldcard"}, ...]}
 
-``devices`` are in the descriptor's key order; their type and label become
+Keys without a child path mean ``/<0;1>/*`` here, as Specter, Sparrow and
+BlueWallet read them; ``blockheight`` (or a BIP-393 ``?bh=``) is kept as the
+birth height. ``devices`` are in the descriptor's key order; their type and label become
 each cosigner's ``device`` and ``label``. Huddle writes the receive
 descriptor (``/0/*``), which every Specter and Sparrow version reads.
 """
@@ -14,10 +16,10 @@ from __future__ import annotations
 import json
 
 from ...errors import InvalidInput
-from ..descriptor import CHANGE, RECEIVE
-from ..descriptor import parse as parse_descriptor
+from ..descriptor import CHANGE, RECEIVE, SUFFIX_BRANCHES, parse_annotated
 from .base import (
     WalletFile,
+    birth_height,
     default_name,
     field,
     load_json,
@@ -27,13 +29,16 @@ from .base import (
 )
 
 _NO_DEVICE = {"other", "unknown"}
+# A key with no child path (Sparrow's "Specter Desktop" export) means receive
+# /0/* and change /1/* to Specter, Sparrow and BlueWallet, which read it so.
+_SUFFIXES = {**SUFFIX_BRANCHES, "": None}
 
 
 def parse(text: str) -> WalletFile:
     data = load_json(text)
     desc_text = field(data, "descriptor", str, "wallet")
     with located("descriptor"):
-        desc, branch = parse_descriptor(desc_text)
+        desc, branch, annotations = parse_annotated(desc_text, _SUFFIXES)
     if branch == CHANGE:
         raise InvalidInput(
             "bad_derivation", "descriptor: this is the change descriptor (/1/*); export the wallet's receive one"
@@ -43,7 +48,17 @@ def parse(text: str) -> WalletFile:
         if len(devices) != desc.n:
             raise malformed(f"devices lists {len(devices)} devices but the descriptor has {desc.n} keys")
         desc = relabel(desc, [_device(i, d) for i, d in enumerate(devices)])
-    return WalletFile((field(data, "label", str, "wallet", required=False) or "").strip(), desc, None)
+    name = (field(data, "label", str, "wallet", required=False) or "").strip()
+    return WalletFile(name, desc, None, _birth_height(data, annotations))
+
+
+def _birth_height(data: dict, annotations: dict[str, int]) -> int | None:
+    """``blockheight`` (0 means unknown), or a BIP-393 ``bh`` on the descriptor."""
+    height = field(data, "blockheight", int, "wallet", required=False)
+    if height is not None and height < 0:
+        raise malformed(f"blockheight {height} is negative")
+    heights = [h for h in (height or None, birth_height(annotations)) if h is not None]
+    return min(heights) if heights else None
 
 
 def _device(i: int, device: object) -> tuple[str, str]:
@@ -59,7 +74,7 @@ def serialize(wallet: WalletFile, network: str) -> str:
     desc = wallet.descriptor
     data = {
         "label": wallet.name or default_name(desc),
-        "blockheight": 0,
+        "blockheight": wallet.birth_height or 0,
         "descriptor": desc.to_string(branch=RECEIVE),
         "devices": [
             {"type": c.device or "other", "label": c.label or f"cosigner {i + 1}"}
