@@ -338,3 +338,36 @@ def test_an_exported_wallet_reimports_as_the_same_wallet(tmp_path, db, exports, 
     assert again.descriptor.policy_id == original.descriptor.policy_id
     assert again.descriptor.to_string() == original.descriptor.to_string()
     assert [c.fingerprint for c in again.descriptor.cosigners] == ["f57ec65d", "00000003"]
+
+
+# -- issue 9: birth heights and supplied origins ----------------------------------------
+
+CORPUS = EXPORTS / "corpus"
+
+
+def test_a_birth_height_in_the_file_is_stored_and_written_back_to_specter(db):
+    desc = keys.descriptor(2, 3, is_test=False)
+    text = json.dumps({"label": "born", "blockheight": 812345, "descriptor": desc.to_string(branch=RECEIVE)})
+
+    wallets.import_text(db, text, "bitcoin")
+
+    stored = wallets.get(db, "born")
+    assert stored.birth_height == 812345
+    assert json.loads(wallets.export_text(stored, "specter"))["blockheight"] == 812345
+
+
+def test_a_file_without_a_birth_height_stores_none(db):
+    wallets.import_text(db, keys.descriptor(2, 3).to_string(), "testnet", "unborn")
+
+    assert wallets.get(db, "unborn").birth_height is None
+
+
+def test_a_caravan_text_key_imports_with_its_origin_supplied(db):
+    text = (CORPUS / "built-caravan-download-text-key.json").read_text(encoding="utf-8")
+
+    with pytest.raises(InvalidInput) as caught:
+        wallets.import_text(db, text, "bitcoin")
+    assert code_of(caught) == "missing_origin"
+
+    wallet = wallets.import_text(db, text, "bitcoin", origins=("f57ec65d:m/48'/0'/100'/2'",))
+    assert [c.fingerprint for c in wallets.get(db, wallet.name).descriptor.cosigners][1] == "f57ec65d"

@@ -21,8 +21,11 @@ def group() -> None:
 @click.argument("file")
 @click.option("--name", help="Wallet name (default: the name in the file).")
 @click.option("--format", "fmt", type=click.Choice(IMPORT_FORMATS), help="Skip format detection.")
+@click.option("--origin", "origins", multiple=True, metavar="FPR:PATH",
+              help="Origin of a key the file lacks one for (Caravan's \"Unknown\" path or 00000000 "
+                   "fingerprint), e.g. 0f056943:m/48'/0'/0'/2'. Repeat for each such key, in file order.")
 @json_option
-def import_(file: str, name: str | None, fmt: str | None, as_json: bool) -> None:
+def import_(file: str, name: str | None, fmt: str | None, origins: tuple[str, ...], as_json: bool) -> None:
     """Import a wallet from FILE (descriptor, Coldcard, BSMS, Caravan, Sparrow/Specter).
 
     FILE may be - for stdin. The network is HUDDLE_NETWORK's.
@@ -32,14 +35,16 @@ def import_(file: str, name: str | None, fmt: str | None, as_json: bool) -> None
     from ..wallet.descriptor import RECEIVE
 
     cfg, db = context.database()
-    wallet = wallets.import_text(db, read_text(file), cfg.network, name, fmt)
+    wallet = wallets.import_text(db, read_text(file), cfg.network, name, fmt, origins)
     first = addresses.derive(wallet.descriptor, wallet.network, RECEIVE, 0, 1)[0]
     if as_json:
         emit_json({"name": wallet.name, "network": wallet.network, **descriptor_dict(wallet.descriptor),
-                   "first_receive_address": first.address})
+                   "birth_height": wallet.birth_height, "first_receive_address": first.address})
         return
     click.echo(f"Imported {wallet.name!r} on {wallet.network}.")
     print_descriptor(wallet.descriptor)
+    if wallet.birth_height is not None:
+        click.echo(f"Birth height (from the file): {wallet.birth_height}")
     click.echo(f"First receive address: {first.address}")
     click.echo("Check that every signer's device shows this same address before sending coins.")
 
@@ -91,10 +96,13 @@ def show(name: str, as_json: bool) -> None:
     _, db = context.database()
     wallet = wallets.get(db, name)
     if as_json:
-        emit_json({"name": wallet.name, "network": wallet.network, **descriptor_dict(wallet.descriptor)})
+        emit_json({"name": wallet.name, "network": wallet.network, **descriptor_dict(wallet.descriptor),
+                   "birth_height": wallet.birth_height})
         return
     click.echo(f"Wallet {wallet.name!r} on {wallet.network}, added {wallet.created_at}")
     print_descriptor(wallet.descriptor)
+    if wallet.birth_height is not None:
+        click.echo(f"Birth height (from the imported file): {wallet.birth_height}")
 
 
 @group.command("addresses")

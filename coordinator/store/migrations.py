@@ -133,6 +133,13 @@ def m003_broadcasts_by_wtxid(db: Database) -> None:
     db.execute("CREATE INDEX broadcasts_by_txid ON broadcasts (txid)")
 
 
+@MIGRATIONS()
+def m004_wallet_birth_height(db: Database) -> None:
+    """Where a rescan of the wallet may start, when its file says (BIP-393 ``bh``,
+    Specter's ``blockheight``); NULL when unknown."""
+    db.execute("ALTER TABLE wallets ADD COLUMN birth_height INTEGER CHECK (birth_height >= 0)")
+
+
 def _wtxid(raw: bytes) -> str:
     """BIP-141 wtxid: double SHA-256 of the whole serialization, display order.
     A private copy: a shipped migration must not change with later code."""

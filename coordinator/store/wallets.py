@@ -28,6 +28,7 @@ class Wallet:
     network: str
     descriptor: MultisigDescriptor
     created_at: str
+    birth_height: int | None = None  # sync start hint from the imported file, if it had one
 
     @classmethod
     def from_row(cls, row: dict, cosigner_rows: list[dict]) -> "Wallet":
@@ -38,7 +39,7 @@ class Wallet:
             for i, c in enumerate(desc.cosigners)
         )
         desc = MultisigDescriptor(desc.script_type, desc.threshold, cosigners, desc.sorted)
-        return cls(row["id"], row["name"], row["network"], desc, row["created_at"])
+        return cls(row["id"], row["name"], row["network"], desc, row["created_at"], row.get("birth_height"))
 
     def to_row(self) -> dict:
         d = self.descriptor
@@ -46,6 +47,7 @@ class Wallet:
             "name": self.name, "network": self.network, "descriptor": d.to_string(),
             "policy_id": d.policy_id, "script_type": d.script_type,
             "threshold": d.threshold, "n": d.n, "created_at": self.created_at,
+            "birth_height": self.birth_height,
         }
 
 
@@ -60,12 +62,13 @@ def check_name(name: str) -> str:
     return name
 
 
-def add(db: Database, name: str, network: str, descriptor: MultisigDescriptor) -> Wallet:
+def add(db: Database, name: str, network: str, descriptor: MultisigDescriptor,
+        birth_height: int | None = None) -> Wallet:
     """Store a new wallet; refuses a taken name or the same wallet twice."""
     name = check_name(name)
     descriptor.check_network(network)
     now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
-    wallet = Wallet(0, name, network, descriptor, now)
+    wallet = Wallet(0, name, network, descriptor, now, birth_height)
     with write(db):
         if db.execute("SELECT 1 FROM wallets WHERE name = ?", [name]).fetchone():
             raise Conflict("wallet_exists", f"a wallet named {name!r} already exists")
@@ -103,11 +106,15 @@ def remove(db: Database, name: str) -> None:
 
 
 def import_text(db: Database, text: str, network: str, name: str | None = None,
-                fmt: str | None = None) -> Wallet:
-    """Parse a wallet file in any supported format and store it."""
-    from ..wallet import formats  # formats import the descriptor, not the store
+                fmt: str | None = None, origins: tuple[str, ...] = ()) -> Wallet:
+    """Parse a wallet file in any supported format and store it.
 
-    loaded = formats.load(text, fmt)
+    ``origins`` are ``FPR:PATH`` texts for keys the file has no origin for.
+    """
+    from ..wallet import formats  # formats import the descriptor, not the store
+    from ..wallet.keys import KeyOrigin
+
+    loaded = formats.load(text, fmt, tuple(KeyOrigin.from_option(o) for o in origins))
     if loaded.network and networks.is_test(loaded.network) != networks.is_test(network):
         raise InvalidInput(
             "wrong_network",
@@ -116,7 +123,7 @@ def import_text(db: Database, text: str, network: str, name: str | None = None,
     chosen = (name or loaded.name or "").strip()
     if not chosen:
         raise InvalidInput("bad_wallet_name", "the file names no wallet; pass --name")
-    return add(db, chosen, network, loaded.descriptor)
+    return add(db, chosen, network, loaded.descriptor, loaded.birth_height)
 
 
 def export_text(wallet: Wallet, fmt: str, as_name: str | None = None) -> str:
@@ -124,4 +131,5 @@ def export_text(wallet: Wallet, fmt: str, as_name: str | None = None) -> str:
     from ..wallet import formats
 
     name = check_name(as_name) if as_name else wallet.name
-    return formats.dump(formats.WalletFile(name, wallet.descriptor, wallet.network), fmt, wallet.network)
+    loaded = formats.WalletFile(name, wallet.descriptor, wallet.network, wallet.birth_height)
+    return formats.dump(loaded, fmt, wallet.network)
