@@ -141,7 +141,7 @@ def _v2_tx(maps: "_Maps") -> Transaction:
     vin = [TransactionInput(p[b"\x0e"][::-1], _int(p[b"\x0f"]), sequence=_int(p.get(b"\x10"), 0xFFFFFFFF))
            for p in maps.inputs]
     vout = [TransactionOutput(_int(p[b"\x03"]), Script(p[b"\x04"])) for p in maps.outputs]
-    return Transaction(version=_int(maps.global_unknown[b"\x02"]), vin=vin, vout=vout, locktime=locktime)
+    return wire.Tx(version=_int(maps.global_unknown[b"\x02"]), vin=vin, vout=vout, locktime=locktime)
 
 
 def _int(value: bytes | None, default: int | None = None) -> int | None:

@@ -90,6 +90,16 @@ def test_merge_refuses_a_different_transaction_before_reading_its_maps():
     assert _peak(lambda: merge(stored, other, d)) < 512 * 1024
 
 
+def test_merge_refuses_a_different_v2_transaction_from_its_pairs():
+    d, stored = _spend()
+    _, other = _spend(amounts=(90_000, 60_000), salt=b"other")
+    v2 = codec.parse(other.serialize())
+    v2.version = 2
+    with pytest.raises(InvalidInput) as e:
+        merge(stored, v2.serialize(), d)
+    assert e.value.code == "different_transaction"
+
+
 # -- canonical compact sizes, in every place one is read -------------------------
 
 def _noncanonical(n: int) -> bytes:
