@@ -371,3 +371,24 @@ def test_a_caravan_text_key_imports_with_its_origin_supplied(db):
 
     wallet = wallets.import_text(db, text, "bitcoin", origins=("f57ec65d:m/48'/0'/100'/2'",))
     assert [c.fingerprint for c in wallets.get(db, wallet.name).descriptor.cosigners][1] == "f57ec65d"
+
+
+def test_a_wallet_stored_before_birth_heights_existed_reads_back_without_one(tmp_path):
+    import sqlite3
+
+    from sqlite_utils import Database
+
+    from coordinator.store.migrations import MIGRATIONS
+
+    path = tmp_path / "old.sqlite3"
+    before = Database(sqlite3.connect(str(path), isolation_level=None))
+    MIGRATIONS.apply(before, stop_before="m004_wallet_birth_height")  # the schema before issue 9
+    row = wallets.Wallet(0, "old", "testnet", keys.descriptor(2, 3), "2026-01-01T00:00:00+00:00").to_row()
+    del row["birth_height"]
+    before["wallets"].insert(row)
+    before.conn.close()
+
+    db = open_database(path)
+
+    assert wallets.get(db, "old").birth_height is None
+    assert wallets.get(db, "old").descriptor.to_string() == keys.descriptor(2, 3).to_string()
