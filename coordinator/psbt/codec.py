@@ -159,12 +159,14 @@ def to_base64(psbt: PSBT) -> str:
 def copy(psbt: PSBT) -> Psbt:
     """A copy (as our ``Psbt``) that can change without touching the original; fast.
 
-    Scopes, their dicts, ``witness_utxo`` and derivations are copied (people
-    do write ``witness_utxo.value``); transactions, scripts and keys are
-    shared: replace those, never change them in place. (A re-parse would take
-    0.2 s for 500 inputs.) embit's scopes share one default ``unknown={}``
-    between all instances, so every copied scope gets its own. Derivation keys
-    become ``LazyPublicKey`` (hashed by their bytes), as codec.parse makes them.
+    Scopes, their dicts, ``witness_utxo`` and the global xpubs' paths are
+    copied (people do write ``witness_utxo.value``); transactions, scripts,
+    keys and the inputs' and outputs' derivation paths are shared: replace
+    those, never change them in place (nothing in Huddle does). A re-parse
+    would take 0.2 s for 500 inputs. embit's scopes share one default
+    ``unknown={}`` between all instances, so every copied scope gets its own.
+    Derivation keys become ``LazyPublicKey`` (hashed by their bytes), as
+    codec.parse makes them; derivations not yet built stay unbuilt.
     """
     new = Psbt.__new__(Psbt)
     new.__dict__.update(psbt.__dict__)
@@ -184,14 +186,11 @@ def _copy_scope(scope, *dicts: str):
     new = type(scope).__new__(type(scope))  # copy.copy's way, without its dispatch
     new.__dict__.update(scope.__dict__)
     new.unknown = dict(scope.unknown)
-    new.bip32_derivations = _derivations(scope.bip32_derivations)
+    if "_pending" not in scope.__dict__:  # built (scopes.Input) or embit's: a dict of its own
+        new.bip32_derivations = {_lazy(k): d for k, d in scope.bip32_derivations.items()}
     for name in dicts:
         setattr(new, name, dict(getattr(scope, name)))
     return new
-
-
-def _derivations(items: dict) -> dict:
-    return {_lazy(k): DerivationPath(d.fingerprint, list(d.derivation)) for k, d in items.items()}
 
 
 _lazy = scopes.LazyPublicKey.of

@@ -181,3 +181,15 @@ def test_a_plain_embit_psbt_serializes_the_same():
     d, psbt = _spend()
     assert isinstance(psbt, PSBT)
     assert codec.serialize(codec.parse(codec.serialize(psbt))) == psbt.serialize()
+
+
+def test_copy_has_derivation_maps_of_its_own_built_or_not():
+    d, psbt = _spend()
+    parsed = codec.parse(psbt.serialize())
+    unbuilt = codec.copy(parsed)  # parsed's derivations are not objects yet
+    built = codec.copy(parsed)
+    built.inputs[0].bip32_derivations.clear()
+    assert len(parsed.inputs[0].bip32_derivations) == d.n
+    assert [k.sec() for k in unbuilt.inputs[0].bip32_derivations] == \
+        [k.sec() for k in parsed.inputs[0].bip32_derivations] == \
+        [k.sec() for k in psbt.inputs[0].bip32_derivations]
