@@ -5,11 +5,15 @@ uses this table and ``HuddleError.to_dict`` for the JSON shape."""
 from __future__ import annotations
 
 from .errors import (
+    AccessDenied,
     Conflict,
+    Gone,
     HuddleError,
     InvalidInput,
     NotFound,
+    RateLimited,
     StorageError,
+    Unauthenticated,
     Unavailable,
     Unsupported,
 )
@@ -19,9 +23,13 @@ _TABLE: tuple[tuple[type[HuddleError], int, int], ...] = (
     (Unsupported, 3, 422),
     (InvalidInput, 3, 400),
     (NotFound, 4, 404),
+    (Gone, 5, 410),
     (Conflict, 5, 409),
     (StorageError, 6, 503),
+    (RateLimited, 7, 429),
     (Unavailable, 7, 502),
+    (Unauthenticated, 8, 401),
+    (AccessDenied, 8, 403),
 )
 USAGE_EXIT = 2  # the `usage` code: click's and the shells' convention (docs/cli.md)
 INTERNAL_EXIT = 70  # EX_SOFTWARE: a bug, not the user's fault

@@ -106,3 +106,19 @@ class StorageError(HuddleError):
 
 class Unavailable(HuddleError):
     """An outside service (a chain backend) failed; retrying later may help."""
+
+
+class AccessDenied(HuddleError):
+    """The caller is known but may not do this (a role or scope is missing)."""
+
+
+class Unauthenticated(AccessDenied):
+    """The caller did not prove who they are (no or a bad session or token)."""
+
+
+class Gone(Conflict):
+    """The thing existed but may not be used again (a spent invite, an expired link)."""
+
+
+class RateLimited(Unavailable):
+    """Too many attempts; wait before trying again."""

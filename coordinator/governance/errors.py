@@ -1,0 +1,20 @@
+"""Error codes of the governance core (docs/errors-server.md)."""
+
+from __future__ import annotations
+
+from ..errors import InvalidInput, register
+
+CODES: dict[str, str] = {
+    "audit_chain_broken": "an audit chain whose entries do not link or hash as they claim "
+                          "(history was edited); the details name the first bad entry",
+    "audit_malformed": "an exported audit chain that is not a list of audit entries",
+}
+register(CODES)
+
+
+class ChainBroken(InvalidInput):
+    """The chain does not verify; ``details["seq"]`` is the first bad entry."""
+
+    def __init__(self, chain: str, seq: int, why: str) -> None:
+        super().__init__("audit_chain_broken", f"audit chain {chain!r} breaks at entry {seq}: {why}",
+                         chain=chain, seq=seq)
