@@ -1,0 +1,83 @@
+"""Invites: single-use, stored hashed, expiring, bound to a wallet and a role."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlite_utils import Database
+
+from ..errors import Gone, NotFound
+from ..governance import audit
+from ..store.db import write
+from . import roles, tokens, users
+
+TTL = 7 * 24 * 3600  # a week: long enough to reach everyone, short enough to expire unused
+
+
+@dataclass(frozen=True)
+class Invite:
+    id: int
+    wallet_id: int
+    role: str
+    created_by: int
+    created_at: int
+    expires_at: int
+    used_at: int | None
+
+    @classmethod
+    def from_row(cls, row: dict) -> "Invite":
+        return cls(row["id"], row["wallet_id"], row["role"], row["created_by"], row["created_at"],
+                   row["expires_at"], row["used_at"])
+
+    def to_dict(self) -> dict:
+        return {"id": self.id, "wallet_id": self.wallet_id, "role": self.role,
+                "created_at": self.created_at, "expires_at": self.expires_at, "used": self.used_at is not None}
+
+
+def create(db: Database, wallet_id: int, role: str, created_by: int, ttl: int = TTL,
+           now: int | None = None) -> tuple[Invite, str]:
+    """A new invite and its token (shown once; only the hash is stored)."""
+    roles.check_role(role)
+    at = tokens.now() if now is None else now
+    token = tokens.new_secret()
+    with write(db):
+        cursor = db.execute(
+            "INSERT INTO invites (token_hash, wallet_id, role, created_by, created_at, expires_at) "
+            "VALUES (?, ?, ?, ?, ?, ?)", [tokens.hash_secret(token), wallet_id, role, created_by, at, at + ttl])
+        audit.append(db, audit.wallet_chain(wallet_id), "invite_created",
+                     {"invite": cursor.lastrowid, "role": role, "expires_at": at + ttl},
+                     actor=f"user:{created_by}", at=at)
+    return _get(db, cursor.lastrowid), token
+
+
+def check(db: Database, token: object, now: int | None = None) -> Invite:
+    """The usable invite behind ``token``, or why it is not usable."""
+    rows = list(db.query("SELECT * FROM invites WHERE token_hash = ?",
+                         [tokens.hash_secret(token) if isinstance(token, str) else ""]))
+    if not rows:
+        raise NotFound("invite_not_found", "no such invite; check the link")
+    invite = Invite.from_row(rows[0])
+    if invite.used_at is not None:
+        raise Gone("invite_used", "this invite was already used; ask for a new one")
+    if (tokens.now() if now is None else now) >= invite.expires_at:
+        raise Gone("invite_expired", "this invite has expired; ask for a new one")
+    return invite
+
+
+def accept(db: Database, token: str, name: str, now: int | None = None) -> users.User:
+    """Spend the invite: a new user with the invite's role in its wallet."""
+    at = tokens.now() if now is None else now
+    with write(db):
+        invite = check(db, token, at)
+        user = users.create(db, name, now=at)
+        db.execute("UPDATE invites SET used_at = ?, used_by = ? WHERE id = ? AND used_at IS NULL",
+                   [at, user.id, invite.id])
+        roles.grant(db, user.id, invite.wallet_id, invite.role)
+        audit.append(db, audit.wallet_chain(invite.wallet_id), "member_joined",
+                     {"invite": invite.id, "user": user.id, "name": user.name, "role": invite.role},
+                     actor=f"user:{user.id}", at=at)
+    return user
+
+
+def _get(db: Database, invite_id: int) -> Invite:
+    return Invite.from_row(next(db.query("SELECT * FROM invites WHERE id = ?", [invite_id])))
