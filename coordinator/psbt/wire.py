@@ -155,7 +155,7 @@ def sha256d(data: bytes) -> bytes:
     return hashlib.sha256(hashlib.sha256(data).digest()).digest()
 
 
-def read_unsigned_tx(value: bytes) -> Transaction:
+def read_unsigned_tx(value: bytes) -> Tx:
     """BIP-174's unsigned transaction: non-witness serialization, empty scriptSigs,
     at most a standard transaction's inputs and outputs (else ``psbt_too_large``)."""
     reader = Reader(value, "the unsigned transaction")
@@ -169,7 +169,7 @@ def read_unsigned_tx(value: bytes) -> Transaction:
         raise malformed("the unsigned transaction has extra bytes (witness serialization?)")
     if any(i.script_sig.data for i in vin):
         raise malformed("the unsigned transaction has a non-empty scriptSig")
-    return Transaction(version=version, vin=vin, vout=vout, locktime=locktime)
+    return Tx(version=version, vin=vin, vout=vout, locktime=locktime)
 
 
 class ReadTransaction(Transaction):
