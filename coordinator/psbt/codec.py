@@ -73,6 +73,7 @@ def decode(data: bytes | str, max_size: int = MAX_PSBT_BYTES) -> bytes:
     """The PSBT's bytes, whatever form it came in; refuses more than ``max_size`` bytes."""
     if len(data) > 2 * max_size + 1024:  # hex doubles the size; refuse before decoding anything
         raise _too_large(len(data), max_size)
+    data = _without_bom(data)
     kind = detect_format(data)
     if kind == "binary":
         raw = bytes(data)
@@ -82,6 +83,15 @@ def decode(data: bytes | str, max_size: int = MAX_PSBT_BYTES) -> bytes:
     if len(raw) > max_size:
         raise _too_large(len(raw), max_size)
     return raw
+
+
+def _without_bom(data: bytes | str) -> bytes | str:
+    """Text saved by Windows editors starts with a UTF-8 BOM; wallet files accept one too.
+    Only text: a BOM before a binary PSBT stays, and is refused."""
+    if isinstance(data, str):
+        return data[1:] if data.startswith("\ufeff") else data
+    bom = b"\xef\xbb\xbf"
+    return data[3:] if bytes(data[:3]) == bom and bytes(data[3:3 + len(MAGIC)]) != MAGIC else data
 
 
 def _from_text(text: str, kind: str) -> bytes:

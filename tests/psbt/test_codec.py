@@ -193,3 +193,16 @@ def test_copy_has_derivation_maps_of_its_own_built_or_not():
     assert [k.sec() for k in unbuilt.inputs[0].bip32_derivations] == \
         [k.sec() for k in parsed.inputs[0].bip32_derivations] == \
         [k.sec() for k in psbt.inputs[0].bip32_derivations]
+
+
+def test_a_utf8_bom_before_text_is_read_as_wallet_files_read_one(signed):
+    """Windows editors save base64 or hex with a BOM; the core reads it (so any edge
+    does), and the BOM bytes never reach the PSBT."""
+    raw = signed.serialize()
+    bom = "\ufeff"
+    for text in (base64.b64encode(raw).decode(), raw.hex()):
+        assert codec.parse(bom + text).serialize() == raw
+        assert codec.parse((bom + text).encode("utf-8")).serialize() == raw
+    with pytest.raises(InvalidInput) as err:
+        codec.parse(b"\xef\xbb\xbf" + raw)  # a binary PSBT never carries one
+    assert err.value.code == "malformed_psbt"
