@@ -75,3 +75,27 @@ def test_changelog_lines_name_their_issue():
     assert entries
     for entry in entries:
         assert re.search(r"\(#\d+\)", entry), f"changelog entry names no issue: {entry}"
+
+
+def _served_api_routes(tmp_path) -> set[tuple[str, str]]:
+    from coordinator.web import WebConfig, create_app
+
+    app = create_app(WebConfig(tmp_path / "huddle.sqlite3", "s" * 32, "http://localhost:5000"))
+    served = set()
+    for rule in app.url_map.iter_rules():
+        if rule.rule.startswith("/api/v1/"):
+            path = re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", r"{\1}", rule.rule[len("/api/v1"):])
+            served |= {(path, method.lower()) for method in rule.methods - {"HEAD", "OPTIONS"}}
+    return served
+
+
+def test_every_api_route_is_in_the_openapi_document_and_docs(tmp_path):
+    from coordinator.web.openapi import document
+
+    served = _served_api_routes(tmp_path)
+    documented = {(path, method) for path, ops in document()["paths"].items() for method in ops}
+    assert served - documented == set(), "describe these routes in coordinator/web/openapi.py"
+    assert documented - served == set(), "the OpenAPI document lists routes the app does not serve"
+    api_md = (DOCS / "api.md").read_text(encoding="utf-8")
+    missing = [f"{m.upper()} /api/v1{p}" for p, m in sorted(served) if f"`{m.upper()} /api/v1{p}`" not in api_md]
+    assert not missing, f"list these routes in docs/api.md: {missing}"

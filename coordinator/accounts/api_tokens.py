@@ -17,7 +17,7 @@ from ..errors import AccessDenied, InvalidInput, NotFound, Unauthenticated
 from ..store.db import write
 from . import tokens, users
 
-SCOPES = ("read", "agent")  # read: the user's wallets; agent: the signer agent's calls
+SCOPES = ("read", "agent")  # read: GET requests only; agent: the signer agent's calls, reads included
 _FORMAT = re.compile(r"hdl_([0-9a-f]{16})_([A-Za-z0-9_-]{43})")
 
 
@@ -70,7 +70,7 @@ def authenticate(db: Database, text: str, scope: str, now: int | None = None) ->
     if token.revoked_at is not None or user.revoked_at is not None or (
             token.expires_at is not None and at >= token.expires_at):
         raise Unauthenticated("bad_token", "the API token is wrong, expired or revoked")
-    if scope not in token.scopes:
+    if scope not in token.scopes and not (scope == "read" and "agent" in token.scopes):
         raise AccessDenied("forbidden", f"this API token lacks the {scope!r} scope")
     return user, token
 

@@ -99,11 +99,12 @@ def main() -> None:
 
 
 def _register() -> None:
-    from . import chain_cmd, config_cmd, demo, descriptor, psbt, qr, wallet
+    from . import audit_cmd, chain_cmd, config_cmd, demo, descriptor, psbt, qr, serve_cmd, wallet
 
-    for module in (config_cmd, descriptor, psbt, qr, wallet):
+    for module in (audit_cmd, config_cmd, descriptor, psbt, qr, wallet):
         main.add_command(module.group)
     main.add_command(demo.command)
+    main.add_command(serve_cmd.command)
     main.add_command(chain_cmd.tx_group)
     main.add_command(chain_cmd.sandbox_group)
     wallet.group.add_command(chain_cmd.sync)

@@ -13,14 +13,21 @@ from .conftest import T0
 
 def test_an_api_token_authenticates_its_user_within_its_scope(db):
     bob = users.create(db, "Bob")
-    token, text = api_tokens.create(db, bob.id, ["agent"], label="laptop", now=T0)
+    token, text = api_tokens.create(db, bob.id, ["read"], label="laptop", now=T0)
 
-    user, found = api_tokens.authenticate(db, text, "agent", now=T0)
+    user, found = api_tokens.authenticate(db, text, "read", now=T0)
 
     assert user.id == bob.id and found.id == token.id and text.startswith(f"hdl_{token.id}_")
     with pytest.raises(AccessDenied):
-        api_tokens.authenticate(db, text, "read", now=T0)
+        api_tokens.authenticate(db, text, "agent", now=T0)
     assert text.split("_")[-1] not in str(list(db.query("SELECT * FROM api_tokens")))
+
+
+def test_an_agent_token_may_also_read(db):
+    bob = users.create(db, "Bob")
+    _, text = api_tokens.create(db, bob.id, ["agent"], now=T0)
+
+    assert api_tokens.authenticate(db, text, "read", now=T0)[0].id == bob.id
 
 
 @pytest.mark.parametrize("mangle", [lambda t: t[:-1] + ("A" if t[-1] != "A" else "B"), lambda t: t[:-1],

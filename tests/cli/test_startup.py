@@ -15,7 +15,11 @@ from ..conftest import REPO_ROOT
 # The core and the libraries behind it: none is needed to list the commands.
 HEAVY = ("embit", "sqlite_utils", "httpx", "segno", "cbor2", "platformdirs", "coordinator.psbt",
          "coordinator.wallet", "coordinator.qr", "coordinator.chain", "coordinator.store",
-         "coordinator.config", "coordinator.networks", "coordinator.demo")
+         "coordinator.config", "coordinator.networks", "coordinator.demo",
+         # the server (issue 10): only `huddle serve` needs it
+         "flask", "flask_socketio", "flask_limiter", "socketio", "engineio", "werkzeug", "webauthn",
+         "cryptography", "coordinator.web", "coordinator.accounts", "coordinator.governance",
+         "coordinator.canonical")
 
 PROBE = """
 import contextlib, io, json, sys
@@ -43,7 +47,8 @@ def _heavy(modules: list[str]) -> list[str]:
 
 
 @pytest.mark.parametrize("argv", [["--help"], ["wallet", "--help"], ["psbt", "create", "--help"],
-                                  ["qr", "encode", "--help"], ["tx", "broadcast", "--help"]],
+                                  ["qr", "encode", "--help"], ["tx", "broadcast", "--help"],
+                                  ["serve", "--help"], ["audit", "verify", "--help"]],
                          ids=" ".join)
 def test_help_loads_none_of_the_core(argv):
     loaded = _loaded_after([argv])

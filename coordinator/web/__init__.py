@@ -1,0 +1,49 @@
+"""The web edge (issue 10): the Flask app factory, the JSON API under /api/v1,
+and Socket.IO. A thin adapter over the core: it parses requests, checks who is
+calling, calls accounts/, governance/ and store/, and turns errors into the one
+JSON shape. Nothing in the core imports this package."""
+
+from __future__ import annotations
+
+from flask import Flask, g
+
+from ..governance import audit
+from ..store import open_database
+from .config import WebConfig
+
+AUDIT_HEAD = "Huddle-Audit-Head"
+
+
+def create_app(config: WebConfig) -> Flask:
+    from . import api, errors, limits, realtime, security
+    from .db import close_db
+
+    open_database(config.database).close()  # migrate once, before any request
+    app = Flask(__name__)
+    app.config.update(SECRET_KEY=config.secret_key, MAX_CONTENT_LENGTH=config.max_body, HUDDLE=config,
+                      JSON_SORT_KEYS=False)
+    app.teardown_appcontext(close_db)
+    errors.init_app(app)
+    security.init_app(app)
+    api.init_app(app)
+    limits.init_app(app)
+    realtime.init_app(app)
+    app.after_request(_audit_head)
+    return app
+
+
+def _audit_head(response):
+    """The head of the chain this response concerns: the wallet's, for its
+    members; the server chain's, for the server's admin; none otherwise."""
+    from .db import get_db
+
+    chain = g.get("audit_chain")
+    found = g.get("caller")
+    if chain is None and found is not None and found.user.is_admin:
+        chain = audit.SERVER_CHAIN
+    if chain is not None:
+        response.headers[AUDIT_HEAD] = f"{chain} {audit.head(get_db(), chain).to_string()}"
+    return response
+
+
+__all__ = ["WebConfig", "create_app", "AUDIT_HEAD"]

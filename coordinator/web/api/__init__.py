@@ -1,0 +1,15 @@
+"""The JSON API under /api/v1: one blueprint per concept, each a thin adapter
+over the core (accounts/, governance/, store/)."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+PREFIX = "/api/v1"
+
+
+def init_app(app: Flask) -> None:
+    from . import invites, meta, session, setup, tokens, users, wallets
+
+    for module in (meta, setup, session, invites, wallets, tokens, users):
+        app.register_blueprint(module.bp, url_prefix=PREFIX)

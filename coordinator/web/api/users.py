@@ -1,0 +1,29 @@
+"""Users, as the server's admin manages them: revoking one ends their sessions,
+API tokens and open sockets at once."""
+
+from __future__ import annotations
+
+from flask import Blueprint, jsonify
+
+from ...accounts import users
+from ...errors import InvalidInput
+from ...governance import audit
+from ...store.db import write
+from ..auth import server_admin
+from ..db import get_db
+from ..realtime import disconnect_user
+
+bp = Blueprint("users", __name__)
+
+
+@bp.post("/users/<int:user_id>/revoke")
+def revoke(user_id: int):
+    caller = server_admin()
+    if user_id == caller.user.id:
+        raise InvalidInput("bad_input", "the admin cannot revoke themselves")
+    db = get_db()
+    with write(db):
+        users.revoke(db, user_id)
+        audit.append(db, audit.SERVER_CHAIN, "user_revoked", {"user": user_id}, actor=f"user:{caller.user.id}")
+    disconnect_user(user_id)
+    return jsonify({"revoked": user_id})

@@ -1,0 +1,81 @@
+"""Wallets as members see them, and the wallet's audit chain. A wallet a caller
+is not a member of answers exactly as a missing one does (404)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, g, jsonify, request
+
+from ...accounts import roles
+from ...errors import InvalidInput
+from ...governance import audit
+from ...store import wallets
+from ...store.db import write
+from ..auth import server_admin, signed_in
+from ..db import get_db
+from .body import json_body
+
+bp = Blueprint("wallets", __name__)
+
+
+def wallet_for(wallet_id: int, at_least: str) -> wallets.Wallet:
+    """The wallet, if the caller's role in it is at least ``at_least``; its
+    chain head then rides on the response (``Huddle-Audit-Head``)."""
+    caller = signed_in()
+    db = get_db()
+    roles.require(db, caller.user.id, wallet_id, at_least)
+    g.audit_chain = audit.wallet_chain(wallet_id)
+    name = db.execute("SELECT name FROM wallets WHERE id = ?", [wallet_id]).fetchone()[0]
+    return wallets.get(db, name)
+
+
+def _summary(wallet: wallets.Wallet, role: str) -> dict:
+    d = wallet.descriptor
+    return {"id": wallet.id, "name": wallet.name, "network": wallet.network, "role": role,
+            "threshold": d.threshold, "n": d.n, "script_type": d.script_type, "policy_id": d.policy_id}
+
+
+@bp.get("/wallets")
+def list_mine():
+    caller = signed_in()
+    db = get_db()
+    mine = []
+    for wallet_id, role in roles.wallets_of(db, caller.user.id):
+        name = db.execute("SELECT name FROM wallets WHERE id = ?", [wallet_id]).fetchone()[0]
+        mine.append(_summary(wallets.get(db, name), role))
+    return jsonify({"wallets": mine})
+
+
+@bp.post("/wallets/import")
+def import_wallet():
+    """A wallet file in any format ``huddle wallet import`` reads; the importer
+    becomes its admin, and its chain starts with the policy id."""
+    caller = server_admin()
+    data = json_body({"text": str}, {"name": str})
+    db, network = get_db(), current_app.config["HUDDLE"].network
+    with write(db):
+        wallet = wallets.import_text(db, data["text"], network, data.get("name"))
+        roles.grant(db, caller.user.id, wallet.id, "admin")
+        audit.append(db, audit.wallet_chain(wallet.id), "wallet_created",
+                     {"policy_id": wallet.descriptor.policy_id, "network": network, "name": wallet.name},
+                     actor=f"user:{caller.user.id}")
+    g.audit_chain = audit.wallet_chain(wallet.id)
+    return jsonify({"wallet": _summary(wallet, "admin")}), 201
+
+
+@bp.get("/wallets/<int:wallet_id>")
+def show(wallet_id: int):
+    wallet = wallet_for(wallet_id, "viewer")
+    role = roles.role_of(get_db(), signed_in().user.id, wallet_id)
+    body = _summary(wallet, role)
+    body["descriptor"] = wallet.descriptor.to_string()
+    return jsonify({"wallet": body})
+
+
+@bp.get("/wallets/<int:wallet_id>/audit")
+def audit_entries(wallet_id: int):
+    wallet_for(wallet_id, "viewer")
+    after = request.args.get("after", "0")
+    if not after.isdigit() or len(after) > 15:
+        raise InvalidInput("bad_request", "after must be a sequence number")
+    entries = audit.entries(get_db(), audit.wallet_chain(wallet_id), after=int(after))
+    return jsonify({"entries": [e.to_dict() for e in entries]})

@@ -1,0 +1,109 @@
+"""The OpenAPI 3.1 document of /api/v1: the API's reference (docs/api.md).
+
+Hand-written, and kept true by tests/web/test_openapi.py: every route the app
+serves is here with its methods, and nothing here is missing from the app.
+"""
+
+from __future__ import annotations
+
+from .. import __version__
+
+_ERROR = {"type": "object", "required": ["error"], "properties": {"error": {
+    "type": "object", "required": ["code", "message"],
+    "properties": {"code": {"type": "string"}, "message": {"type": "string"}, "details": {"type": "object"}}}}}
+_ANY = {"type": "object"}
+_CREDENTIAL = {"type": "object", "description": "the PublicKeyCredential JSON the browser returns"}
+
+
+def _obj(required: dict, optional: dict | None = None) -> dict:
+    return {"type": "object", "required": list(required), "additionalProperties": False,
+            "properties": {**required, **(optional or {})}}
+
+
+_S, _I = {"type": "string"}, {"type": "integer"}
+_WALLET_ID = {"name": "wallet_id", "in": "path", "required": True, "schema": _I}
+
+
+def _op(summary: str, who: str, body: dict | None = None, ok: int = 200, params: list | None = None,
+        errors: tuple[int, ...] = ()) -> dict:
+    codes = {400, 403, 500} | set(errors) | ({401} if who != "anyone" else set())
+    op: dict = {"summary": summary, "description": f"Who may call: {who}.",
+                "responses": {str(ok): {"description": "success",
+                                        "content": {"application/json": {"schema": _ANY}}},
+                              **{str(c): {"$ref": "#/components/responses/Error"} for c in sorted(codes)}}}
+    if body is not None:
+        op["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
+    if params:
+        op["parameters"] = params
+    if who == "anyone":
+        op["security"] = []
+    return op
+
+
+_MEMBER_GONE = (404,)
+PATHS = {
+    "/openapi.json": {"get": _op("This document", "anyone")},
+    "/setup": {"get": _op("Whether the server still needs its admin", "anyone"),
+               "post": _op("Create the admin with the setup token and a passkey; signs in", "anyone",
+                           _obj({"token": _S, "name": _S, "credential": _CREDENTIAL}), 201, errors=(401, 410))},
+    "/setup/options": {"post": _op("Passkey registration options for the admin", "anyone",
+                                   _obj({"token": _S, "name": _S}), errors=(401, 410))},
+    "/session": {"get": _op("The signed-in user, their CSRF token and wallets", "a signed-in user"),
+                 "post": _op("Sign in with a passkey assertion", "anyone", _obj({"credential": _CREDENTIAL}),
+                             201, errors=(401, 429)),
+                 "delete": _op("Sign out", "a signed-in user")},
+    "/session/options": {"post": _op("Passkey sign-in options (a fresh challenge)", "anyone", errors=(429,))},
+    "/session/recovery": {"post": _op("Sign in with a one-time recovery code", "anyone", _obj({"code": _S}),
+                                      201, errors=(401, 429))},
+    "/invites/check": {"post": _op("What an invite grants, if it is still usable", "anyone",
+                                   _obj({"token": _S}), errors=(404, 410, 429))},
+    "/invites/options": {"post": _op("Passkey registration options for an invitee", "anyone",
+                                     _obj({"token": _S, "name": _S}), errors=(404, 410, 429))},
+    "/invites/accept": {"post": _op("Join with an invite and a new passkey; signs in", "anyone",
+                                    _obj({"token": _S, "name": _S, "credential": _CREDENTIAL}), 201,
+                                    errors=(401, 404, 409, 410, 429))},
+    "/wallets": {"get": _op("The caller's wallets and roles", "a signed-in user")},
+    "/wallets/import": {"post": _op("Import a wallet file (any format `huddle wallet import` reads)",
+                                    "the server's admin", _obj({"text": _S}, {"name": _S}), 201,
+                                    errors=(409, 422))},
+    "/wallets/{wallet_id}": {"get": _op("A wallet: policy, descriptor, the caller's role", "a member (viewer+)",
+                                        params=[_WALLET_ID], errors=_MEMBER_GONE)},
+    "/wallets/{wallet_id}/audit": {"get": _op(
+        "The wallet's audit entries after sequence number `after`", "a member (viewer+)",
+        params=[_WALLET_ID, {"name": "after", "in": "query", "required": False, "schema": _I}],
+        errors=_MEMBER_GONE)},
+    "/wallets/{wallet_id}/invites": {"post": _op("Invite someone to the wallet with a role", "the wallet's admin",
+                                                 _obj({"role": {"enum": ["admin", "keyholder", "viewer"]}},
+                                                      {"ttl": _I}), 201, params=[_WALLET_ID],
+                                                 errors=_MEMBER_GONE)},
+    "/tokens": {"get": _op("The caller's API tokens", "a signed-in session"),
+                "post": _op("Create an API token (the secret is shown once)", "a signed-in session",
+                            _obj({"scopes": {"type": "array", "items": {"enum": ["read", "agent"]}}},
+                                 {"label": _S}), 201)},
+    "/tokens/{token_id}": {"delete": _op("Revoke one of the caller's API tokens", "a signed-in session",
+                                         params=[{"name": "token_id", "in": "path", "required": True,
+                                                  "schema": _S}], errors=(404,))},
+    "/users/{user_id}/revoke": {"post": _op("Revoke a user: their sessions, tokens and sockets end",
+                                            "the server's admin", params=[{"name": "user_id", "in": "path",
+                                                                           "required": True, "schema": _I}],
+                                            errors=(404,))},
+}
+
+
+def document() -> dict:
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Huddle API", "version": __version__,
+                 "description": "See docs/api.md for sign-in, CSRF and the Huddle-Audit-Head header."},
+        "servers": [{"url": "/api/v1"}],
+        "security": [{"session": []}, {"token": []}],
+        "paths": PATHS,
+        "components": {
+            "schemas": {"Error": _ERROR},
+            "responses": {"Error": {"description": "the one error shape (docs/errors.md)",
+                                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}},
+            "securitySchemes": {
+                "session": {"type": "apiKey", "in": "cookie", "name": "huddle_session"},
+                "token": {"type": "http", "scheme": "bearer", "description": "hdl_<id>_<secret>"}},
+        },
+    }

@@ -1,0 +1,77 @@
+"""Socket.IO: only signed-in users connect, only from the pinned origin; a
+member joins their own wallet's room and no other; revoking a user cuts their
+sockets."""
+
+from __future__ import annotations
+
+import pytest
+
+from coordinator.governance import audit
+from coordinator.web.realtime import NAMESPACE, socketio
+
+from .conftest import ORIGIN, member
+
+
+def _socket(app, browser=None, **kw):
+    return socketio.test_client(app, namespace=NAMESPACE, flask_test_client=browser.client if browser else None,
+                                **kw)
+
+
+def test_a_signed_in_member_connects_and_joins_their_wallet(app, admin, wallet_id):
+    bob = member(app, admin, wallet_id, "viewer", "Bob")
+    client = _socket(app, bob, headers={"Origin": ORIGIN})
+
+    assert client.is_connected(NAMESPACE)
+    answer = client.emit("join", {"wallet_id": wallet_id}, namespace=NAMESPACE, callback=True)
+    assert answer["joined"] == wallet_id
+    assert answer["audit_head"] == audit.Head(3, answer["audit_head"].split(":")[1]).to_string()
+
+
+def test_an_anonymous_socket_is_refused(app):
+    assert not _socket(app).is_connected(NAMESPACE)
+
+
+@pytest.mark.parametrize("headers", [{"Origin": "https://evil.example"},
+                                     {"Origin": "https://evil.example", "X-Forwarded-Host": "localhost:5000"},
+                                     {"Origin": "http://localhost:5001", "Host": "localhost:5001"}],
+                         ids=["foreign origin", "with X-Forwarded-Host", "other port"])
+def test_a_socket_from_another_origin_is_refused_even_when_signed_in(app, admin, headers):
+    assert not _socket(app, admin, headers=headers).is_connected(NAMESPACE)
+
+
+def test_a_member_cannot_join_another_wallets_room(app, admin, wallet_id):
+    from .test_accounts_flow import _other_wallet
+
+    other = admin.post("/wallets/import", {"text": _other_wallet(), "name": "Other"}).get_json()["wallet"]["id"]
+    eve = member(app, admin, other, "admin", "Eve")
+    client = _socket(app, eve, headers={"Origin": ORIGIN})
+
+    answer = client.emit("join", {"wallet_id": wallet_id}, namespace=NAMESPACE, callback=True)
+
+    assert answer == {"error": {"code": "wallet_not_found", "message": "no such wallet"}}
+
+
+@pytest.mark.parametrize("data", [None, "1", {"wallet_id": "1"}, {"wallet_id": True}])
+def test_a_malformed_join_gets_the_error_shape(app, admin, wallet_id, data):
+    client = _socket(app, admin, headers={"Origin": ORIGIN})
+
+    answer = client.emit("join", data, namespace=NAMESPACE, callback=True)
+
+    assert answer["error"]["code"] == "bad_json"
+
+
+def test_the_agent_connects_with_an_api_token(app, admin, wallet_id):
+    secret = admin.post("/tokens", {"scopes": ["agent"]}).get_json()["secret"]
+
+    assert _socket(app, auth={"token": secret}).is_connected(NAMESPACE)
+    assert not _socket(app, auth={"token": secret[:-1] + "x"}).is_connected(NAMESPACE)
+
+
+def test_revoking_a_user_cuts_their_open_sockets(app, admin, wallet_id):
+    bob = member(app, admin, wallet_id, "keyholder", "Bob")
+    client = _socket(app, bob, headers={"Origin": ORIGIN})
+    assert client.is_connected(NAMESPACE)
+
+    admin.post(f"/users/{bob.user['id']}/revoke")
+
+    assert not client.is_connected(NAMESPACE)
