@@ -44,7 +44,7 @@ def create(db: Database, wallet_id: int, role: str, created_by: int, ttl: int = 
         cursor = db.execute(
             "INSERT INTO invites (token_hash, wallet_id, role, created_by, created_at, expires_at) "
             "VALUES (?, ?, ?, ?, ?, ?)", [tokens.hash_secret(token), wallet_id, role, created_by, at, at + ttl])
-        audit.append(db, audit.wallet_chain(wallet_id), "invite_created",
+        audit.append_to_wallet(db, wallet_id, "invite_created",
                      {"invite": cursor.lastrowid, "role": role, "expires_at": at + ttl},
                      actor=f"user:{created_by}", at=at)
     return _get(db, cursor.lastrowid), token
@@ -73,7 +73,7 @@ def accept(db: Database, token: str, name: str, now: int | None = None) -> users
         db.execute("UPDATE invites SET used_at = ?, used_by = ? WHERE id = ? AND used_at IS NULL",
                    [at, user.id, invite.id])
         roles.grant(db, user.id, invite.wallet_id, invite.role)
-        audit.append(db, audit.wallet_chain(invite.wallet_id), "member_joined",
+        audit.append_to_wallet(db, invite.wallet_id, "member_joined",
                      {"invite": invite.id, "user": user.id, "name": user.name, "role": invite.role},
                      actor=f"user:{user.id}", at=at)
     return user

@@ -20,6 +20,7 @@ from sqlite_utils import Database
 
 from .. import canonical
 from ..store.db import write
+from ..errors import NotFound
 from .errors import ChainBroken, InvalidInput
 
 GENESIS = "00" * 32  # the prev_hash of a chain's first entry
@@ -107,6 +108,27 @@ def append(db: Database, chain: str, type_: str, body: dict, actor: str, at: int
                    [chain, entry.seq, entry.prev_hash, entry.at, actor, type_,
                     canonical.encode(body).decode("utf-8"), entry.hash])
     return entry
+
+
+def start_wallet_chain(db: Database, wallet_id: int, actor: str, at: int | None = None) -> None:
+    """Make sure the wallet's chain begins by committing to its policy id
+    (DESIGN.md); a wallet imported before the server ran gets it on first use."""
+    chain = wallet_chain(wallet_id)
+    with write(db):
+        if head(db, chain) != EMPTY:
+            return
+        row = db.execute("SELECT policy_id, network, name FROM wallets WHERE id = ?", [wallet_id]).fetchone()
+        if row is None:
+            raise NotFound("wallet_not_found", "no such wallet")
+        append(db, chain, "wallet_created", {"policy_id": row[0], "network": row[1], "name": row[2]}, actor, at)
+
+
+def append_to_wallet(db: Database, wallet_id: int, type_: str, body: dict, actor: str,
+                     at: int | None = None) -> Entry:
+    """Append to a wallet's chain, starting it first if needed."""
+    with write(db):
+        start_wallet_chain(db, wallet_id, "system", at)
+        return append(db, wallet_chain(wallet_id), type_, body, actor, at)
 
 
 def head(db: Database, chain: str) -> Head:

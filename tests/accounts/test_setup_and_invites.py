@@ -54,8 +54,8 @@ def test_an_invite_makes_a_member_with_its_role_in_its_wallet(db, wallet_id):
 
     assert roles.role_of(db, bob.id, wallet_id) == "keyholder"
     assert invites.Invite.from_row(next(db.query("SELECT * FROM invites"))).used_at == T0 + 10
-    assert [e.type for e in audit.entries(db, audit.wallet_chain(wallet_id))] == ["invite_created",
-                                                                                  "member_joined"]
+    assert [e.type for e in audit.entries(db, audit.wallet_chain(wallet_id))] == [
+        "wallet_created", "invite_created", "member_joined"]
     assert token not in str(list(db.query("SELECT * FROM invites")))
 
 

@@ -128,3 +128,19 @@ def test_malformed_exported_entries_are_refused(db, change):
     with pytest.raises(audit.InvalidInput) as err:
         audit.Entry.from_dict(data)
     assert err.value.code == "audit_malformed"
+
+
+def test_a_wallet_chain_begins_with_the_wallets_policy_id(db):
+    from coordinator.store import wallets
+
+    from .. import keys
+
+    wallet = wallets.add(db, "Vault", "testnet", keys.descriptor(2, 3))  # as `huddle wallet import` does
+    audit.append_to_wallet(db, wallet.id, "member_joined", {"user": 1}, actor="user:1")
+
+    first, second = audit.entries(db, audit.wallet_chain(wallet.id))
+    assert (first.seq, first.type, first.actor) == (1, "wallet_created", "system")
+    assert first.body == {"policy_id": wallet.descriptor.policy_id, "network": "testnet", "name": "Vault"}
+    assert second.type == "member_joined"
+    audit.start_wallet_chain(db, wallet.id, actor="user:1")
+    assert audit.head(db, audit.wallet_chain(wallet.id)).seq == 2

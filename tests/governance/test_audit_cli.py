@@ -30,21 +30,21 @@ def test_an_exported_chain_verifies(run, tmp_path):
 
     out = json.loads(ok(run("audit", "verify", str(exported), "--json")))
 
-    assert out["chain"] == chain and out["entries"] == 3 and out["head"].startswith("3:")
+    assert out["chain"] == chain and out["entries"] == 4 and out["head"].startswith("4:")
 
 
 def test_an_edited_row_fails_verify_naming_the_entry(run, tmp_path):
     chain = _chain(run)
     db = open_database(run.database)
     db.execute("DROP TRIGGER audit_log_no_update")
-    db.execute("UPDATE audit_log SET body = replace(body, 'viewer', 'admin') WHERE chain = ? AND seq = 3", [chain])
+    db.execute("UPDATE audit_log SET body = replace(body, 'viewer', 'admin') WHERE chain = ? AND seq = 4", [chain])
     db.close()
     exported = tmp_path / "chain.jsonl"
     exported.write_text(ok(run("audit", "export", chain)))
 
     line = fails(run("audit", "verify", str(exported)), 3, "audit_chain_broken")
 
-    assert "breaks at entry 3" in line
+    assert "breaks at entry 4" in line
 
 
 def test_an_entry_cut_from_the_file_is_named(run, tmp_path):

@@ -55,9 +55,7 @@ def import_wallet():
     with write(db):
         wallet = wallets.import_text(db, data["text"], network, data.get("name"))
         roles.grant(db, caller.user.id, wallet.id, "admin")
-        audit.append(db, audit.wallet_chain(wallet.id), "wallet_created",
-                     {"policy_id": wallet.descriptor.policy_id, "network": network, "name": wallet.name},
-                     actor=f"user:{caller.user.id}")
+        audit.start_wallet_chain(db, wallet.id, actor=f"user:{caller.user.id}")
     g.audit_chain = audit.wallet_chain(wallet.id)
     return jsonify({"wallet": _summary(wallet, "admin")}), 201
 
