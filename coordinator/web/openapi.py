@@ -24,10 +24,17 @@ _S, _I = {"type": "string"}, {"type": "integer"}
 _WALLET_ID = {"name": "wallet_id", "in": "path", "required": True, "schema": _I}
 
 
+# Who may call an operation, as ``x-huddle-access``; the authorization sweep
+# (tests/web/test_authorization_sweep.py) reads it.
+ACCESS = {"anyone": "anyone", "user": "a signed-in user", "session": "a signed-in browser session (not a token)",
+          "viewer": "a member of the wallet (viewer or above)", "keyholder": "a keyholder or admin of the wallet",
+          "admin": "the wallet's admin", "server_admin": "the server's admin"}
+
+
 def _op(summary: str, who: str, body: dict | None = None, ok: int = 200, params: list | None = None,
         errors: tuple[int, ...] = ()) -> dict:
     codes = {400, 403, 500} | set(errors) | ({401} if who != "anyone" else set())
-    op: dict = {"summary": summary, "description": f"Who may call: {who}.",
+    op: dict = {"summary": summary, "description": f"Who may call: {ACCESS[who]}.", "x-huddle-access": who,
                 "responses": {str(ok): {"description": "success",
                                         "content": {"application/json": {"schema": _ANY}}},
                               **{str(c): {"$ref": "#/components/responses/Error"} for c in sorted(codes)}}}
@@ -48,10 +55,10 @@ PATHS = {
                            _obj({"token": _S, "name": _S, "credential": _CREDENTIAL}), 201, errors=(401, 410))},
     "/setup/options": {"post": _op("Passkey registration options for the admin", "anyone",
                                    _obj({"token": _S, "name": _S}), errors=(401, 410))},
-    "/session": {"get": _op("The signed-in user, their CSRF token and wallets", "a signed-in user"),
+    "/session": {"get": _op("The signed-in user, their CSRF token and wallets", "user"),
                  "post": _op("Sign in with a passkey assertion", "anyone", _obj({"credential": _CREDENTIAL}),
                              201, errors=(401, 429)),
-                 "delete": _op("Sign out", "a signed-in user")},
+                 "delete": _op("Sign out", "user")},
     "/session/options": {"post": _op("Passkey sign-in options (a fresh challenge)", "anyone", errors=(429,))},
     "/session/recovery": {"post": _op("Sign in with a one-time recovery code", "anyone", _obj({"code": _S}),
                                       201, errors=(401, 429))},
@@ -62,29 +69,29 @@ PATHS = {
     "/invites/accept": {"post": _op("Join with an invite and a new passkey; signs in", "anyone",
                                     _obj({"token": _S, "name": _S, "credential": _CREDENTIAL}), 201,
                                     errors=(401, 404, 409, 410, 429))},
-    "/wallets": {"get": _op("The caller's wallets and roles", "a signed-in user")},
+    "/wallets": {"get": _op("The caller's wallets and roles", "user")},
     "/wallets/import": {"post": _op("Import a wallet file (any format `huddle wallet import` reads)",
-                                    "the server's admin", _obj({"text": _S}, {"name": _S}), 201,
+                                    "server_admin", _obj({"text": _S}, {"name": _S}), 201,
                                     errors=(409, 422))},
-    "/wallets/{wallet_id}": {"get": _op("A wallet: policy, descriptor, the caller's role", "a member (viewer+)",
+    "/wallets/{wallet_id}": {"get": _op("A wallet: policy, descriptor, the caller's role", "viewer",
                                         params=[_WALLET_ID], errors=_MEMBER_GONE)},
     "/wallets/{wallet_id}/audit": {"get": _op(
-        "The wallet's audit entries after sequence number `after`", "a member (viewer+)",
+        "The wallet's audit entries after sequence number `after`", "viewer",
         params=[_WALLET_ID, {"name": "after", "in": "query", "required": False, "schema": _I}],
         errors=_MEMBER_GONE)},
-    "/wallets/{wallet_id}/invites": {"post": _op("Invite someone to the wallet with a role", "the wallet's admin",
+    "/wallets/{wallet_id}/invites": {"post": _op("Invite someone to the wallet with a role", "admin",
                                                  _obj({"role": {"enum": ["admin", "keyholder", "viewer"]}},
                                                       {"ttl": _I}), 201, params=[_WALLET_ID],
                                                  errors=_MEMBER_GONE)},
-    "/tokens": {"get": _op("The caller's API tokens", "a signed-in session"),
-                "post": _op("Create an API token (the secret is shown once)", "a signed-in session",
+    "/tokens": {"get": _op("The caller's API tokens", "session"),
+                "post": _op("Create an API token (the secret is shown once)", "session",
                             _obj({"scopes": {"type": "array", "items": {"enum": ["read", "agent"]}}},
                                  {"label": _S}), 201)},
-    "/tokens/{token_id}": {"delete": _op("Revoke one of the caller's API tokens", "a signed-in session",
+    "/tokens/{token_id}": {"delete": _op("Revoke one of the caller's API tokens", "session",
                                          params=[{"name": "token_id", "in": "path", "required": True,
                                                   "schema": _S}], errors=(404,))},
     "/users/{user_id}/revoke": {"post": _op("Revoke a user: their sessions, tokens and sockets end",
-                                            "the server's admin", params=[{"name": "user_id", "in": "path",
+                                            "server_admin", params=[{"name": "user_id", "in": "path",
                                                                            "required": True, "schema": _I}],
                                             errors=(404,))},
 }

@@ -1,0 +1,114 @@
+"""The authorization sweep, generated from the OpenAPI document: every operation,
+called as anonymous, as a member of another wallet, and as a viewer where more is
+needed, is refused (401/403/404) and leaks 0 bytes of the wallet's data. Marker
+strings (the wallet's name, its xpubs, its policy id) are planted and looked for
+in every body and header, and in Socket.IO answers."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from coordinator.web.openapi import document
+from coordinator.web.realtime import NAMESPACE, socketio
+
+from .. import keys
+from .conftest import API, ORIGIN, Browser, member
+
+TARGET = keys.descriptor(2, 3)
+OTHER = keys.descriptor(2, 2, first=3)
+MARKERS = ["Marker-Vault-7f3a", TARGET.policy_id, *(c.xpub for c in TARGET.cosigners)]
+ROLE_RANK = ("viewer", "keyholder", "admin")
+LAST = [("/users/{user_id}/revoke", "post"), ("/session", "delete")]  # they may end sessions: run them last
+
+
+def _value(schema: dict) -> object:
+    if "enum" in schema:
+        return schema["enum"][-1]
+    return {"string": "x", "integer": 60, "object": {}, "array": ["read"]}[schema["type"]]
+
+
+def _operations() -> list[tuple[str, str, dict]]:
+    ops = [(path, method, op) for path, methods in document()["paths"].items() for method, op in methods.items()]
+    return sorted(ops, key=lambda o: (LAST.index(o[:2]) if o[:2] in LAST else -1, o[0], o[1]))
+
+
+@pytest.fixture
+def world(app, admin):
+    """Ada (server admin) holds the marked wallet and another; Bob is its keyholder
+    with an agent token, Carol its viewer; Eve is the admin of the other wallet only."""
+    target = admin.post("/wallets/import", {"text": TARGET.to_string(), "name": MARKERS[0]}).get_json()["wallet"]
+    other = admin.post("/wallets/import", {"text": OTHER.to_string(), "name": "Other"}).get_json()["wallet"]
+    bob = member(app, admin, target["id"], "keyholder", "Bob")
+    token = bob.post("/tokens", {"scopes": ["agent"]}).get_json()["token"]
+    return {"wallet_id": target["id"], "token_id": token["id"], "user_id": bob.user["id"],
+            "carol": member(app, admin, target["id"], "viewer", "Carol"),
+            "eve": member(app, admin, other["id"], "admin", "Eve")}
+
+
+def _call(browser: Browser, path: str, method: str, op: dict, world: dict):
+    concrete = re.sub(r"\{([a-z_]+)\}", lambda m: str(world[m.group(1)]), path)
+    schema = op.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema")
+    body = {name: _value(sub) for name, sub in schema["properties"].items() if name in schema["required"]} \
+        if schema else None
+    return browser.send(method.upper(), concrete, body)
+
+
+def _leaks(response) -> list[str]:
+    text = response.get_data(as_text=True) + "\n".join(f"{k}: {v}" for k, v in response.headers.items())
+    return [m for m in MARKERS if m in text]
+
+
+def _expected(caller: str, access: str) -> set[int] | None:
+    """The statuses a refusal may have, or None where the caller may call it."""
+    if access == "anyone":
+        return None
+    if caller == "anonymous":
+        return {401}
+    if caller == "eve":
+        return {404} if access in ROLE_RANK else ({403} if access == "server_admin" else None)
+    if access in ROLE_RANK and ROLE_RANK.index(access) > 0:  # carol is a viewer
+        return {403}
+    return {403} if access == "server_admin" else None
+
+
+@pytest.mark.parametrize("caller", ["anonymous", "eve", "carol"])
+def test_every_operation_refuses_outsiders_and_leaks_nothing(app, world, caller):
+    browser = Browser(app.test_client()) if caller == "anonymous" else world[caller]
+    refused = 0
+    for path, method, op in _operations():
+        response = _call(browser, path, method, op, world)
+        expected = _expected(caller, op["x-huddle-access"])
+        if expected is not None:
+            assert response.status_code in expected, (caller, method, path, response.get_json())
+            refused += 1
+        if caller != "carol" or expected is not None:
+            assert _leaks(response) == [], (caller, method, path)
+    assert refused >= {"anonymous": 9, "eve": 4, "carol": 3}[caller]
+
+
+def test_the_markers_are_there_for_a_member_to_see(world):
+    shown = world["carol"].get(f"/wallets/{world['wallet_id']}")
+
+    assert sorted(_leaks(shown)) == sorted(MARKERS)
+
+
+@pytest.mark.parametrize("caller", ["anonymous", "eve"])
+def test_socket_room_joins_refuse_outsiders_and_leak_nothing(app, world, caller):
+    browser = world.get(caller)
+    client = socketio.test_client(app, namespace=NAMESPACE, headers={"Origin": ORIGIN},
+                                  flask_test_client=browser.client if browser else None)
+    if caller == "anonymous":
+        assert not client.is_connected(NAMESPACE)
+        return
+    answer = client.emit("join", {"wallet_id": world["wallet_id"]}, namespace=NAMESPACE, callback=True)
+    received = client.get_received(NAMESPACE)
+
+    assert answer["error"]["code"] == "wallet_not_found"
+    assert not [m for m in MARKERS if m in repr(answer) + repr(received)]
+
+
+def test_the_sweep_covers_every_documented_operation():
+    assert {(p, m) for p, m, _ in _operations()} == {(p, m) for p, ops in document()["paths"].items() for m in ops}
+    assert API == "/api/v1"
