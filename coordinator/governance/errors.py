@@ -8,6 +8,8 @@ CODES: dict[str, str] = {
     "audit_chain_broken": "an audit chain whose entries do not link or hash as they claim "
                           "(history was edited); the details name the first bad entry",
     "audit_malformed": "an exported audit chain that is not a list of audit entries",
+    "bad_intent": "a spend intent with missing or malformed recipients, memo hash, fee ceiling or times",
+    "approval_invalid": "a passkey approval that does not verify against the member's pinned key and the intent",
 }
 register(CODES)
 

@@ -1,0 +1,95 @@
+"""Passkey approvals: a WebAuthn assertion whose challenge is the intent digest.
+
+The stored approval keeps what anyone holding the member's pinned passkey
+public key needs to re-verify it offline (DESIGN.md): the credential id,
+``authenticatorData``, ``clientDataJSON`` and the signature. Verification is
+strict: the pinned RP ID and origin, ``webauthn.get``, not cross-origin, user
+present (and verified, if the wallet's policy says so), the signature, and the
+challenge equal to the digest the verifier rebuilt itself. A quorum counts
+members, not credentials. Sign counters are not relied on.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import webauthn
+from webauthn.helpers import exceptions as webauthn_errors
+
+from ..errors import InvalidInput
+from .intent import Intent
+
+_FAILURES = (webauthn_errors.WebAuthnException, ValueError, TypeError, KeyError, AttributeError)
+
+
+@dataclass(frozen=True)
+class PasskeyApproval:
+    member: str  # who approved, as the roster names them (e.g. "user:2")
+    credential_id: str  # base64url
+    authenticator_data: str  # base64url
+    client_data_json: str  # base64url
+    signature: str  # base64url
+
+    def to_dict(self) -> dict:
+        return dict(self.__dict__)
+
+    @classmethod
+    def from_dict(cls, data: object) -> "PasskeyApproval":
+        fields = ("member", "credential_id", "authenticator_data", "client_data_json", "signature")
+        if not isinstance(data, dict) or set(data) != set(fields) or not all(isinstance(data[f], str) for f in fields):
+            raise InvalidInput("approval_invalid", "an approval has member, credential_id, authenticator_data, "
+                               "client_data_json and signature, all text")
+        return cls(**data)
+
+    @classmethod
+    def from_credential(cls, member: str, credential: dict) -> "PasskeyApproval":
+        """From the assertion JSON a browser posts."""
+        try:
+            response = credential["response"]
+            return cls(member, credential["id"], response["authenticatorData"], response["clientDataJSON"],
+                       response["signature"])
+        except (KeyError, TypeError):
+            raise InvalidInput("approval_invalid", "not a WebAuthn assertion") from None
+
+
+def verify(approval: PasskeyApproval, public_key: bytes, intent: Intent, rp_id: str, origin: str,
+           require_user_verification: bool = False) -> None:
+    """Raise ``approval_invalid`` unless the assertion approves exactly ``intent``."""
+    credential = {"id": approval.credential_id, "rawId": approval.credential_id, "type": "public-key",
+                  "response": {"authenticatorData": approval.authenticator_data,
+                               "clientDataJSON": approval.client_data_json, "signature": approval.signature},
+                  "clientExtensionResults": {}}
+    try:
+        webauthn.verify_authentication_response(
+            credential=credential, expected_challenge=intent.digest(), expected_rp_id=rp_id, expected_origin=origin,
+            credential_public_key=public_key, credential_current_sign_count=0,
+            require_user_verification=require_user_verification)
+        cross_origin = json.loads(webauthn.base64url_to_bytes(approval.client_data_json)).get("crossOrigin")
+    except _FAILURES as err:
+        raise InvalidInput("approval_invalid", f"{approval.member}'s approval does not verify: {err}",
+                           member=approval.member) from None
+    if cross_origin is True:
+        raise InvalidInput("approval_invalid", f"{approval.member}'s approval came from a foreign frame",
+                           member=approval.member)
+
+
+def approving_members(approvals: list[PasskeyApproval], roster: dict[str, dict[str, bytes]], intent: Intent,
+                      rp_id: str, origin: str, require_user_verification: bool = False) -> set[str]:
+    """The members whose approval verifies with one of their own pinned passkeys.
+
+    ``roster`` maps each member to {credential id: COSE public key}. A member
+    counts once however many of their passkeys approved; a credential pinned
+    to another member does not count for this one.
+    """
+    approved = set()
+    for approval in approvals:
+        key = roster.get(approval.member, {}).get(approval.credential_id)
+        if key is None:
+            continue
+        try:
+            verify(approval, key, intent, rp_id, origin, require_user_verification)
+        except InvalidInput:
+            continue
+        approved.add(approval.member)
+    return approved
