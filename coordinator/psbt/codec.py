@@ -12,8 +12,6 @@ parses in bounded memory.
 from __future__ import annotations
 
 import base64
-import binascii
-import re
 from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Callable
@@ -25,15 +23,14 @@ from embit.transaction import Transaction, TransactionInput, TransactionOutput
 
 from ..errors import InvalidInput
 from . import scopes, wire
+from .forms import MAGIC, MAX_PSBT_BYTES, decode, detect_format  # noqa: F401 (codec.* for callers)
 from .sighash import determine_locktime, unsigned_tx
 
-MAX_PSBT_BYTES = 8 * 1024 * 1024  # the VPS has 1 GB; a 500-input 3-of-5 is ~0.6 MB
 # Key-value pairs in all maps. Each becomes Python objects of 100-500 bytes, and
 # 8 MiB hold 1.4 million small ones. A standard transaction needs far fewer: an
 # input weighs at least 164 WU plus 34 per key (and has ~2 pairs per key), an
 # output with derivations 172 WU, so 400,000 WU carry under 50,000 pairs.
 MAX_PAIRS = 100_000
-MAGIC = b"psbt\xff"
 # What embit raises on garbage besides its own errors (and asserts, gone under -O).
 EMBIT_ERRORS = (EmbitError, ValueError, AssertionError, IndexError, TypeError, RuntimeError,
                 OverflowError, KeyError)
@@ -52,61 +49,6 @@ class Psbt(PSBT):
     @property
     def tx(self) -> Transaction:
         return unsigned_tx(self)
-
-
-# -- text and size -------------------------------------------------------------
-
-def detect_format(data: bytes | str) -> str:
-    """"binary", "hex" or "base64"; anything else is not a PSBT."""
-    head = data.lstrip()[:16].encode("ascii", "replace") if isinstance(data, str) else bytes(data[:64])
-    if head.startswith(MAGIC):
-        return "binary"
-    head = head.lstrip()
-    if head[:10].lower() == MAGIC.hex().encode():
-        return "hex"
-    if head.startswith(b"cHNidP"):
-        return "base64"
-    raise malformed("not a PSBT: expected base64 (cHNidP...), hex (70736274ff...) or binary")
-
-
-def decode(data: bytes | str, max_size: int = MAX_PSBT_BYTES) -> bytes:
-    """The PSBT's bytes, whatever form it came in; refuses more than ``max_size`` bytes."""
-    if len(data) > 2 * max_size + 1024:  # hex doubles the size; refuse before decoding anything
-        raise _too_large(len(data), max_size)
-    data = _without_bom(data)
-    kind = detect_format(data)
-    if kind == "binary":
-        raw = bytes(data)
-    else:
-        text = data if isinstance(data, str) else bytes(data).decode("ascii", "replace")
-        raw = _from_text("".join(text.split()), kind)
-    if len(raw) > max_size:
-        raise _too_large(len(raw), max_size)
-    return raw
-
-
-def _without_bom(data: bytes | str) -> bytes | str:
-    """Text saved by Windows editors starts with a UTF-8 BOM; wallet files accept one too.
-    Only text: a BOM before a binary PSBT stays, and is refused."""
-    if isinstance(data, str):
-        return data[1:] if data.startswith("\ufeff") else data
-    bom = b"\xef\xbb\xbf"
-    return data[3:] if bytes(data[:3]) == bom and bytes(data[3:3 + len(MAGIC)]) != MAGIC else data
-
-
-def _from_text(text: str, kind: str) -> bytes:
-    try:
-        if kind == "hex":
-            return bytes.fromhex(text)
-        if not re.fullmatch(r"[A-Za-z0-9+/]*={0,2}", text):
-            raise ValueError("characters outside base64")
-        return base64.b64decode(text, validate=True)
-    except (ValueError, binascii.Error):
-        raise malformed(f"the PSBT is not valid {kind}") from None
-
-
-def _too_large(size: int, max_size: int) -> InvalidInput:
-    return InvalidInput("psbt_too_large", f"the PSBT is {size} bytes; the limit is {max_size}")
 
 
 # -- parse and serialize -------------------------------------------------------
