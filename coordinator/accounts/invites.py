@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from sqlite_utils import Database
 
 from ..errors import Gone, NotFound
-from ..governance import audit
+from ..governance import audit, outbox
+from ..governance.events import InviteCreated, MemberJoined
 from ..store.db import write
 from . import roles, tokens, users
 
@@ -47,6 +48,7 @@ def create(db: Database, wallet_id: int, role: str, created_by: int, ttl: int = 
         audit.append_to_wallet(db, wallet_id, "invite_created",
                      {"invite": cursor.lastrowid, "role": role, "expires_at": at + ttl},
                      actor=f"user:{created_by}", at=at)
+        outbox.record(db, InviteCreated(wallet_id, cursor.lastrowid, role, at + ttl), at=at)
     return _get(db, cursor.lastrowid), token
 
 
@@ -76,6 +78,7 @@ def accept(db: Database, token: str, name: str, now: int | None = None) -> users
         audit.append_to_wallet(db, invite.wallet_id, "member_joined",
                      {"invite": invite.id, "user": user.id, "name": user.name, "role": invite.role},
                      actor=f"user:{user.id}", at=at)
+        outbox.record(db, MemberJoined(invite.wallet_id, user.id, user.name, invite.role), at=at)
     return user
 
 

@@ -253,6 +253,24 @@ def m006_audit_log(db: Database) -> None:
             BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END""")
 
 
+@MIGRATIONS()
+def m007_outbox(db: Database) -> None:
+    """Real-time events, written in the same transaction as the change they
+    announce (DESIGN.md, "Real-time events"): ``seq`` is per room and comes from
+    this table, so every process agrees on it and a crash loses nothing committed."""
+    db.execute("""
+        CREATE TABLE outbox (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            room TEXT NOT NULL,
+            seq INTEGER NOT NULL CHECK (seq >= 1),
+            type TEXT NOT NULL,
+            at INTEGER NOT NULL,
+            audit_head TEXT NOT NULL,
+            data TEXT NOT NULL,
+            UNIQUE (room, seq)
+        )""")
+
+
 def _wtxid(raw: bytes) -> str:
     """BIP-141 wtxid: double SHA-256 of the whole serialization, display order.
     A private copy: a shipped migration must not change with later code."""

@@ -29,7 +29,20 @@ def create_app(config: WebConfig) -> Flask:
     limits.init_app(app)
     realtime.init_app(app)
     app.after_request(_audit_head)
+    app.after_request(_publish)
     return app
+
+
+def _publish(response):
+    """After a change commits, its outbox events go out to their rooms."""
+    from flask import request
+
+    from .db import get_db
+    from .realtime import publish
+
+    if request.method != "GET" and response.status_code < 400:
+        publish(get_db())
+    return response
 
 
 def _audit_head(response):

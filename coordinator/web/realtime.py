@@ -6,17 +6,20 @@ engine.io checks it against ``cors_allowed_origins`` (never against ``Host`` or
 ``X-Forwarded-Host``), and ``on_connect`` checks it again. A socket belongs to a
 signed-in user (session cookie, or ``auth={"token": ...}`` for the agent) and
 sits in the room ``user:<id>``, so revoking the user cuts it. ``join`` puts a
-member in their wallet's room.
+member in their wallet's room, and catches them up from the outbox; ``publish``
+sends each committed outbox event to its room (docs/events.md).
 """
 
 from __future__ import annotations
+
+import threading
 
 from flask import current_app, request
 from flask_socketio import Namespace, SocketIO, join_room
 
 from ..accounts import api_tokens, roles
 from ..errors import HuddleError, InvalidInput
-from ..governance import audit
+from ..governance import audit, outbox
 from .auth import caller
 from .db import get_db
 
@@ -52,21 +55,40 @@ class WalletEvents(Namespace):
         self._users().pop(request.sid, None)
 
     def on_join(self, data):
-        """Join a wallet's room; answers with the chain head, or the error shape."""
+        """Join a wallet's room: the chain head and the events after ``since``
+        (or ``"resync": true``), or the error shape."""
         try:
-            wallet_id = data.get("wallet_id") if isinstance(data, dict) else None
-            if not isinstance(wallet_id, int) or isinstance(wallet_id, bool):
-                raise InvalidInput("bad_json", "join needs {\"wallet_id\": <integer>}")
+            wallet_id, since = _join_request(data)
             roles.require(get_db(), self._users()[request.sid], wallet_id, "viewer")
         except HuddleError as err:
             return err.to_dict()
-        join_room(audit.wallet_chain(wallet_id))
-        head = audit.head(get_db(), audit.wallet_chain(wallet_id))
-        return {"joined": wallet_id, "audit_head": head.to_string()}
+        room = audit.wallet_chain(wallet_id)
+        join_room(room)
+        answer = {"joined": wallet_id, "audit_head": audit.head(get_db(), room).to_string()}
+        missed = outbox.since(get_db(), room, since)
+        answer.update({"resync": True} if missed is None else {"events": [e.to_dict() for e in missed]})
+        return answer
 
     @staticmethod
     def _users() -> dict[str, int]:
         return current_app.extensions.setdefault("huddle_socket_users", {})
+
+
+def _join_request(data: object) -> tuple[int, int]:
+    fields = data if isinstance(data, dict) else {}
+    wallet_id, since = fields.get("wallet_id"), fields.get("since", 0)
+    if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in (wallet_id, since)):
+        raise InvalidInput("bad_json", "join needs {\"wallet_id\": <integer>, \"since\": <last seq seen, optional>}")
+    return wallet_id, since
+
+
+def publish(db) -> None:
+    """Send every outbox event committed since the last call to its room, in order."""
+    state = current_app.extensions["huddle_publisher"]
+    with state["lock"]:
+        for envelope in outbox.after_id(db, state["last_id"]):
+            socketio.emit("event", envelope.to_dict(), to=envelope.room, namespace=NAMESPACE)
+            state["last_id"] = envelope.id
 
 
 def disconnect_user(user_id: int) -> None:
@@ -80,3 +102,8 @@ def init_app(app) -> None:
     socketio.init_app(app, async_mode="threading", cors_allowed_origins=[config.origin],
                       cors_credentials=True, max_http_buffer_size=64 * 1024)
     socketio.on_namespace(WalletEvents(NAMESPACE))
+    from ..store import open_database
+
+    db = open_database(config.database)
+    app.extensions["huddle_publisher"] = {"lock": threading.Lock(), "last_id": outbox.last_id(db)}
+    db.close()

@@ -75,3 +75,45 @@ def test_revoking_a_user_cuts_their_open_sockets(app, admin, wallet_id):
     admin.post(f"/users/{bob.user['id']}/revoke")
 
     assert not client.is_connected(NAMESPACE)
+
+
+def _events(client) -> list[dict]:
+    return [m["args"][0] for m in client.get_received(NAMESPACE) if m["name"] == "event"]
+
+
+def test_members_in_the_room_see_a_new_member_join(app, admin, wallet_id):
+    client = _socket(app, admin, headers={"Origin": ORIGIN})
+    client.emit("join", {"wallet_id": wallet_id}, namespace=NAMESPACE, callback=True)
+
+    bob = member(app, admin, wallet_id, "viewer", "Bob")
+
+    events = _events(client)
+    assert [e["type"] for e in events] == ["invite_created", "member_joined"]
+    assert events[1]["data"] == {"wallet_id": wallet_id, "user": bob.user["id"], "name": "Bob", "role": "viewer"}
+    assert events[1]["seq"] == events[0]["seq"] + 1
+    head = admin.get(f"/wallets/{wallet_id}").headers["Huddle-Audit-Head"].split()[1]
+    assert events[1]["audit_head"] == head
+
+
+def test_outsiders_get_no_events_of_the_wallet(app, admin, wallet_id):
+    from .test_accounts_flow import _other_wallet
+
+    other = admin.post("/wallets/import", {"text": _other_wallet(), "name": "Other"}).get_json()["wallet"]["id"]
+    eve = member(app, admin, other, "admin", "Eve")
+    client = _socket(app, eve, headers={"Origin": ORIGIN})
+    client.emit("join", {"wallet_id": other}, namespace=NAMESPACE, callback=True)
+
+    member(app, admin, wallet_id, "viewer", "Bob")
+
+    assert _events(client) == []
+
+
+def test_a_reconnecting_member_catches_up_from_its_last_seq(app, admin, wallet_id):
+    member(app, admin, wallet_id, "viewer", "Bob")
+    member(app, admin, wallet_id, "viewer", "Carol")
+    client = _socket(app, admin, headers={"Origin": ORIGIN})
+
+    answer = client.emit("join", {"wallet_id": wallet_id, "since": 2}, namespace=NAMESPACE, callback=True)
+
+    assert [(e["seq"], e["type"]) for e in answer["events"]] == [(3, "invite_created"), (4, "member_joined")]
+    assert answer["events"][1]["data"]["name"] == "Carol"

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify
 
-from ...accounts import users
+from ...accounts import roles, users
 from ...errors import InvalidInput
-from ...governance import audit
+from ...governance import audit, outbox
+from ...governance.events import MemberRevoked
 from ...store.db import write
 from ..auth import server_admin
 from ..db import get_db
@@ -25,5 +26,8 @@ def revoke(user_id: int):
     with write(db):
         users.revoke(db, user_id)
         audit.append(db, audit.SERVER_CHAIN, "user_revoked", {"user": user_id}, actor=f"user:{caller.user.id}")
+        for wallet_id, _ in roles.wallets_of(db, user_id):
+            audit.append_to_wallet(db, wallet_id, "member_revoked", {"user": user_id}, actor=f"user:{caller.user.id}")
+            outbox.record(db, MemberRevoked(wallet_id, user_id))
     disconnect_user(user_id)
     return jsonify({"revoked": user_id})

@@ -1,0 +1,52 @@
+"""What happens to a wallet's membership, as typed events for its room.
+
+Like ``chain/events.py``: each event names its wallet; ``type`` is the class
+name in snake case, and ``data()`` the fields. The outbox stores them and the
+socket layer only serialises them (docs/events.md lists each one).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class WalletEvent:
+    wallet_id: int
+
+    @property
+    def type(self) -> str:
+        return re.sub(r"(?<!^)(?=[A-Z])", "_", type(self).__name__).lower()
+
+    def data(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+@dataclass(frozen=True)
+class InviteCreated(WalletEvent):
+    """A wallet admin invited someone; the token is never in the event."""
+
+    invite: int
+    role: str
+    expires_at: int
+
+
+@dataclass(frozen=True)
+class MemberJoined(WalletEvent):
+    """Someone accepted an invite and is now a member with ``role``."""
+
+    user: int
+    name: str
+    role: str
+
+
+@dataclass(frozen=True)
+class MemberRevoked(WalletEvent):
+    """The server's admin revoked a member's account; their sockets are cut."""
+
+    user: int
+
+
+EVENTS = (InviteCreated, MemberJoined, MemberRevoked)
