@@ -9,6 +9,7 @@ CODES: dict[str, str] = {
                           "(history was edited); the details name the first bad entry",
     "audit_malformed": "an exported audit chain that is not a list of audit entries",
     "bad_intent": "a spend intent with missing or malformed recipients, memo hash, fee ceiling or times",
+    "coin_locked": "a coin already belongs to another active proposal; cancel it or choose other coins",
     "approval_invalid": "a passkey approval that does not verify against the member's pinned key and the intent",
 }
 register(CODES)

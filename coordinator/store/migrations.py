@@ -271,6 +271,22 @@ def m007_outbox(db: Database) -> None:
         )""")
 
 
+@MIGRATIONS()
+def m008_coin_locks(db: Database) -> None:
+    """An outpoint belongs to at most one active proposal family (issue 10): the
+    primary key is the lock, so two proposals racing for a coin cannot both win."""
+    db.execute("""
+        CREATE TABLE coin_locks (
+            txid TEXT NOT NULL,
+            vout INTEGER NOT NULL CHECK (vout >= 0),
+            wallet_id INTEGER NOT NULL REFERENCES wallets(id) ON DELETE CASCADE,
+            family_id TEXT NOT NULL,
+            locked_at INTEGER NOT NULL,
+            PRIMARY KEY (txid, vout)
+        )""")
+    db.execute("CREATE INDEX coin_locks_by_family ON coin_locks (family_id)")
+
+
 def _wtxid(raw: bytes) -> str:
     """BIP-141 wtxid: double SHA-256 of the whole serialization, display order.
     A private copy: a shipped migration must not change with later code."""
