@@ -10,6 +10,9 @@ CODES: dict[str, str] = {
     "audit_malformed": "an exported audit chain that is not a list of audit entries",
     "bad_intent": "a spend intent with missing or malformed recipients, memo hash, fee ceiling or times",
     "coin_locked": "a coin already belongs to another active proposal; cancel it or choose other coins",
+    "proposal_not_found": "no such proposal in this wallet",
+    "proposal_closed": "the proposal is no longer open (cancelled, expired, replaced or broadcast)",
+    "bad_memo": "a proposal without a memo saying why, or with one over 1000 characters",
     "approval_invalid": "a passkey approval that does not verify against the member's pinned key and the intent",
 }
 register(CODES)

@@ -49,4 +49,21 @@ class MemberRevoked(WalletEvent):
     user: int
 
 
-EVENTS = (InviteCreated, MemberJoined, MemberRevoked)
+@dataclass(frozen=True)
+class ProposalCreated(WalletEvent):
+    """A member proposed a spend; its coins are locked to the proposal's family."""
+
+    proposal: int
+    proposer: int
+    intent_digest: str  # hex; what approvals sign
+
+
+@dataclass(frozen=True)
+class ProposalClosed(WalletEvent):
+    """A proposal stopped being open (``state``: cancelled or expired); its coins are free."""
+
+    proposal: int
+    state: str
+
+
+EVENTS = (InviteCreated, MemberJoined, MemberRevoked, ProposalCreated, ProposalClosed)

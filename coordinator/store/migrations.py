@@ -287,6 +287,29 @@ def m008_coin_locks(db: Database) -> None:
     db.execute("CREATE INDEX coin_locks_by_family ON coin_locks (family_id)")
 
 
+@MIGRATIONS()
+def m009_proposals(db: Database) -> None:
+    """Spend proposals (issue 10). A family is a proposal and its fee-bump
+    replacements; at most one of them is open. The memo may be erased (NULL):
+    the intent commits to its hash, so the audit chain does not break."""
+    db.execute("""
+        CREATE TABLE proposals (
+            id INTEGER PRIMARY KEY,
+            wallet_id INTEGER NOT NULL REFERENCES wallets(id) ON DELETE CASCADE,
+            family_id TEXT NOT NULL,
+            replaces INTEGER REFERENCES proposals(id),
+            proposer INTEGER NOT NULL REFERENCES users(id),
+            state TEXT NOT NULL CHECK (state IN ('open', 'cancelled', 'expired', 'replaced', 'broadcast')),
+            memo TEXT,
+            intent TEXT NOT NULL,
+            psbt TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            expires_at INTEGER NOT NULL
+        )""")
+    db.execute("CREATE INDEX proposals_by_wallet ON proposals (wallet_id, state)")
+    db.execute("CREATE UNIQUE INDEX proposals_one_open_per_family ON proposals (family_id) WHERE state = 'open'")
+
+
 def _wtxid(raw: bytes) -> str:
     """BIP-141 wtxid: double SHA-256 of the whole serialization, display order.
     A private copy: a shipped migration must not change with later code."""
