@@ -26,24 +26,54 @@ def export(chain: str) -> None:
         click.echo(json.dumps(entry.to_dict(), sort_keys=True))
 
 
+@group.command("roster")
+@click.argument("wallet")
+@click.option("--origin", envvar="HUDDLE_ORIGIN", required=True, help="The server's origin (as for huddle serve).")
+def roster(wallet: str, origin: str) -> None:
+    """Print WALLET's roster as the server has it now (JSON): its policy id, the
+    passkey RP ID and origin, and each member's passkey public keys."""
+    from urllib.parse import urlsplit
+
+    from ..governance.roster import from_db
+    from ..store import wallets
+
+    _, db = context.database()
+    found = wallets.get(db, wallet)
+    emit_json(from_db(db, found.id, urlsplit(origin).hostname or "", origin.rstrip("/")).to_dict())
+
+
 @group.command("verify")
 @click.argument("file")
+@click.option("--roster", "roster_file", help="A pinned roster (JSON): also verify every approval in the chain.")
 @json_option
-def verify(file: str, as_json: bool) -> None:
+def verify(file: str, roster_file: str | None, as_json: bool) -> None:
     """Check that an exported chain links and hashes as it claims.
 
     FILE holds entries as `huddle audit export` writes them ('-' for stdin). A
-    broken chain fails with audit_chain_broken and names the first bad entry.
+    broken chain fails with audit_chain_broken and names the first bad entry;
+    with --roster, an approval that does not verify fails with
+    audit_approval_invalid and names its entry.
     """
+    import json
+
     from ..governance import audit
+    from ..governance.roster import Roster, verify_approvals
 
     entries = [audit.Entry.from_dict(item) for item in _read_lines(read_text(file))]
     head = audit.verify(entries)
+    approvals = None
+    if roster_file:
+        try:
+            pinned = Roster.from_dict(json.loads(read_text(roster_file)))
+        except ValueError:
+            pinned = Roster.from_dict(None)  # raises bad_roster
+        approvals = verify_approvals(entries, pinned)
     chain = entries[0].chain if entries else ""
     if as_json:
-        emit_json({"chain": chain, "entries": len(entries), "head": head.to_string()})
+        emit_json({"chain": chain, "entries": len(entries), "head": head.to_string(), "approvals": approvals})
         return
-    click.echo(f"ok: {len(entries)} entries of {chain or '(empty)'} verify; head {head.to_string()}")
+    checked = "" if approvals is None else f"; {approvals} approvals verify against the roster"
+    click.echo(f"ok: {len(entries)} entries of {chain or '(empty)'} verify{checked}; head {head.to_string()}")
 
 
 def _read_lines(text: str) -> list[object]:

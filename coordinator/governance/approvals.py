@@ -12,12 +12,18 @@ members, not credentials. Sign counters are not relied on.
 from __future__ import annotations
 
 import json
+import sqlite3
+import time
 from dataclasses import dataclass
 
 import webauthn
+from sqlite_utils import Database
 from webauthn.helpers import exceptions as webauthn_errors
 
-from ..errors import InvalidInput
+from ..errors import Conflict, InvalidInput
+from ..store.db import write
+from . import audit, outbox
+from .events import ApprovalAdded
 from .intent import Intent
 
 _FAILURES = (webauthn_errors.WebAuthnException, ValueError, TypeError, KeyError, AttributeError)
@@ -93,3 +99,33 @@ def approving_members(approvals: list[PasskeyApproval], roster: dict[str, dict[s
             continue
         approved.add(approval.member)
     return approved
+
+
+def record(db: Database, proposal, member_id: int, approval: PasskeyApproval, public_key: bytes, rp_id: str,
+           origin: str, require_user_verification: bool = False, now: int | None = None) -> None:
+    """Verify and store a member's approval of an open proposal; it goes into the
+    wallet's audit chain whole, so the chain alone can be checked against a roster."""
+    at = int(time.time()) if now is None else now
+    if approval.member != f"user:{member_id}":
+        raise InvalidInput("approval_invalid", "an approval is recorded for the member who gave it")
+    if proposal.state != "open" or at >= proposal.expires_at:
+        raise Conflict("proposal_closed", f"proposal {proposal.id} is not open for approval")
+    verify(approval, public_key, proposal.intent, rp_id, origin, require_user_verification)
+    with write(db):
+        try:
+            db.execute("INSERT INTO approvals (wallet_id, proposal_id, family_id, user_id, credential_id, "
+                       "authenticator_data, client_data_json, signature, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                       [proposal.wallet_id, proposal.id, proposal.family_id, member_id, approval.credential_id,
+                        approval.authenticator_data, approval.client_data_json, approval.signature, at])
+        except sqlite3.IntegrityError:
+            raise Conflict("already_approved", "you already approved this proposal with this passkey") from None
+        audit.append_to_wallet(db, proposal.wallet_id, "approval_added",
+                               {"proposal": proposal.id, "family": proposal.family_id, "approval": approval.to_dict()},
+                               actor=approval.member, at=at)
+        outbox.record(db, ApprovalAdded(proposal.wallet_id, proposal.id, member_id), at=at)
+
+
+def stored(db: Database, family_id: str) -> list[PasskeyApproval]:
+    rows = db.execute("SELECT user_id, credential_id, authenticator_data, client_data_json, signature FROM approvals "
+                      "WHERE family_id = ? ORDER BY id", [family_id]).fetchall()
+    return [PasskeyApproval(f"user:{r[0]}", *r[1:]) for r in rows]

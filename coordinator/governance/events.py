@@ -66,4 +66,12 @@ class ProposalClosed(WalletEvent):
     state: str
 
 
-EVENTS = (InviteCreated, MemberJoined, MemberRevoked, ProposalCreated, ProposalClosed)
+@dataclass(frozen=True)
+class ApprovalAdded(WalletEvent):
+    """A member approved a proposal with a passkey assertion over its intent."""
+
+    proposal: int
+    user: int
+
+
+EVENTS = (InviteCreated, MemberJoined, MemberRevoked, ProposalCreated, ProposalClosed, ApprovalAdded)

@@ -53,6 +53,18 @@ class Intent:
                 "memo_sha256": self.memo_sha256, "fee_ceiling": self.fee_ceiling,
                 "created_at": self.created_at, "expires_at": self.expires_at}
 
+    @classmethod
+    def from_dict(cls, data: object) -> "Intent":
+        """Read an intent back (from a proposal row or an audit entry), re-checked."""
+        fields = {"v", "network", "policy_id", "family_id", "recipients", "memo_sha256", "fee_ceiling",
+                  "created_at", "expires_at"}
+        if not isinstance(data, dict) or set(data) != fields or data["v"] != canonical.VERSION \
+                or not isinstance(data["recipients"], list) \
+                or not all(isinstance(r, dict) and set(r) == {"script_pubkey", "amount"} for r in data["recipients"]):
+            raise InvalidInput("bad_intent", "not a version 1 intent")
+        recipients = tuple(Recipient(r["script_pubkey"], r["amount"]) for r in data["recipients"])
+        return cls(**{k: v for k, v in data.items() if k not in ("v", "recipients")}, recipients=recipients)
+
     def digest(self) -> bytes:
         return hashlib.sha256(DOMAIN + b"\x00" + canonical.encode(self.to_dict())).digest()
 

@@ -53,11 +53,8 @@ class Proposal:
 
     @classmethod
     def from_row(cls, row: dict) -> "Proposal":
-        data = json.loads(row["intent"])
-        recipients = tuple(Recipient(r["script_pubkey"], r["amount"]) for r in data.pop("recipients"))
-        data.pop("v")
         return cls(row["id"], row["wallet_id"], row["family_id"], row["proposer"], row["state"], row["memo"],
-                   Intent(recipients=recipients, **data), row["psbt"], row["created_at"], row["expires_at"])
+                   Intent.from_dict(json.loads(row["intent"])), row["psbt"], row["created_at"], row["expires_at"])
 
     def to_dict(self) -> dict:
         return {"id": self.id, "wallet_id": self.wallet_id, "family_id": self.family_id, "proposer": self.proposer,

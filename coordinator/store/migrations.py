@@ -310,6 +310,27 @@ def m009_proposals(db: Database) -> None:
     db.execute("CREATE UNIQUE INDEX proposals_one_open_per_family ON proposals (family_id) WHERE state = 'open'")
 
 
+@MIGRATIONS()
+def m010_approvals(db: Database) -> None:
+    """Passkey approvals (issue 10): the assertion itself, so anyone holding the
+    member's pinned public key can re-verify it. They belong to a proposal's
+    family, whose intent they sign; one per member and passkey."""
+    db.execute("""
+        CREATE TABLE approvals (
+            id INTEGER PRIMARY KEY,
+            wallet_id INTEGER NOT NULL REFERENCES wallets(id) ON DELETE CASCADE,
+            proposal_id INTEGER NOT NULL REFERENCES proposals(id) ON DELETE CASCADE,
+            family_id TEXT NOT NULL,
+            user_id INTEGER NOT NULL REFERENCES users(id),
+            credential_id TEXT NOT NULL,
+            authenticator_data TEXT NOT NULL,
+            client_data_json TEXT NOT NULL,
+            signature TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            UNIQUE (family_id, user_id, credential_id)
+        )""")
+
+
 def _wtxid(raw: bytes) -> str:
     """BIP-141 wtxid: double SHA-256 of the whole serialization, display order.
     A private copy: a shipped migration must not change with later code."""
