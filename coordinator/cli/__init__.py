@@ -99,9 +99,9 @@ def main() -> None:
 
 
 def _register() -> None:
-    from . import audit_cmd, chain_cmd, config_cmd, demo, descriptor, psbt, qr, serve_cmd, wallet
+    from . import agent_cmd, audit_cmd, chain_cmd, config_cmd, demo, descriptor, psbt, qr, serve_cmd, wallet
 
-    for module in (audit_cmd, config_cmd, descriptor, psbt, qr, wallet):
+    for module in (agent_cmd, audit_cmd, config_cmd, descriptor, psbt, qr, wallet):
         main.add_command(module.group)
     main.add_command(demo.command)
     main.add_command(serve_cmd.command)

@@ -19,7 +19,9 @@ HEAVY = ("embit", "sqlite_utils", "httpx", "segno", "cbor2", "platformdirs", "co
          # the server (issue 10): only `huddle serve` needs it
          "flask", "flask_socketio", "flask_limiter", "socketio", "engineio", "werkzeug", "webauthn",
          "cryptography", "coordinator.web", "coordinator.accounts", "coordinator.governance",
-         "coordinator.canonical")
+         "coordinator.canonical",
+         # the signer agent (issue 12): only `huddle agent ...` loads HWI and the USB libraries
+         "hwilib", "usb1", "hid", "coordinator.hw")
 
 PROBE = """
 import contextlib, io, json, sys
@@ -48,7 +50,8 @@ def _heavy(modules: list[str]) -> list[str]:
 
 @pytest.mark.parametrize("argv", [["--help"], ["wallet", "--help"], ["psbt", "create", "--help"],
                                   ["qr", "encode", "--help"], ["tx", "broadcast", "--help"],
-                                  ["serve", "--help"], ["audit", "verify", "--help"]],
+                                  ["serve", "--help"], ["audit", "verify", "--help"],
+                                  ["agent", "--help"], ["agent", "sign", "--help"]],
                          ids=" ".join)
 def test_help_loads_none_of_the_core(argv):
     loaded = _loaded_after([argv])

@@ -1,0 +1,190 @@
+"""``huddle agent``: the signer agent on a keyholder's own machine (docs/agent.md).
+
+It pins wallets, lists devices, shows addresses on a device and signs PSBT
+files offline, always checking against the wallet it pinned. HWI and the
+device code are imported inside each command, so ``huddle --help`` never
+loads them (tests/cli/test_startup.py).
+"""
+
+from __future__ import annotations
+
+import click
+
+from .io import emit_json, json_option, read_payload, read_text, write_text
+
+device_option = click.option("--device", "device_fpr", metavar="FINGERPRINT",
+                             help="The device's master fingerprint (8 hex digits); needed when several are connected.")
+emulators_option = click.option("--emulators", is_flag=True, help="Also look for HWI's device emulators.")
+
+
+@click.group("agent")
+def group() -> None:
+    """The signer agent: your hardware wallet, checked by your own machine.
+
+    Wallets are pinned in the agent's own directory (HUDDLE_AGENT_DIR, or the
+    platform's user config dir); every PSBT is checked against the pinned
+    descriptor before any device sees it.
+    """
+
+
+@group.command("pin")
+@click.argument("wallet_file")
+@click.option("--name", help="Pin under this name (default: the name in the file).")
+@click.option("--network", help="The wallet's network, when the file does not say.")
+def pin(wallet_file: str, name: str | None, network: str | None) -> None:
+    """Pin the wallet in WALLET_FILE (a descriptor, Coldcard, BSMS, Caravan or Sparrow/Specter file)."""
+    from ..errors import InvalidInput
+    from ..hw.pinned import PinStore
+    from ..wallet import formats
+
+    loaded = formats.load(read_text(wallet_file))
+    network = _pin_network(loaded, network)
+    if not (name or loaded.name):
+        raise InvalidInput("usage", "the file names no wallet; pass --name")
+    wallet, new = PinStore().pin(name or loaded.name, network, loaded.descriptor)
+    d = wallet.descriptor
+    click.echo(f"{'Pinned' if new else 'Already pinned'} {wallet.name!r}: {d.threshold}-of-{d.n} {d.script_type} "
+               f"on {wallet.network}, policy {d.policy_id}")
+    click.echo(f"First receive address: {d.address(0, 0, wallet.network)} "
+               f"(check it on each device: huddle agent show-address {_quoted(wallet.name)} --index 0)")
+
+
+@group.command("wallets")
+@json_option
+def wallets(as_json: bool) -> None:
+    """List the pinned wallets."""
+    from ..hw.pinned import PinStore
+
+    pinned = PinStore().all()
+    if as_json:
+        emit_json([w.to_dict() for w in pinned])
+        return
+    for w in pinned:
+        d = w.descriptor
+        click.echo(f"{w.name}  {d.threshold}-of-{d.n} {d.script_type}  {w.network}  policy {d.policy_id}")
+    if not pinned:
+        click.echo("No wallet is pinned yet: huddle agent pin WALLET-FILE", err=True)
+
+
+@group.command("devices")
+@click.option("--network", default="bitcoin", show_default=True, help="The network HWI opens devices for.")
+@emulators_option
+@json_option
+def devices(network: str, emulators: bool, as_json: bool) -> None:
+    """List connected hardware wallets, and what stops any of them from being used."""
+    from ..hw.injection import factory
+
+    listing = factory(network, emulators).enumerate()
+    if as_json:
+        emit_json({"devices": [{"type": d.type, "model": d.model, "path": d.path, "fingerprint": d.fingerprint,
+                                "problem": d.problem.to_dict()["error"] if d.problem else None}
+                               for d in listing.devices],
+                   "problems": [p.to_dict()["error"] for p in listing.problems]})
+        return
+    for found in listing.devices:
+        click.echo(found.line())
+    if not listing.devices:
+        click.echo("No device found.")
+    for problem in listing.problems:
+        click.echo(f"warning: {problem.message} [{problem.code}]", err=True)
+
+
+@group.command("doctor")
+def doctor() -> None:
+    """Check this machine: Python version, HWI, libusb and (Linux) udev rules."""
+    from ..errors import Unavailable
+    from ..hw import doctor as checks
+
+    findings = checks.run()
+    for finding in findings:
+        click.echo(finding.line())
+    missing = [f.name for f in findings if not f.ok]
+    if missing:
+        raise Unavailable("agent_not_ready", f"missing: {', '.join(missing)} (see above)")
+
+
+@group.command("sign")
+@click.argument("psbt_file")
+@click.option("--wallet", "wallet_name", required=True, help="The pinned wallet's name.")
+@device_option
+@emulators_option
+@click.option("-o", "--output", help="Write the signed PSBT (base64) here instead of stdout.")
+def sign(psbt_file: str, wallet_name: str, device_fpr: str | None, emulators: bool, output: str | None) -> None:
+    """Check PSBT_FILE against the pinned wallet, then sign it with a connected device.
+
+    The checks run before the device is asked; the summary is printed for you
+    to compare with the device's screen. Only the device's own, verified
+    signatures are added to the PSBT.
+    """
+    from ..hw import devices as hw_devices
+    from ..hw import signing
+    from ..hw.injection import factory
+    from ..hw.pinned import PinStore
+    from ..psbt import codec
+
+    store = PinStore()
+    wallet = store.get(wallet_name)
+    data = read_payload(psbt_file, codec.MAX_PSBT_BYTES)
+    signing.review(data, wallet)  # refuse before any device is touched
+    device = hw_devices.select(factory(wallet.network, emulators), device_fpr)
+    try:
+        signed = signing.sign(data, wallet, device, show=_show)
+    finally:
+        device.close()
+    store.saw_used(wallet, signing.used_indexes(signed))
+    click.echo(f"Signed {len(signed.signatures)} input(s) with {device.fingerprint}.", err=True)
+    text = codec.to_base64(signed.psbt)
+    if output:
+        write_text(output, text)
+    else:
+        click.echo(text)
+
+
+def _show(summary) -> None:
+    click.echo("Check these on the device's screen before you approve:", err=True)
+    for line in summary.to_lines():
+        click.echo(f"  {line}", err=True)
+
+
+@group.command("show-address")
+@click.argument("wallet_name")
+@click.option("--index", type=click.IntRange(min=0), required=True, help="The address index.")
+@click.option("--change", is_flag=True, help="A change address instead of a receive one.")
+@device_option
+@emulators_option
+def show_address(wallet_name: str, index: int, change: bool, device_fpr: str | None, emulators: bool) -> None:
+    """Show a receive (or change) address of a pinned wallet on the device, and check it."""
+    from ..hw import addresses
+    from ..hw import devices as hw_devices
+    from ..hw.injection import factory
+    from ..hw.pinned import PinStore
+
+    wallet = PinStore().get(wallet_name)
+    branch = 1 if change else 0
+    addresses.check_index(wallet, index, branch)  # refuse before any device is touched
+    device = hw_devices.select(factory(wallet.network, emulators), device_fpr)
+    try:
+        shown = addresses.show(wallet, device, index, branch)
+    finally:
+        device.close()
+    click.echo(f"{shown}  ({'change' if change else 'receive'} {index}; the device {device.fingerprint} "
+               "shows the same address)")
+
+
+def _pin_network(loaded, network: str | None) -> str:
+    """--network, else the file's, else bitcoin for xpub keys; a test network must be said."""
+    from .. import networks
+    from ..errors import InvalidInput
+
+    given = networks.check(network) if network else None
+    in_file = networks.check(loaded.network) if loaded.network else None
+    if given and in_file and given != in_file:
+        raise InvalidInput("wrong_network", f"the file is for {in_file}, not {given}")
+    chosen = given or in_file or (None if loaded.descriptor.is_test else "bitcoin")
+    if chosen is None:
+        raise InvalidInput("usage", "the file does not say which test network it is for; pass --network")
+    return chosen
+
+
+def _quoted(name: str) -> str:
+    return f"'{name}'" if " " in name else name

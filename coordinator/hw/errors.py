@@ -1,0 +1,32 @@
+"""Error codes of the signer agent (documented in docs/errors-agent.md).
+
+Device problems are translated from HWI's errors where they enter (devices.py),
+so a user reads what to do ("close Ledger Live"), never an HWI traceback.
+"""
+
+from ..errors import register
+
+register({
+    # finding and talking to a device
+    "device_not_found": "no connected device has this fingerprint (a passphrase changes it)",
+    "device_ambiguous": "several devices are connected; choose one with --device FINGERPRINT",
+    "device_locked": "the device needs its PIN or passphrase first",
+    "device_busy": "another program (Ledger Live, Trezor Suite, a wallet) holds the device",
+    "device_app_closed": "the Ledger is connected but its Bitcoin app is not open",
+    "udev_rules_missing": "no permission to open the USB device: install HWI's udev rules (Linux)",
+    "libusb_missing": "libusb-1.0 is not installed, so Trezor and KeepKey cannot be reached",
+    "device_timeout": "the device did not answer in time",
+    "device_declined": "the request was declined on the device",
+    "device_failed": "the device or HWI reported an error",
+    # checking what the device did
+    "device_not_cosigner": "the device's fingerprint is not one of the wallet's cosigners",
+    "device_changed_psbt": "the device changed the PSBT beyond adding signatures",
+    "device_address_mismatch": "the device showed another address than the pinned descriptor derives",
+    "device_signed_nothing": "the device returned no new signature of its own",
+    # the pinned wallets
+    "descriptor_mismatch": "a descriptor sent to the agent differs from the one it pinned",
+    "wallet_not_pinned": "the agent has no pinned wallet of this name",
+    "wallet_pinned_differently": "a different wallet is already pinned under this name",
+    "agent_dir_error": "the agent's config directory or a file in it cannot be read or written",
+    "agent_not_ready": "huddle agent doctor found something missing",
+})

@@ -1,0 +1,159 @@
+"""The wallets an agent has pinned: its own copy of each descriptor, on its own disk.
+
+The agent decides from these alone (DESIGN: "The agent decides from its pinned
+roster and its own head alone"); a descriptor a server sends is only ever
+compared with them (signing.same_as_pinned). The directory is private (0700),
+each wallet one JSON file (0600), written whole through a temporary file and a
+rename, so a crash leaves the old file or the new one, never half of one.
+
+Where: ``HUDDLE_AGENT_DIR``, else the platform's user config dir + ``huddle-agent``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import stat
+import tempfile
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import platformdirs
+
+from ..errors import Conflict, InvalidInput, NotFound, StorageError
+from ..psbt.checks import change_index_limit
+from ..store.wallets import check_name
+from ..wallet.addresses import GAP_LIMIT
+from ..wallet.descriptor import CHANGE, RECEIVE, MultisigDescriptor
+from . import errors as _codes  # noqa: F401  registers the agent's codes
+
+VERSION = 1
+BRANCH_NAMES = {RECEIVE: "receive", CHANGE: "change"}
+
+
+def agent_dir(env: dict[str, str] | None = None) -> Path:
+    env = os.environ if env is None else env
+    return Path(env.get("HUDDLE_AGENT_DIR") or platformdirs.user_config_dir("huddle-agent")).expanduser()
+
+
+@dataclass(frozen=True)
+class PinnedWallet:
+    name: str
+    network: str
+    descriptor: MultisigDescriptor
+    pinned_at: str
+    # the highest index per branch the agent has seen used (inputs it signed for, change it made)
+    last_used: dict[str, int | None] = field(default_factory=lambda: {"receive": None, "change": None})
+
+    def index_limit(self, branch: int) -> int:
+        """The highest index a signer accepts on ``branch``: the gap limit past the last used one."""
+        return change_index_limit(self.last_used.get(BRANCH_NAMES[branch]), GAP_LIMIT)
+
+    def max_change_index(self) -> int:
+        return self.index_limit(CHANGE)
+
+    def to_dict(self) -> dict:
+        return {"version": VERSION, "name": self.name, "network": self.network,
+                "descriptor": self.descriptor.to_string(), "policy_id": self.descriptor.policy_id,
+                "pinned_at": self.pinned_at, "last_used": dict(self.last_used)}
+
+    @classmethod
+    def from_dict(cls, data: dict, where: str) -> "PinnedWallet":
+        try:
+            if data["version"] != VERSION:
+                raise KeyError("version")
+            descriptor = MultisigDescriptor.from_string(data["descriptor"])
+            wallet = cls(data["name"], data["network"], descriptor, data["pinned_at"],
+                         {k: data["last_used"].get(k) for k in ("receive", "change")})
+        except (KeyError, TypeError, AttributeError, InvalidInput) as err:
+            raise StorageError("agent_dir_error", f"{where} is not a pinned wallet file ({err})") from None
+        if descriptor.policy_id != data.get("policy_id"):
+            raise StorageError("agent_dir_error", f"{where}: the descriptor does not match its policy id")
+        return wallet
+
+
+class PinStore:
+    """The pinned wallets in one directory."""
+
+    def __init__(self, root: Path | None = None) -> None:
+        self.root = root or agent_dir()
+        self.wallets_dir = self.root / "wallets"
+
+    def pin(self, name: str, network: str, descriptor: MultisigDescriptor) -> tuple[PinnedWallet, bool]:
+        """Pin a wallet under ``name``; (wallet, True if new). The same wallet again is a no-op;
+        another under the same name is refused: re-pinning is a roster change (DESIGN)."""
+        name = check_name(name)
+        descriptor.check_network(network)
+        existing = self._read(name) if self._path(name).exists() else None
+        if existing is not None:
+            if existing.descriptor.policy_id == descriptor.policy_id and existing.network == network \
+                    and existing.descriptor.to_string() == descriptor.to_string():
+                return existing, False
+            raise Conflict("wallet_pinned_differently", f"another wallet (policy {existing.descriptor.policy_id}, "
+                           f"{existing.network}) is pinned as {name!r}; pick another name, or remove "
+                           f"{self._path(name)} if you really mean to replace it")
+        now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+        wallet = PinnedWallet(name, network, descriptor, now)
+        self._write(wallet)
+        return wallet, True
+
+    def get(self, name: str) -> PinnedWallet:
+        if not self._path(name).exists():
+            pinned = ", ".join(w.name for w in self.all()) or "none yet"
+            raise NotFound("wallet_not_pinned", f"no wallet {name!r} is pinned (pinned: {pinned}); "
+                           "pin it with `huddle agent pin WALLET-FILE`")
+        return self._read(name)
+
+    def all(self) -> list[PinnedWallet]:
+        if not self.wallets_dir.exists():
+            return []
+        return [self._read_file(p) for p in sorted(self.wallets_dir.glob("*.json"))]
+
+    def saw_used(self, wallet: PinnedWallet, used: list[tuple[int, int]]) -> PinnedWallet:
+        """Remember (branch, index) pairs seen used, raising the gap windows."""
+        last = dict(wallet.last_used)
+        for branch, index in used:
+            key = BRANCH_NAMES[branch]
+            last[key] = index if last[key] is None else max(last[key], index)
+        if last == wallet.last_used:
+            return wallet
+        updated = replace(wallet, last_used=last)
+        self._write(updated)
+        return updated
+
+    # -- files -------------------------------------------------------------------
+
+    def _path(self, name: str) -> Path:
+        digest = hashlib.sha256(check_name(name).encode()).hexdigest()[:16]  # names may hold spaces
+        return self.wallets_dir / f"{digest}.json"
+
+    def _read(self, name: str) -> PinnedWallet:
+        return self._read_file(self._path(name))
+
+    def _read_file(self, path: Path) -> PinnedWallet:
+        try:
+            if stat.S_IMODE(path.stat().st_mode) & 0o077:
+                path.chmod(0o600)  # someone loosened it
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as err:
+            raise StorageError("agent_dir_error", f"cannot read {path}: {err}") from None
+        if not isinstance(data, dict):
+            raise StorageError("agent_dir_error", f"{path} is not a pinned wallet file")
+        return PinnedWallet.from_dict(data, str(path))
+
+    def _write(self, wallet: PinnedWallet) -> None:
+        path = self._path(wallet.name)
+        try:
+            for directory in (self.root, self.wallets_dir):
+                directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+                directory.chmod(0o700)
+            fd, tmp = tempfile.mkstemp(prefix=".pin-", dir=self.wallets_dir)  # mode 0600
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                json.dump(wallet.to_dict(), handle, indent=2, sort_keys=True)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, path)
+        except OSError as err:
+            raise StorageError("agent_dir_error", f"cannot write {path}: {err.strerror or err}") from None
