@@ -23,6 +23,10 @@ register({
     "device_changed_psbt": "the device changed the PSBT beyond adding signatures",
     "device_address_mismatch": "the device showed another address than the pinned descriptor derives",
     "device_signed_nothing": "the device returned no new signature of its own",
+    # Ledger's BIP-388 registration (ledger.py)
+    "ledger_policy_renamed": "this Ledger has the wallet registered under another name; re-register knowingly",
+    "ledger_registration_mismatch": "the Ledger registered another policy than the one sent",
+    "ledger_registration_refused": "the Ledger refused the stored registration (reset, or another seed?)",
     # the pinned wallets
     "descriptor_mismatch": "a descriptor sent to the agent differs from the one it pinned",
     "wallet_not_pinned": "the agent has no pinned wallet of this name",

@@ -30,6 +30,8 @@ def from_exception(exc: BaseException, what: str) -> HuddleError:
     if isinstance(exc, hwi.HWWError):
         return from_code(exc.get_code(), exc.get_msg(), what)
     text = str(exc)
+    if type(exc).__name__ == "DenyError":  # ledger_bitcoin: status word 0x6985, rejected by the user
+        return Conflict("device_declined", f"{what}: declined on the device")
     if isinstance(exc, OSError) and "libusb" in text:
         return Unavailable("libusb_missing", f"libusb-1.0 is not installed ({LIBUSB_HINT})")
     if isinstance(exc, PermissionError) or _permission_text(text):
