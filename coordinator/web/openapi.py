@@ -22,6 +22,7 @@ def _obj(required: dict, optional: dict | None = None) -> dict:
 
 _S, _I = {"type": "string"}, {"type": "integer"}
 _WALLET_ID = {"name": "wallet_id", "in": "path", "required": True, "schema": _I}
+_PROPOSAL_ID = {"name": "proposal_id", "in": "path", "required": True, "schema": _I}
 
 
 # Who may call an operation, as ``x-huddle-access``; the authorization sweep
@@ -83,6 +84,25 @@ PATHS = {
                                                  _obj({"role": {"enum": ["admin", "keyholder", "viewer"]}},
                                                       {"ttl": _I}), 201, params=[_WALLET_ID],
                                                  errors=_MEMBER_GONE)},
+    "/wallets/{wallet_id}/proposals": {
+        "get": _op("The wallet's proposals, newest first", "viewer", params=[_WALLET_ID], errors=_MEMBER_GONE),
+        "post": _op("Propose a spend: payments, a memo saying why, a fee rate (sat/kvB); returns the PSBT",
+                    "keyholder", _obj({"payments": {"type": "array", "items": _obj({"address": _S, "amount": _I})},
+                                       "memo": _S, "fee_rate": _I},
+                                      {"coins": {"type": "array", "items": _S}, "fee_ceiling": _I, "ttl": _I}),
+                    201, params=[_WALLET_ID], errors=(404, 409, 422))},
+    "/wallets/{wallet_id}/proposals/{proposal_id}": {"get": _op(
+        "A proposal, its PSBT (re-checked by the signer checks) and who approved it", "viewer",
+        params=[_WALLET_ID, _PROPOSAL_ID], errors=(404, 409, 422))},
+    "/wallets/{wallet_id}/proposals/{proposal_id}/cancel": {"post": _op(
+        "Cancel an open proposal (its proposer or a wallet admin); frees its coins", "keyholder",
+        params=[_WALLET_ID, _PROPOSAL_ID], errors=(404, 409))},
+    "/wallets/{wallet_id}/proposals/{proposal_id}/approvals/options": {"post": _op(
+        "Passkey options whose challenge is the proposal's intent digest", "keyholder",
+        params=[_WALLET_ID, _PROPOSAL_ID], errors=(404,))},
+    "/wallets/{wallet_id}/proposals/{proposal_id}/approvals": {"post": _op(
+        "Approve with a passkey assertion over the intent digest", "keyholder", _obj({"credential": _CREDENTIAL}),
+        201, params=[_WALLET_ID, _PROPOSAL_ID], errors=(404, 409))},
     "/tokens": {"get": _op("The caller's API tokens", "session"),
                 "post": _op("Create an API token (the secret is shown once)", "session",
                             _obj({"scopes": {"type": "array", "items": {"enum": ["read", "agent"]}}},

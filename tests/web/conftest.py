@@ -20,7 +20,7 @@ API = "/api/v1"
 
 @pytest.fixture
 def config(tmp_path) -> WebConfig:
-    return WebConfig(tmp_path / "huddle.sqlite3", "s" * 32, ORIGIN, network="testnet")
+    return WebConfig(tmp_path / "huddle.sqlite3", "s" * 32, ORIGIN, network="regtest")
 
 
 @pytest.fixture

@@ -1,8 +1,8 @@
 """The authorization sweep, generated from the OpenAPI document: every operation,
 called as anonymous, as a member of another wallet, and as a viewer where more is
 needed, is refused (401/403/404) and leaks 0 bytes of the wallet's data. Marker
-strings (the wallet's name, its xpubs, its policy id) are planted and looked for
-in every body and header, and in Socket.IO answers."""
+strings (the wallet's name, its xpubs, its policy id, a proposal's memo) are
+planted and looked for in every body and header, and in Socket.IO answers."""
 
 from __future__ import annotations
 
@@ -13,12 +13,20 @@ import pytest
 from coordinator.web.openapi import document
 from coordinator.web.realtime import NAMESPACE, socketio
 
+from coordinator.chain.esplora import EsploraClient
+from coordinator.chain.sandbox import faucet
+from coordinator.chain.sandbox.chain import Chain
+from coordinator.chain.sandbox.server import serve
+from coordinator.chain.sync import sync_wallet
+from coordinator.store import open_database, wallets
+
 from .. import keys
 from .conftest import API, ORIGIN, Browser, member
 
 TARGET = keys.descriptor(2, 3)
 OTHER = keys.descriptor(2, 2, first=3)
-MARKERS = ["Marker-Vault-7f3a", TARGET.policy_id, *(c.xpub for c in TARGET.cosigners)]
+MEMO = "Marker-Memo-91c2: the roof fund"
+MARKERS = ["Marker-Vault-7f3a", TARGET.policy_id, MEMO, *(c.xpub for c in TARGET.cosigners)]
 ROLE_RANK = ("viewer", "keyholder", "admin")
 LAST = [("/users/{user_id}/revoke", "post"), ("/session", "delete")]  # they may end sessions: run them last
 
@@ -34,17 +42,44 @@ def _operations() -> list[tuple[str, str, dict]]:
     return sorted(ops, key=lambda o: (LAST.index(o[:2]) if o[:2] in LAST else -1, o[0], o[1]))
 
 
+def _fund_and_sync(config, wallet_id: int) -> None:
+    """A confirmed coin on the sandbox chain, synced into the server's database."""
+    server = serve(Chain())
+    try:
+        faucet.pay(server.chain, TARGET.script_pubkey(0, 0).data, 100_000, confirm=True)
+        db = open_database(config.database)
+        with EsploraClient(server.url, "regtest", retries=1) as backend:
+            name = db.execute("SELECT name FROM wallets WHERE id = ?", [wallet_id]).fetchone()[0]
+            sync_wallet(db, wallets.get(db, name), backend)
+        db.close()
+    finally:
+        server.stop()
+
+
 @pytest.fixture
-def world(app, admin):
+def world(app, config, admin):
     """Ada (server admin) holds the marked wallet and another; Bob is its keyholder
-    with an agent token, Carol its viewer; Eve is the admin of the other wallet only."""
+    with an agent token and an open proposal, Carol its viewer; Eve is the admin of
+    the other wallet only."""
     target = admin.post("/wallets/import", {"text": TARGET.to_string(), "name": MARKERS[0]}).get_json()["wallet"]
     other = admin.post("/wallets/import", {"text": OTHER.to_string(), "name": "Other"}).get_json()["wallet"]
     bob = member(app, admin, target["id"], "keyholder", "Bob")
     token = bob.post("/tokens", {"scopes": ["agent"]}).get_json()["token"]
+    _fund_and_sync(config, target["id"])
+    proposed = bob.post(f"/wallets/{target['id']}/proposals", {
+        "payments": [{"address": faucet_address(), "amount": 20_000}], "memo": MEMO, "fee_rate": 2_000})
+    assert proposed.status_code == 201, proposed.get_json()
     return {"wallet_id": target["id"], "token_id": token["id"], "user_id": bob.user["id"],
+            "proposal_id": proposed.get_json()["proposal"]["id"],
             "carol": member(app, admin, target["id"], "viewer", "Carol"),
             "eve": member(app, admin, other["id"], "admin", "Eve")}
+
+
+def faucet_address() -> str:
+    from embit.networks import NETWORKS
+    from embit.script import Script
+
+    return Script(bytes.fromhex("0014" + "42" * 20)).address(NETWORKS["regtest"])
 
 
 def _call(browser: Browser, path: str, method: str, op: dict, world: dict):
@@ -85,13 +120,14 @@ def test_every_operation_refuses_outsiders_and_leaks_nothing(app, world, caller)
             refused += 1
         if caller != "carol" or expected is not None:
             assert _leaks(response) == [], (caller, method, path)
-    assert refused >= {"anonymous": 9, "eve": 4, "carol": 3}[caller]
+    assert refused >= {"anonymous": 15, "eve": 10, "carol": 6}[caller]
 
 
 def test_the_markers_are_there_for_a_member_to_see(world):
-    shown = world["carol"].get(f"/wallets/{world['wallet_id']}")
+    wallet = world["carol"].get(f"/wallets/{world['wallet_id']}")
+    proposal = world["carol"].get(f"/wallets/{world['wallet_id']}/proposals/{world['proposal_id']}")
 
-    assert sorted(_leaks(shown)) == sorted(MARKERS)
+    assert sorted(set(_leaks(wallet)) | set(_leaks(proposal))) == sorted(MARKERS)
 
 
 @pytest.mark.parametrize("caller", ["anonymous", "eve"])
