@@ -109,7 +109,10 @@ def doctor() -> None:
 @device_option
 @emulators_option
 @click.option("-o", "--output", help="Write the signed PSBT (base64) here instead of stdout.")
-def sign(psbt_file: str, wallet_name: str, device_fpr: str | None, emulators: bool, output: str | None) -> None:
+@click.option("--register-renamed", is_flag=True,
+              help="Ledger: register the wallet again under its new name (the device asks you).")
+def sign(psbt_file: str, wallet_name: str, device_fpr: str | None, emulators: bool, output: str | None,
+         register_renamed: bool) -> None:
     """Check PSBT_FILE against the pinned wallet, then sign it with a connected device.
 
     The checks run before the device is asked; the summary is printed for you
@@ -128,7 +131,12 @@ def sign(psbt_file: str, wallet_name: str, device_fpr: str | None, emulators: bo
     signing.review(data, wallet)  # refuse before any device is touched
     device = hw_devices.select(factory(wallet.network, emulators), device_fpr)
     try:
-        signed = signing.sign(data, wallet, device, show=_show)
+        signer = device
+        if device.found.type == "ledger":  # registered once, HMAC kept (docs/agent.md)
+            from ..hw import ledger
+
+            signer = ledger.signer_for(device, wallet, store.root, rename=register_renamed)
+        signed = signing.sign(data, wallet, signer, show=_show)
     finally:
         device.close()
     store.saw_used(wallet, signing.used_indexes(signed))

@@ -123,6 +123,19 @@ def ensure_registered(client, registrations: Registrations, fingerprint: str, po
     return hmac
 
 
+def signer_for(device, wallet: PinnedWallet, agent_root: Path, *, rename: bool = False) -> "LedgerSigner":
+    """A LedgerSigner for an opened HWI Ledger (``devices.Device``), registering the wallet
+    first if this device has no stored HMAC for it (the user approves on the device)."""
+    from .signing import cosigner_position
+
+    cosigner_position(wallet.descriptor, device.fingerprint)  # before the device is asked anything
+    client = device.client.client  # HWI's LedgerClient wraps the ledger_bitcoin client
+    policy = policy_for(wallet)
+    hmac = ensure_registered(client, Registrations(agent_root), device.fingerprint, policy, rename=rename,
+                             worker=device.worker)
+    return LedgerSigner(client, device.fingerprint, policy, hmac, device.worker)
+
+
 class LedgerSigner:
     """Signs through ``ledger_bitcoin`` with the stored HMAC; signing.py checks everything."""
 

@@ -111,17 +111,42 @@ class SoftwareDevice(HardwareWalletClient):
     prompt_pin = send_pin = toggle_passphrase = _unavailable
 
 
+class LedgerShell:
+    """HWI's LedgerClient reduced to what the agent uses of it: ``.client``, the
+    ledger_bitcoin client (here the HMAC-enforcing double), and ``close``."""
+
+    def __init__(self, seed: int, log: Path | None = None) -> None:
+        from .ledger_double import LedgerDouble
+
+        self.client = LedgerDouble(seed)
+        self.fingerprint, self.path, self.log = self.client.fingerprint, f"ledger:{seed}", log
+        for name in ("register_wallet", "sign_psbt"):
+            setattr(self.client, name, self._logged(name, getattr(self.client, name)))
+
+    def _logged(self, name, call):
+        def logged(*args):
+            if self.log is not None:
+                with open(self.log, "a", encoding="utf-8") as f:
+                    f.write(f"{self.fingerprint} {name}\n")
+            return call(*args)
+        return logged
+
+    def close(self) -> None:
+        pass
+
+
 class SoftwareFactory:
     """The agent's device factory over software devices (tests only)."""
 
-    def __init__(self, *devices: SoftwareDevice) -> None:
+    def __init__(self, *devices: SoftwareDevice | LedgerShell) -> None:
         self.devices = devices
 
     def enumerate(self) -> Enumeration:
-        return Enumeration(tuple(Found("software", "software_test_only", d.path, d.fingerprint)
-                                 for d in self.devices))
+        return Enumeration(tuple(Found("ledger" if isinstance(d, LedgerShell) else "software",
+                                       "ledger_test_only" if isinstance(d, LedgerShell) else "software_test_only",
+                                       d.path, d.fingerprint) for d in self.devices))
 
-    def open(self, found: Found) -> SoftwareDevice:
+    def open(self, found: Found) -> SoftwareDevice | LedgerShell:
         return next(d for d in self.devices if d.path == found.path)
 
 
@@ -142,9 +167,13 @@ TAMPERS = {"extra_field": _extra_field, "invalid_signature": _invalid_signature}
 def from_env() -> SoftwareFactory:
     """The factory a ``huddle agent`` subprocess builds in tests, from its environment:
     HUDDLE_AGENT_TEST_SEEDS ("0,1"), HUDDLE_AGENT_TEST_CHAIN, HUDDLE_AGENT_TEST_LOG
-    (calls are appended there) and HUDDLE_AGENT_TEST_TAMPER (a name in TAMPERS)."""
+    (calls are appended there), HUDDLE_AGENT_TEST_TAMPER (a name in TAMPERS) and
+    HUDDLE_AGENT_TEST_LEDGERS (seeds that appear as Ledgers, "2")."""
     seeds = [int(s) for s in os.environ.get("HUDDLE_AGENT_TEST_SEEDS", "0").split(",") if s]
     chain = Chain.argparse(os.environ.get("HUDDLE_AGENT_TEST_CHAIN", "test"))
     log = os.environ.get("HUDDLE_AGENT_TEST_LOG")
     tamper = TAMPERS.get(os.environ.get("HUDDLE_AGENT_TEST_TAMPER", ""))
-    return SoftwareFactory(*(SoftwareDevice(s, chain, tamper, Path(log) if log else None) for s in seeds))
+    ledgers = [int(s) for s in os.environ.get("HUDDLE_AGENT_TEST_LEDGERS", "").split(",") if s]
+    log_path = Path(log) if log else None
+    return SoftwareFactory(*(SoftwareDevice(s, chain, tamper, log_path) for s in seeds),
+                           *(LedgerShell(s, log_path) for s in ledgers))

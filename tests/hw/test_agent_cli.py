@@ -101,6 +101,31 @@ def test_a_lying_device_is_caught_and_nothing_is_written(pinned):
     assert not out_path.exists()
 
 
+def test_a_ledger_registers_the_wallet_once_and_signs_with_the_stored_hmac(pinned):
+    ledger = {"HUDDLE_AGENT_TEST_SEEDS": "", "HUDDLE_AGENT_TEST_LEDGERS": "2"}
+    for salt in (b"first", b"second"):
+        result = pinned("agent", "sign", psbt_file(pinned, make(DESC, salt=salt)), "--wallet", "family", **ledger)
+        signed = PSBT.from_string(ok(result).strip())
+        assert [c.fingerprint for c in status(signed, DESC).cosigners if c.done] == [keys.fingerprint(2)]
+
+    assert pinned.log.read_text().splitlines() == [f"{keys.fingerprint(2)} {call}" for call in
+                                                   ("register_wallet", "sign_psbt", "sign_psbt")]
+    assert len(list((pinned.tmp / "agent" / "ledger").glob("*.json"))) == 1
+
+
+def test_a_wallet_pinned_under_a_new_name_is_registered_on_the_ledger_only_knowingly(pinned):
+    ledger = {"HUDDLE_AGENT_TEST_SEEDS": "", "HUDDLE_AGENT_TEST_LEDGERS": "2"}
+    ok(pinned("agent", "sign", psbt_file(pinned, make(DESC)), "--wallet", "family", **ledger))
+    ok(pinned("agent", "pin", str(pinned.tmp / "family.txt"), "--name", "savings", "--network", "testnet"))
+
+    fails(pinned("agent", "sign", psbt_file(pinned, make(DESC)), "--wallet", "savings", **ledger),
+          5, "ledger_policy_renamed")
+    ok(pinned("agent", "sign", psbt_file(pinned, make(DESC)), "--wallet", "savings", "--register-renamed", **ledger))
+
+    registered = [line for line in pinned.log.read_text().splitlines() if line.endswith("register_wallet")]
+    assert len(registered) == 2
+
+
 def test_an_address_is_shown_on_the_device_and_checked(pinned):
     out = ok(pinned("agent", "show-address", "family", "--index", "3", "--change", "--device", keys.fingerprint(0)))
     assert out.startswith(DESC.address(1, 3, "testnet") + "  (change 3;")
