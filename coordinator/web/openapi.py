@@ -80,6 +80,11 @@ PATHS = {
         "The wallet's audit entries after sequence number `after`", "viewer",
         params=[_WALLET_ID, {"name": "after", "in": "query", "required": False, "schema": _I}],
         errors=_MEMBER_GONE)},
+    "/wallets/{wallet_id}/backup": {"get": _op(
+        "The wallet as a file: descriptor, bsms, coldcard, caravan or specter (`?format=`)", "viewer",
+        params=[_WALLET_ID, {"name": "format", "in": "query", "required": False,
+                             "schema": {"enum": ["descriptor", "bsms", "coldcard", "caravan", "specter"]}}],
+        errors=(404, 422))},
     "/wallets/{wallet_id}/invites": {"post": _op("Invite someone to the wallet with a role", "admin",
                                                  _obj({"role": {"enum": ["admin", "keyholder", "viewer"]}},
                                                       {"ttl": _I}), 201, params=[_WALLET_ID],

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from coordinator.accounts import invites
 from coordinator.governance import audit
 from coordinator.store import open_database
@@ -129,3 +131,22 @@ def test_a_used_invite_is_gone_and_an_expired_one_too(app, config, admin, wallet
     db.close()
     expired = Browser(app.test_client()).post("/invites/check", {"token": short})
     assert expired.status_code == 410 and expired.get_json()["error"]["code"] == "invite_expired"
+
+
+@pytest.mark.parametrize("fmt", ["descriptor", "bsms", "coldcard", "caravan", "specter"])
+def test_members_download_the_backup_in_each_format_and_it_reads_back(app, admin, wallet_id, fmt):
+    from coordinator.wallet import formats
+
+    carol = member(app, admin, wallet_id, "viewer", "Carol")
+
+    backup = carol.get(f"/wallets/{wallet_id}/backup?format={fmt}").get_json()
+
+    assert backup["format"] == fmt
+    assert formats.load(backup["text"], None, ()).descriptor.policy_id == \
+        admin.get(f"/wallets/{wallet_id}").get_json()["wallet"]["policy_id"]
+
+
+def test_an_unknown_backup_format_is_refused(admin, wallet_id):
+    response = admin.get(f"/wallets/{wallet_id}/backup?format=pdf")
+
+    assert response.status_code == 400 and response.get_json()["error"]["code"] == "unknown_format"

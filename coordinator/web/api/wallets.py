@@ -69,6 +69,20 @@ def show(wallet_id: int):
     return jsonify({"wallet": body})
 
 
+@bp.get("/wallets/<int:wallet_id>/backup")
+def backup(wallet_id: int):
+    """The wallet as a file for another tool: descriptor text, BSMS, Coldcard,
+    Caravan or Sparrow/Specter JSON (docs/wallet-formats.md)."""
+    from ...wallet.formats import FORMATS
+
+    wallet = wallet_for(wallet_id, "viewer")
+    fmt = request.args.get("format", "descriptor")
+    if fmt not in FORMATS:
+        raise InvalidInput("unknown_format", f"format is one of {', '.join(FORMATS)}")
+    return jsonify({"format": fmt, "filename": f"{wallet.name}-{fmt}.txt",
+                    "text": wallets.export_text(wallet, fmt)})
+
+
 @bp.get("/wallets/<int:wallet_id>/audit")
 def audit_entries(wallet_id: int):
     wallet_for(wallet_id, "viewer")
