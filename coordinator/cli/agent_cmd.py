@@ -167,12 +167,18 @@ def show_address(wallet_name: str, index: int, change: bool, device_fpr: str | N
     from ..hw.injection import factory
     from ..hw.pinned import PinStore
 
-    wallet = PinStore().get(wallet_name)
+    store = PinStore()
+    wallet = store.get(wallet_name)
     branch = 1 if change else 0
     addresses.check_index(wallet, index, branch)  # refuse before any device is touched
     device = hw_devices.select(factory(wallet.network, emulators), device_fpr)
     try:
-        shown = addresses.show(wallet, device, index, branch)
+        shower = device
+        if device.found.type == "ledger":  # with the stored HMAC; HWI would register again
+            from ..hw import ledger
+
+            shower = ledger.signer_for(device, wallet, store.root)
+        shown = addresses.show(wallet, shower, index, branch)
     finally:
         device.close()
     click.echo(f"{shown}  ({'change' if change else 'receive'} {index}; the device {device.fingerprint} "

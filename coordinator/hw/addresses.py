@@ -21,14 +21,7 @@ from .signing import cosigner_position
 class Shower(Protocol):
     fingerprint: str
 
-    def display_address(self, descriptor_text: str) -> str: ...
-
-
-def one_address_descriptor(descriptor: MultisigDescriptor, branch: int, index: int) -> str:
-    """The descriptor of exactly one address, as HWI's displayaddress takes it."""
-    keys = ",".join(f"{c.key_expression()}/{branch}/{index}" for c in descriptor.cosigners)
-    body = f"{'sortedmulti' if descriptor.sorted else 'multi'}({descriptor.threshold},{keys})"
-    return f"wsh({body})" if descriptor.script_type == "wsh" else f"sh(wsh({body}))"
+    def display_address(self, descriptor: MultisigDescriptor, branch: int, index: int) -> str: ...
 
 
 def check_index(wallet: PinnedWallet, index: int, branch: int = RECEIVE) -> None:
@@ -49,7 +42,7 @@ def show(wallet: PinnedWallet, device: Shower, index: int, branch: int = RECEIVE
     check_index(wallet, index, branch)
     cosigner_position(wallet.descriptor, device.fingerprint)
     expected = wallet.descriptor.address(branch, index, wallet.network)
-    shown = device.display_address(one_address_descriptor(wallet.descriptor, branch, index))
+    shown = device.display_address(wallet.descriptor, branch, index)
     if shown != expected:
         raise InvalidInput("device_address_mismatch", f"the device shows {shown} but the pinned descriptor "
                            f"derives {expected} at {BRANCH_NAMES[branch]} {index}; do not use either")

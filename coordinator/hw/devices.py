@@ -29,6 +29,7 @@ from .. import networks
 from ..errors import HuddleError, InvalidInput, NotFound, Unavailable
 from . import errors as _codes  # noqa: F401  registers the agent's codes
 from . import problems
+from ..wallet.descriptor import MultisigDescriptor
 
 # hwilib.devices.__all__ in HWI 3.2, asked one by one.
 MODULES = ("trezor", "ledger", "keepkey", "digitalbitbox", "coldcard", "bitbox02", "jade")
@@ -167,10 +168,10 @@ class Device:
         """The device's PSBT, base64; the caller checks everything in it (signing.py)."""
         return self.worker.run("signing", lambda: commands.signtx(self.client, psbt_base64)["psbt"])
 
-    def display_address(self, descriptor_text: str) -> str:
-        """Show the address of a one-index descriptor on the screen; the address the device shows."""
-        return self.worker.run("showing an address",
-                               lambda: commands.displayaddress(self.client, desc=descriptor_text)["address"])
+    def display_address(self, descriptor: MultisigDescriptor, branch: int, index: int) -> str:
+        """Show address ``index`` of ``branch`` on the screen; the address the device shows."""
+        text = one_address_descriptor(descriptor, branch, index)
+        return self.worker.run("showing an address", lambda: commands.displayaddress(self.client, desc=text)["address"])
 
     def close(self) -> None:
         try:
@@ -195,6 +196,13 @@ def select(factory: Factory, fingerprint: str | None = None, worker: Worker | No
     worker = worker or Worker()
     client = worker.run("opening the device", lambda: factory.open(found))
     return Device(client, found, worker)
+
+
+def one_address_descriptor(descriptor: MultisigDescriptor, branch: int, index: int) -> str:
+    """The descriptor of exactly one address, as HWI's displayaddress takes it."""
+    keys = ",".join(f"{c.key_expression()}/{branch}/{index}" for c in descriptor.cosigners)
+    body = f"{'sortedmulti' if descriptor.sorted else 'multi'}({descriptor.threshold},{keys})"
+    return f"wsh({body})" if descriptor.script_type == "wsh" else f"sh(wsh({body}))"
 
 
 def _check_fingerprint(text: str) -> str:

@@ -35,13 +35,15 @@ _TYPES = {"wsh": LedgerAddressType.WIT, "sh-wsh": LedgerAddressType.SH_WIT}
 
 def policy_for(wallet: PinnedWallet, name: str | None = None) -> MultisigWallet:
     """The pinned wallet as a BIP-388 policy: ``wsh(sortedmulti(M,@0/**,...))`` over its keys."""
-    name = wallet.name if name is None else name
+    return policy_of(wallet.descriptor, wallet.name if name is None else name)
+
+
+def policy_of(descriptor, name: str) -> MultisigWallet:
     if not name.isascii() or not name.isprintable() or not 0 < len(name) <= MAX_NAME_BYTES:
         raise InvalidInput("bad_wallet_name", f"a Ledger policy name is 1-{MAX_NAME_BYTES} printable ASCII "
                            f"characters; {name!r} is not")
-    d = wallet.descriptor
-    keys = [_ledger_key(c.key_expression()) for c in d.cosigners]
-    return MultisigWallet(name, _TYPES[d.script_type], d.threshold, keys, sorted=d.sorted)
+    keys = [_ledger_key(c.key_expression()) for c in descriptor.cosigners]
+    return MultisigWallet(name, _TYPES[descriptor.script_type], descriptor.threshold, keys, sorted=descriptor.sorted)
 
 
 def _ledger_key(expression: str) -> str:
@@ -154,9 +156,20 @@ class LedgerSigner:
             psbt.inputs[index].partial_sigs[pubkey] = sig
         return psbt.serialize()
 
+    def display_address(self, descriptor, branch: int, index: int) -> str:
+        """Show an address of the registered policy, with its HMAC (HWI would register it again)."""
+        if policy_of(descriptor, self.policy.name).id != self.policy.id:
+            raise InvalidInput("descriptor_mismatch", "the address asked for is not of this Ledger policy's wallet")
+        return self.worker.run("showing an address", lambda: self._call(
+            lambda: self.client.get_wallet_address(self.policy, self.hmac, branch, index, True)))
+
     def _sign(self, psbt: HwiPSBT) -> list:
+        return self._call(lambda: self.client.sign_psbt(psbt, self.policy, self.hmac))
+
+    @staticmethod
+    def _call(call):
         try:
-            return self.client.sign_psbt(psbt, self.policy, self.hmac)
+            return call()
         except (IncorrectDataError, SecurityStatusNotSatisfiedError):
             raise Conflict("ledger_registration_refused", "the Ledger refused this wallet's stored registration "
                            "(was it reset, or is another seed or passphrase active?)") from None

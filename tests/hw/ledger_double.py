@@ -16,16 +16,20 @@ from hwilib.devices.ledger_bitcoin import WalletPolicy
 from hwilib.devices.ledger_bitcoin.exception.errors import IncorrectDataError
 from hwilib.psbt import PSBT as HwiPSBT
 
+from coordinator.wallet import descriptor
+
 from .. import keys
 
 
 class LedgerDouble:
-    def __init__(self, seed: int, secret: bytes = b"this ledger's secret") -> None:
+    def __init__(self, seed: int, secret: bytes = b"this ledger's secret", network: str = "testnet") -> None:
         self.root = keys.root(seed)
         self.fingerprint = self.root.my_fingerprint.hex()
         self.secret = secret
         self.registered: list[str] = []  # policy names, in the order the user approved them
         self.signed: list[bytes | None] = []  # the HMAC passed at each signing
+        self.shown: list[tuple[int, int]] = []  # (change, index) of each address shown
+        self.network = network
 
     def _hmac(self, policy: WalletPolicy) -> bytes:
         return hmac.new(self.secret, policy.id, hashlib.sha256).digest()
@@ -39,10 +43,21 @@ class LedgerDouble:
         self.registered.append(policy.name)
         return policy.id, self._hmac(policy)
 
-    def sign_psbt(self, psbt: HwiPSBT, policy: WalletPolicy, wallet_hmac: bytes | None) -> list:
-        self.signed.append(wallet_hmac)
+    def get_wallet_address(self, policy: WalletPolicy, wallet_hmac: bytes | None, change: int, index: int,
+                           display: bool) -> str:
+        self.shown.append((change, index))
+        self._check(policy, wallet_hmac)
+        text = policy.get_descriptor(bool(change)).replace("'", "h")
+        desc, _ = descriptor.parse(text)
+        return desc.address(change, index, self.network)
+
+    def _check(self, policy: WalletPolicy, wallet_hmac: bytes | None) -> None:
         if wallet_hmac is None or not hmac.compare_digest(wallet_hmac, self._hmac(policy)):
             raise IncorrectDataError("the wallet policy's HMAC is wrong")
+
+    def sign_psbt(self, psbt: HwiPSBT, policy: WalletPolicy, wallet_hmac: bytes | None) -> list:
+        self.signed.append(wallet_hmac)
+        self._check(policy, wallet_hmac)
         ours = EmbitPSBT.from_string(psbt.serialize())
         before = [dict(scope.partial_sigs) for scope in ours.inputs]
         ours.sign_with(self.root)

@@ -120,7 +120,7 @@ class LedgerShell:
 
         self.client = LedgerDouble(seed)
         self.fingerprint, self.path, self.log = self.client.fingerprint, f"ledger:{seed}", log
-        for name in ("register_wallet", "sign_psbt"):
+        for name in ("register_wallet", "sign_psbt", "get_wallet_address"):
             setattr(self.client, name, self._logged(name, getattr(self.client, name)))
 
     def _logged(self, name, call):

@@ -132,6 +132,14 @@ def test_an_address_is_shown_on_the_device_and_checked(pinned):
     assert pinned.log.read_text().splitlines()[0] == f"{keys.fingerprint(0)} display_multisig_address"
 
 
+def test_a_ledger_shows_an_address_of_the_registered_wallet(pinned):
+    out = ok(pinned("agent", "show-address", "family", "--index", "0",
+                    HUDDLE_AGENT_TEST_SEEDS="", HUDDLE_AGENT_TEST_LEDGERS="2"))
+    assert out.startswith(DESC.address(0, 0, "testnet"))
+    assert pinned.log.read_text().splitlines() == [f"{keys.fingerprint(2)} {call}"
+                                                   for call in ("register_wallet", "get_wallet_address")]
+
+
 def test_an_address_beyond_the_gap_limit_is_refused_before_the_device(pinned):
     fails(pinned("agent", "show-address", "family", "--index", "20", "--device", keys.fingerprint(0)),
           5, "gap_limit_reached")

@@ -116,3 +116,25 @@ def test_a_name_the_ledger_cannot_hold_is_refused(pinned, name):
     with pytest.raises(HuddleError) as err:
         ledger.policy_for(pinned, name)
     assert err.value.code == "bad_wallet_name"
+
+
+def test_an_address_is_shown_with_the_stored_hmac_without_registering_again(pinned, registrations):
+    from coordinator.hw import addresses
+
+    double = LedgerDouble(0)
+    policy = ledger.policy_for(pinned)
+    hmac = ledger.ensure_registered(double, registrations, double.fingerprint, policy)
+    signer = ledger.LedgerSigner(double, double.fingerprint, policy, hmac)
+
+    assert addresses.show(pinned, signer, 4, 1) == pinned.descriptor.address(1, 4, "testnet")
+    assert double.shown == [(1, 4)] and double.registered == ["family"]
+
+
+def test_a_ledger_is_not_asked_for_an_address_of_another_wallet(pinned, registrations):
+    double = LedgerDouble(0)
+    policy = ledger.policy_for(pinned)
+    signer = ledger.LedgerSigner(double, double.fingerprint, policy,
+                                 ledger.ensure_registered(double, registrations, double.fingerprint, policy))
+    with pytest.raises(HuddleError) as err:
+        signer.display_address(keys.descriptor(2, 3, first=1), 0, 0)
+    assert err.value.code == "descriptor_mismatch" and double.shown == []
