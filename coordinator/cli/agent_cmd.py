@@ -154,6 +154,37 @@ def _show(summary) -> None:
         click.echo(f"  {line}", err=True)
 
 
+@group.command("xpub")
+@click.option("--network", required=True, help="The wallet's network (bitcoin, testnet, signet, ...).")
+@click.option("--script-type", type=click.Choice(["wsh", "sh-wsh"]), default="wsh", show_default=True,
+              help="wsh (BIP-48 script 2') or sh-wsh (1').")
+@click.option("--account", type=click.IntRange(0, 2**31 - 1), default=0, show_default=True, help="BIP-48 account.")
+@device_option
+@emulators_option
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation at the terminal.")
+def xpub(network: str, script_type: str, account: int, device_fpr: str | None, emulators: bool, yes: bool) -> None:
+    """Export the device's BIP-48 key for a new multisig wallet, with its origin.
+
+    Prints [fingerprint/48h/coin/account/script]xpub, after you confirm.
+    """
+    from ..errors import Conflict
+    from ..hw import devices as hw_devices
+    from ..hw import setup
+    from ..hw.injection import factory
+
+    path = setup.bip48_path(network, script_type, account)
+    device = hw_devices.select(factory(network, emulators), device_fpr)
+    try:
+        if not yes and not click.confirm(f"Export the key of device {device.fingerprint} at {path} ({script_type} "
+                                         f"on {network})? It shows the wallet's coins to whoever gets it, but "
+                                         "cannot spend them", err=True):
+            raise Conflict("device_declined", "not exported: declined at the terminal")
+        cosigner = setup.export_key(device, network, script_type, account)
+    finally:
+        device.close()
+    click.echo(cosigner.key_expression())
+
+
 @group.command("show-address")
 @click.argument("wallet_name")
 @click.option("--index", type=click.IntRange(min=0), required=True, help="The address index.")

@@ -25,8 +25,8 @@ def agent(huddle, tmp_path):  # noqa: F811
            "HUDDLE_AGENT_TEST_DEVICES": "tests.hw.software_device:from_env", "HUDDLE_AGENT_TEST_SEEDS": "0,1"}
     run = Huddle(huddle, tmp_path / "data")
 
-    def call(*args, **extra):
-        return run(*args, env={**env, **extra})
+    def call(*args, input=None, **extra):  # extra: more environment variables
+        return run(*args, input=input, env={**env, **extra})
     call.log, call.tmp = log, tmp_path
     return call
 
@@ -160,3 +160,28 @@ def test_doctor_says_what_is_missing(agent):
         fails(result, 7, "agent_not_ready")
     else:
         ok(result)
+
+
+def test_the_devices_bip48_key_is_exported_with_its_origin_after_confirmation(agent):
+    result = agent("agent", "xpub", "--network", "testnet", "--device", keys.fingerprint(1), input="y\n")
+    assert ok(result).strip() == keys.cosigner(1).key_expression()
+    assert "Export the key of device" in result.stderr
+    assert pinned_calls(agent) == [f"{keys.fingerprint(1)} get_pubkey_at_path", f"{keys.fingerprint(1)} close"]
+
+
+def test_a_key_is_not_exported_when_the_user_says_no(agent):
+    result = agent("agent", "xpub", "--network", "testnet", "--device", keys.fingerprint(1), input="n\n")
+    assert result.returncode == 5 and result.stdout == ""
+    # the prompt's answer is not echoed from a pipe, so the error line follows the prompt
+    assert result.stderr.rstrip("\n").endswith("huddle: error: not exported: declined at the terminal [device_declined]")
+    assert f"{keys.fingerprint(1)} get_pubkey_at_path" not in pinned_calls(agent)
+
+
+def test_a_nested_segwit_key_for_bitcoin_uses_its_own_path(agent):
+    out = ok(agent("agent", "xpub", "--network", "bitcoin", "--script-type", "sh-wsh", "--yes",
+                   "--device", keys.fingerprint(0), HUDDLE_AGENT_TEST_CHAIN="main"))
+    assert out.strip() == keys.cosigner(0, is_test=False, script_type="sh-wsh").key_expression()
+
+
+def pinned_calls(agent) -> list[str]:
+    return agent.log.read_text().splitlines()
