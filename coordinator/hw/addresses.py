@@ -13,7 +13,6 @@ from typing import Protocol
 
 from ..errors import Conflict, InvalidInput
 from ..wallet.descriptor import CHANGE, RECEIVE, MultisigDescriptor
-from . import errors as _codes  # noqa: F401  registers the agent's codes
 from .pinned import BRANCH_NAMES, PinnedWallet
 from .signing import cosigner_position
 

@@ -27,7 +27,6 @@ from hwilib.hwwclient import HardwareWalletClient
 
 from .. import networks
 from ..errors import HuddleError, InvalidInput, NotFound, Unavailable
-from . import errors as _codes  # noqa: F401  registers the agent's codes
 from . import problems
 from ..wallet.descriptor import MultisigDescriptor
 

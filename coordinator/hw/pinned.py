@@ -27,7 +27,6 @@ from ..psbt.checks import change_index_limit
 from ..store.wallets import check_name
 from ..wallet.addresses import GAP_LIMIT
 from ..wallet.descriptor import CHANGE, RECEIVE, MultisigDescriptor
-from . import errors as _codes  # noqa: F401  registers the agent's codes
 
 VERSION = 1
 BRANCH_NAMES = {RECEIVE: "receive", CHANGE: "change"}

@@ -29,7 +29,6 @@ from ..psbt.status import wallet_inputs
 from ..psbt.summary import Summary
 from ..wallet.descriptor import CHANGE, RECEIVE, MultisigDescriptor
 from ..wallet.keys import HARDENED
-from . import errors as _codes  # noqa: F401  registers the agent's codes
 
 
 class Pinned(Protocol):
