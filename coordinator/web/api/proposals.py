@@ -4,6 +4,8 @@ Expired proposals are closed before any of these runs."""
 
 from __future__ import annotations
 
+import json
+
 import webauthn
 from flask import Blueprint, current_app, jsonify
 from webauthn.helpers.structs import PublicKeyCredentialDescriptor, UserVerificationRequirement
@@ -104,6 +106,4 @@ def approve(wallet_id: int, proposal_id: int):
 
 
 def _json(options) -> dict:
-    import json
-
     return json.loads(webauthn.options_to_json(options))
