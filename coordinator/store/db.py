@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
+import time
 from pathlib import Path
 from typing import Iterator
 
@@ -30,7 +31,7 @@ def open_database(path: Path | str) -> Database:
                                check_same_thread=False)
         db = Database(conn)
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        conn.execute("PRAGMA journal_mode = WAL")
+        _enable_wal(conn)
         conn.execute("PRAGMA synchronous = FULL")
         conn.execute("PRAGMA foreign_keys = ON")
         check_not_newer(db)
@@ -39,6 +40,23 @@ def open_database(path: Path | str) -> Database:
     except sqlite3.DatabaseError as err:
         raise _translate(err, path) from None
     return db
+
+
+def _enable_wal(conn: sqlite3.Connection) -> None:
+    """Switch a new file to WAL. Two openers that both hold a read lock and both want
+    the exclusive lock for the switch get SQLITE_BUSY at once, without the busy
+    handler (SQLite refuses to wait on a lock upgrade, which could deadlock): retry."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    delay = 0.005
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as err:
+            if ("locked" not in str(err) and "busy" not in str(err)) or time.monotonic() > deadline:
+                raise
+        time.sleep(delay)
+        delay = min(delay * 2, 0.1)
 
 
 def _create_private(path: Path) -> None:
