@@ -185,6 +185,36 @@ def xpub(network: str, script_type: str, account: int, device_fpr: str | None, e
     click.echo(cosigner.key_expression())
 
 
+@group.command("register")
+@click.argument("wallet_name")
+@device_option
+@emulators_option
+@click.option("--register-renamed", is_flag=True,
+              help="Ledger: register the wallet again under its new name (the device asks you).")
+def register(wallet_name: str, device_fpr: str | None, emulators: bool, register_renamed: bool) -> None:
+    """Register a pinned wallet on the device, then show its first address there.
+
+    Ledger: a BIP-388 policy, HMAC stored; Coldcard: the multisig file is enrolled
+    (approve it on the device); Jade, BitBox02: registered by showing an address;
+    Trezor: nothing to keep, it checks the PSBT's global xpubs.
+    """
+    from ..hw import devices as hw_devices
+    from ..hw import registration
+    from ..hw.injection import factory
+    from ..hw.pinned import PinStore
+
+    store = PinStore()
+    wallet = store.get(wallet_name)
+    device = hw_devices.select(factory(wallet.network, emulators), device_fpr)
+    try:
+        result = registration.register(device, wallet, store.root, rename=register_renamed)
+    finally:
+        device.close()
+    click.echo(result.how)
+    if result.first_address:
+        click.echo(f"First receive address, as the device shows it: {result.first_address}")
+
+
 @group.command("show-address")
 @click.argument("wallet_name")
 @click.option("--index", type=click.IntRange(min=0), required=True, help="The address index.")

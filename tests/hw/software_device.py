@@ -39,6 +39,8 @@ _NETWORK = {Chain.MAIN: "bitcoin", Chain.TEST: "testnet", Chain.TESTNET4: "testn
 class SoftwareDevice(HardwareWalletClient):
     """The test seed ``seed`` behind HWI's client interface. Never for real funds."""
 
+    kind = "software"
+
     def __init__(self, seed: int, chain: Chain = Chain.TEST, tamper: Callable[[EmbitPSBT], None] | None = None,
                  log: Path | None = None) -> None:
         super().__init__(f"software:{seed}", None, False, chain)
@@ -115,6 +117,8 @@ class LedgerShell:
     """HWI's LedgerClient reduced to what the agent uses of it: ``.client``, the
     ledger_bitcoin client (here the HMAC-enforcing double), and ``close``."""
 
+    kind = "ledger"
+
     def __init__(self, seed: int, log: Path | None = None) -> None:
         from .ledger_double import LedgerDouble
 
@@ -138,15 +142,13 @@ class LedgerShell:
 class SoftwareFactory:
     """The agent's device factory over software devices (tests only)."""
 
-    def __init__(self, *devices: SoftwareDevice | LedgerShell) -> None:
+    def __init__(self, *devices) -> None:  # SoftwareDevice, LedgerShell, coldcard_double.ColdcardShell
         self.devices = devices
 
     def enumerate(self) -> Enumeration:
-        return Enumeration(tuple(Found("ledger" if isinstance(d, LedgerShell) else "software",
-                                       "ledger_test_only" if isinstance(d, LedgerShell) else "software_test_only",
-                                       d.path, d.fingerprint) for d in self.devices))
+        return Enumeration(tuple(Found(d.kind, f"{d.kind}_test_only", d.path, d.fingerprint) for d in self.devices))
 
-    def open(self, found: Found) -> SoftwareDevice | LedgerShell:
+    def open(self, found: Found):
         return next(d for d in self.devices if d.path == found.path)
 
 
@@ -168,12 +170,16 @@ def from_env() -> SoftwareFactory:
     """The factory a ``huddle agent`` subprocess builds in tests, from its environment:
     HUDDLE_AGENT_TEST_SEEDS ("0,1"), HUDDLE_AGENT_TEST_CHAIN, HUDDLE_AGENT_TEST_LOG
     (calls are appended there), HUDDLE_AGENT_TEST_TAMPER (a name in TAMPERS) and
-    HUDDLE_AGENT_TEST_LEDGERS (seeds that appear as Ledgers, "2")."""
+    HUDDLE_AGENT_TEST_LEDGERS and HUDDLE_AGENT_TEST_COLDCARDS (seeds that appear as
+    Ledgers or Coldcards, "2")."""
+    from .coldcard_double import ColdcardShell
+
     seeds = [int(s) for s in os.environ.get("HUDDLE_AGENT_TEST_SEEDS", "0").split(",") if s]
     chain = Chain.argparse(os.environ.get("HUDDLE_AGENT_TEST_CHAIN", "test"))
     log = os.environ.get("HUDDLE_AGENT_TEST_LOG")
     tamper = TAMPERS.get(os.environ.get("HUDDLE_AGENT_TEST_TAMPER", ""))
     ledgers = [int(s) for s in os.environ.get("HUDDLE_AGENT_TEST_LEDGERS", "").split(",") if s]
     log_path = Path(log) if log else None
+    coldcards = [int(s) for s in os.environ.get("HUDDLE_AGENT_TEST_COLDCARDS", "").split(",") if s]
     return SoftwareFactory(*(SoftwareDevice(s, chain, tamper, log_path) for s in seeds),
-                           *(LedgerShell(s, log_path) for s in ledgers))
+                           *(LedgerShell(s, log_path) for s in ledgers), *(ColdcardShell(s) for s in coldcards))

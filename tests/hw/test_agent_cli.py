@@ -185,3 +185,12 @@ def test_a_nested_segwit_key_for_bitcoin_uses_its_own_path(agent):
 
 def pinned_calls(agent) -> list[str]:
     return agent.log.read_text().splitlines()
+
+
+def test_a_wallet_is_registered_on_a_coldcard_and_a_ledger(pinned):
+    coldcard = ok(pinned("agent", "register", "family", HUDDLE_AGENT_TEST_SEEDS="", HUDDLE_AGENT_TEST_COLDCARDS="1"))
+    ledger = ok(pinned("agent", "register", "family", HUDDLE_AGENT_TEST_SEEDS="", HUDDLE_AGENT_TEST_LEDGERS="2"))
+
+    assert coldcard.startswith("Coldcard: the wallet file was sent; approve it on the device")
+    assert ledger.splitlines() == ["Ledger: the wallet policy is registered and its HMAC stored",
+                                   f"First receive address, as the device shows it: {DESC.address(0, 0, 'testnet')}"]
