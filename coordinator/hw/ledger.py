@@ -15,9 +15,6 @@ check before and after the device is the same as for any other device.
 from __future__ import annotations
 
 import datetime as dt
-import json
-import os
-import tempfile
 from pathlib import Path
 
 from hwilib.devices.ledger_bitcoin import MultisigWallet, WalletPolicy
@@ -26,6 +23,7 @@ from hwilib.devices.ledger_bitcoin.wallet import AddressType as LedgerAddressTyp
 from hwilib.psbt import PSBT as HwiPSBT
 
 from ..errors import Conflict, InvalidInput, StorageError
+from . import files
 from .devices import Worker
 from .pinned import PinnedWallet
 
@@ -76,17 +74,7 @@ class Registrations:
         record = {"fingerprint": fingerprint, "policy_id": policy.id.hex(), "name": policy.name,
                   "template": policy.descriptor_template, "keys": policy.keys_info, "hmac": hmac.hex(),
                   "registered_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
-        path = self._path(fingerprint, policy)
-        try:
-            self.dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=".hmac-", dir=self.dir)  # mode 0600
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(record, handle, indent=2, sort_keys=True)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, path)
-        except OSError as err:
-            raise StorageError("agent_dir_error", f"cannot write {path}: {err.strerror or err}") from None
+        files.write_json(self._path(fingerprint, policy), record)
 
     def _path(self, fingerprint: str, policy: WalletPolicy) -> Path:
         return self.dir / f"{fingerprint}-{policy.id.hex()}.json"
@@ -95,11 +83,11 @@ class Registrations:
     def _load(path: Path) -> dict | None:
         if not path.exists():
             return None
+        record = files.read_json(path)
         try:
-            record = json.loads(path.read_text(encoding="utf-8"))
             bytes.fromhex(record["hmac"])
             return record
-        except (OSError, ValueError, KeyError, TypeError) as err:
+        except (ValueError, KeyError, TypeError) as err:
             raise StorageError("agent_dir_error", f"{path} is not a stored Ledger registration ({err})") from None
 
 

@@ -13,10 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 import os
-import stat
-import tempfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -27,6 +24,7 @@ from ..psbt.checks import change_index_limit
 from ..store.wallets import check_name
 from ..wallet.addresses import GAP_LIMIT
 from ..wallet.descriptor import CHANGE, RECEIVE, MultisigDescriptor
+from . import files
 
 VERSION = 1
 BRANCH_NAMES = {RECEIVE: "receive", CHANGE: "change"}
@@ -124,35 +122,22 @@ class PinStore:
 
     # -- files -------------------------------------------------------------------
 
+    def file_key(self, name: str) -> str:
+        """The file name (without suffix) that stands for wallet ``name`` in this directory."""
+        return hashlib.sha256(check_name(name).encode()).hexdigest()[:16]  # names may hold spaces
+
     def _path(self, name: str) -> Path:
-        digest = hashlib.sha256(check_name(name).encode()).hexdigest()[:16]  # names may hold spaces
-        return self.wallets_dir / f"{digest}.json"
+        return self.wallets_dir / f"{self.file_key(name)}.json"
 
     def _read(self, name: str) -> PinnedWallet:
         return self._read_file(self._path(name))
 
     def _read_file(self, path: Path) -> PinnedWallet:
-        try:
-            if stat.S_IMODE(path.stat().st_mode) & 0o077:
-                path.chmod(0o600)  # someone loosened it
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as err:
-            raise StorageError("agent_dir_error", f"cannot read {path}: {err}") from None
+        data = files.read_json(path)
         if not isinstance(data, dict):
             raise StorageError("agent_dir_error", f"{path} is not a pinned wallet file")
         return PinnedWallet.from_dict(data, str(path))
 
     def _write(self, wallet: PinnedWallet) -> None:
-        path = self._path(wallet.name)
-        try:
-            for directory in (self.root, self.wallets_dir):
-                directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-                directory.chmod(0o700)
-            fd, tmp = tempfile.mkstemp(prefix=".pin-", dir=self.wallets_dir)  # mode 0600
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(wallet.to_dict(), handle, indent=2, sort_keys=True)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, path)
-        except OSError as err:
-            raise StorageError("agent_dir_error", f"cannot write {path}: {err.strerror or err}") from None
+        self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
+        files.write_json(self._path(wallet.name), wallet.to_dict())
