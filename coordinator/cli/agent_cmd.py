@@ -111,8 +111,11 @@ def doctor() -> None:
 @click.option("-o", "--output", help="Write the signed PSBT (base64) here instead of stdout.")
 @click.option("--register-renamed", is_flag=True,
               help="Ledger: register the wallet again under its new name (the device asks you).")
+@click.option("--audit", "audit_file", metavar="FILE",
+              help="The wallet's audit chain (as `huddle audit export` writes it): refuse unless it extends "
+                   "the head this agent saw last.")
 def sign(psbt_file: str, wallet_name: str, device_fpr: str | None, emulators: bool, output: str | None,
-         register_renamed: bool) -> None:
+         register_renamed: bool, audit_file: str | None) -> None:
     """Check PSBT_FILE against the pinned wallet, then sign it with a connected device.
 
     The checks run before the device is asked; the summary is printed for you
@@ -128,6 +131,10 @@ def sign(psbt_file: str, wallet_name: str, device_fpr: str | None, emulators: bo
     store = PinStore()
     wallet = store.get(wallet_name)
     data = read_payload(psbt_file, codec.MAX_PSBT_BYTES)
+    if audit_file:  # history first: a rewritten one refuses everything
+        from ..hw.heads import HeadStore, parse_exported
+
+        HeadStore(store).advance(wallet, parse_exported(read_text(audit_file)))
     signing.review(data, wallet)  # refuse before any device is touched
     device = hw_devices.select(factory(wallet.network, emulators), device_fpr)
     try:

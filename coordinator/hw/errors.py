@@ -27,6 +27,8 @@ register({
     "ledger_policy_renamed": "this Ledger has the wallet registered under another name; re-register knowingly",
     "ledger_registration_mismatch": "the Ledger registered another policy than the one sent",
     "ledger_registration_refused": "the Ledger refused the stored registration (reset, or another seed?)",
+    # the audit head the agent remembers (heads.py)
+    "history_rewritten": "the server's audit history no longer extends the head this agent saw; it refuses to sign",
     # the pinned wallets
     "descriptor_mismatch": "a descriptor sent to the agent differs from the one it pinned",
     "wallet_not_pinned": "the agent has no pinned wallet of this name",

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import stat
 
 import pytest
@@ -194,3 +195,22 @@ def test_a_wallet_is_registered_on_a_coldcard_and_a_ledger(pinned):
     assert coldcard.startswith("Coldcard: the wallet file was sent; approve it on the device")
     assert ledger.splitlines() == ["Ledger: the wallet policy is registered and its HMAC stored",
                                    f"First receive address, as the device shows it: {DESC.address(0, 0, 'testnet')}"]
+
+
+def test_signing_with_a_rewritten_audit_history_is_refused_before_the_device(pinned):
+    from .test_heads import build, exported
+    from coordinator.hw.pinned import PinStore
+
+    wallet = PinStore(pinned.tmp / "agent").get("family")
+    chain_file = pinned.tmp / "chain.jsonl"
+    seen = build(wallet, [("member_joined", {"user": 2})])
+    chain_file.write_text("\n".join(json.dumps(e) for e in exported(seen)))
+    ok(pinned("agent", "sign", psbt_file(pinned, make(DESC)), "--wallet", "family", "--device", keys.fingerprint(0),
+              "--audit", str(chain_file)))
+    calls = pinned.log.read_text()
+
+    rewritten = build(wallet, [("member_joined", {"user": 9}), ("approval_added", {"member": 9})])
+    chain_file.write_text("\n".join(json.dumps(e) for e in exported(rewritten)))
+    line = fails(pinned("agent", "sign", psbt_file(pinned, make(DESC, salt=b"again")), "--wallet", "family",
+                        "--device", keys.fingerprint(0), "--audit", str(chain_file)), 5, "history_rewritten")
+    assert "HISTORY CHANGED" in line and pinned.log.read_text() == calls
