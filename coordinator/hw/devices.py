@@ -173,8 +173,8 @@ class Device:
         return self.worker.run("showing an address", lambda: commands.displayaddress(self.client, desc=text)["address"])
 
     def close(self) -> None:
-        try:
-            self.worker.run("closing", self.client.close)
+        try:  # briefly: after a timeout the stuck call still holds the device
+            Worker(min(5.0, self.worker.timeout)).run("closing", self.client.close)
         except HuddleError:
             pass  # closing is best effort: the operation already succeeded or failed
 
@@ -215,4 +215,5 @@ def _not_found(listing: Enumeration, wanted: str | None) -> str:
     seen = ", ".join(f"{d.fingerprint or '?'} ({d.model})" for d in listing.devices) or "no device"
     where = f"no device with fingerprint {wanted}" if wanted else "no device is connected"
     extra = "".join(f"; {p.message}" for p in listing.problems)
-    return f"{where}; found {seen}{extra} (a passphrase changes the fingerprint)"
+    return (f"{where}; found {seen}{extra} (a passphrase changes the fingerprint; a Ledger is listed only "
+            "while its Bitcoin app is open)")

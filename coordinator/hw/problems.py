@@ -20,7 +20,7 @@ LIBUSB_HINT = ("Debian/Ubuntu: sudo apt install libusb-1.0-0; Fedora: sudo dnf i
                "macOS: brew install libusb")
 BUSY_HINT = "close Ledger Live, Trezor Suite or any other wallet app using it, then retry"
 # Ledger status words meaning "not in the Bitcoin app": CLA/INS not supported, app closed.
-_LEDGER_APP_CLOSED = ("6e00", "6d00", "6511", "6e01", "0x6e00", "0x6d00", "0x6511")
+_LEDGER_APP_CLOSED = (0x6E00, 0x6D00, 0x6511, 0x6E01)
 
 
 def from_exception(exc: BaseException, what: str) -> HuddleError:
@@ -84,7 +84,9 @@ def _no_permission(what: str) -> HuddleError:
 
 
 def _app_closed(exc: BaseException | None, text: str) -> bool:
+    """ledger_bitcoin's Cla/InsNotSupportedError, btchip's status word, or HWI's text about it."""
     name = type(exc).__name__ if exc is not None else ""
     lowered = text.lower()
-    return "NotSupported" in name or any(word in lowered for word in _LEDGER_APP_CLOSED) \
-        or "bitcoin app" in lowered
+    return name in ("ClaNotSupportedError", "InsNotSupportedError") \
+        or getattr(exc, "sw", None) in _LEDGER_APP_CLOSED \
+        or any(f"{sw:#06x}" in lowered for sw in _LEDGER_APP_CLOSED) or "bitcoin app" in lowered

@@ -9,6 +9,8 @@ import types
 
 import pytest
 from hwilib import errors as hwi
+from hwilib.devices.ledger_bitcoin.btchip.btchipException import BTChipException
+from hwilib.devices.ledger_bitcoin.exception.errors import ClaNotSupportedError, DenyError
 
 from coordinator.errors import HuddleError
 from coordinator.hw import devices, problems
@@ -86,6 +88,10 @@ def test_a_listed_devices_problem_is_translated(entry, code, monkeypatch):
     (OSError("open failed"), "udev_rules_missing"),
     (no_libusb(), "libusb_missing"),
     (hwi.DeviceConnectionError("Unable to open the Bitcoin app 0x6d00"), "device_app_closed"),
+    (BTChipException("Invalid status", 0x6E00), "device_app_closed"),
+    (ClaNotSupportedError(), "device_app_closed"),
+    (DenyError(), "device_declined"),
+    (ValueError("txid 6e00aa11 looks odd"), "device_failed"),
     (ValueError("something odd"), "device_failed"),
 ], ids=lambda v: type(v).__name__ if isinstance(v, BaseException) else v)
 def test_device_errors_become_our_codes(exc, code, monkeypatch):
@@ -137,6 +143,20 @@ def test_a_device_that_does_not_answer_times_out_and_holds_the_next_call_back():
 
     assert first.value.code == second.value.code == "device_timeout"
     assert devices.Worker(timeout=5).run("showing an address", lambda: "tb1q...") == "tb1q..."
+
+
+def test_closing_after_a_stuck_call_does_not_wait_for_it():
+    release = threading.Event()
+    soft = SoftwareDevice(0)
+    device = devices.Device(soft, devices.Found("software", "software", "software:0", soft.fingerprint),
+                            devices.Worker(timeout=0.2))
+    with pytest.raises(HuddleError):
+        device.worker.run("signing", release.wait)
+
+    device.close()  # gives up on the held device instead of raising or waiting for the stuck call
+
+    assert not release.is_set() and "close" not in soft.calls
+    release.set()
 
 
 def test_an_error_in_the_device_thread_arrives_translated():
