@@ -23,13 +23,16 @@ def _obj(required: dict, optional: dict | None = None) -> dict:
 _S, _I = {"type": "string"}, {"type": "integer"}
 _WALLET_ID = {"name": "wallet_id", "in": "path", "required": True, "schema": _I}
 _PROPOSAL_ID = {"name": "proposal_id", "in": "path", "required": True, "schema": _I}
+_DRAFT = [{"name": "draft_id", "in": "path", "required": True, "schema": _I}]
+_SLOT = [*_DRAFT, {"name": "position", "in": "path", "required": True, "schema": _I}]
 
 
 # Who may call an operation, as ``x-huddle-access``; the authorization sweep
 # (tests/web/test_authorization_sweep.py) reads it.
 ACCESS = {"anyone": "anyone", "user": "a signed-in user", "session": "a signed-in browser session (not a token)",
           "viewer": "a member of the wallet (viewer or above)", "keyholder": "a keyholder or admin of the wallet",
-          "admin": "the wallet's admin", "server_admin": "the server's admin"}
+          "admin": "the wallet's admin", "server_admin": "the server's admin",
+          "setup_member": "a signed-in user who drafted the wallet or owns one of its slots (others get 404)"}
 
 
 def _op(summary: str, who: str, body: dict | None = None, ok: int = 200, params: list | None = None,
@@ -108,6 +111,23 @@ PATHS = {
     "/wallets/{wallet_id}/proposals/{proposal_id}/approvals": {"post": _op(
         "Approve with a passkey assertion over the intent digest", "keyholder", _obj({"credential": _CREDENTIAL}),
         201, params=[_WALLET_ID, _PROPOSAL_ID], errors=(404, 409))},
+    "/drafts": {
+        "get": _op("The wallet drafts the caller drafted or owns a slot in", "user"),
+        "post": _op("Draft a wallet: name, script type (wsh, sh-wsh), threshold, one slot owner (user id) per "
+                    "cosigner; the server's network", "server_admin",
+                    _obj({"name": _S, "script_type": {"enum": ["wsh", "sh-wsh"]}, "threshold": _I,
+                          "slots": {"type": "array", "items": _I}}), 201, errors=(409,))},
+    "/drafts/{draft_id}": {"get": _op("A wallet draft: its slots, keys, descriptor and first address",
+                                      "setup_member", params=_DRAFT, errors=(404,))},
+    "/drafts/{draft_id}/slots/{position}": {"post": _op(
+        "Fill the caller's slot with their key, [fingerprint/48h/coin'/account'/script']xpub; the last "
+        "one builds the descriptor", "setup_member", _obj({"key": _S}), params=_SLOT, errors=(404, 409))},
+    "/drafts/{draft_id}/slots/{position}/confirm": {"post": _op(
+        "Confirm the descriptor is registered on the caller's device, with the first address it showed; "
+        "the last one activates the wallet", "setup_member", _obj({"address": _S}), params=_SLOT,
+        errors=(404, 409))},
+    "/drafts/{draft_id}/cancel": {"post": _op("Cancel an open draft (the admin who drafted it)", "setup_member",
+                                              params=_DRAFT, errors=(404, 409))},
     "/tokens": {"get": _op("The caller's API tokens", "session"),
                 "post": _op("Create an API token (the secret is shown once)", "session",
                             _obj({"scopes": {"type": "array", "items": {"enum": ["read", "agent"]}}},

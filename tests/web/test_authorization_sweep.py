@@ -60,7 +60,8 @@ def _fund_and_sync(config, wallet_id: int) -> None:
 def world(app, config, admin):
     """Ada (server admin) holds the marked wallet and another; Bob is its keyholder
     with an agent token and an open proposal, Carol its viewer; Eve is the admin of
-    the other wallet only."""
+    the other wallet only. Ada also drafts a marked wallet with a slot for Bob,
+    which he filled with a marked key; Carol and Eve are not part of it."""
     target = admin.post("/wallets/import", {"text": TARGET.to_string(), "name": MARKERS[0]}).get_json()["wallet"]
     other = admin.post("/wallets/import", {"text": OTHER.to_string(), "name": "Other"}).get_json()["wallet"]
     bob = member(app, admin, target["id"], "keyholder", "Bob")
@@ -69,8 +70,12 @@ def world(app, config, admin):
     proposed = bob.post(f"/wallets/{target['id']}/proposals", {
         "payments": [{"address": faucet_address(), "amount": 20_000}], "memo": MEMO, "fee_rate": 2_000})
     assert proposed.status_code == 201, proposed.get_json()
+    draft = admin.post("/drafts", {"name": f"{MARKERS[0]} draft", "script_type": "wsh", "threshold": 2,
+                                   "slots": [bob.user["id"], admin.user["id"]]}).get_json()["draft"]
+    filled = bob.post(f"/drafts/{draft['id']}/slots/0", {"key": TARGET.cosigners[0].key_expression()})
+    assert filled.status_code == 200, filled.get_json()
     return {"wallet_id": target["id"], "token_id": token["id"], "user_id": bob.user["id"],
-            "proposal_id": proposed.get_json()["proposal"]["id"],
+            "proposal_id": proposed.get_json()["proposal"]["id"], "draft_id": draft["id"], "position": 0,
             "carol": member(app, admin, target["id"], "viewer", "Carol"),
             "eve": member(app, admin, other["id"], "admin", "Eve")}
 
