@@ -78,7 +78,10 @@ def add(db: Database, name: str, network: str, descriptor: MultisigDescriptor,
         ).fetchone()
         if twin:
             raise Conflict("wallet_duplicate", f"this wallet is already stored as {twin[0]!r}")
-        wallet_id = db["wallets"].insert(wallet.to_row()).last_pk
+        # Ids are never reused: an audit chain is named by its wallet's id (m012).
+        (last,) = db.execute("SELECT max(id) FROM (SELECT id FROM wallets"
+                             " UNION ALL SELECT id FROM retired_wallet_ids)").fetchone()
+        wallet_id = db["wallets"].insert({"id": (last or 0) + 1, **wallet.to_row()}).last_pk
         db["cosigners"].insert_all(
             {"wallet_id": wallet_id, "position": i, "fingerprint": c.fingerprint,
              "path": c.origin.path_string, "xpub": c.xpub, "label": c.label, "device": c.device}

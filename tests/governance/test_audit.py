@@ -144,3 +144,49 @@ def test_a_wallet_chain_begins_with_the_wallets_policy_id(db):
     assert second.type == "member_joined"
     audit.start_wallet_chain(db, wallet.id, actor="user:1")
     assert audit.head(db, audit.wallet_chain(wallet.id)).seq == 2
+
+
+def test_a_new_wallet_never_inherits_a_removed_wallets_chain(db):
+    """SQLite reuses the highest rowid after a delete; the chain is named by the id,
+    so a reused id would show the new wallet's members the old wallet's history."""
+    from coordinator.store import wallets
+    from tests import keys
+
+    old = wallets.add(db, "old", "testnet", keys.descriptor(2, 3, True, "wsh"))
+    audit.append_to_wallet(db, old.id, "proposal_created", {"memo_hash": "00" * 32}, actor="user:1")
+    wallets.remove(db, "old")
+
+    new = wallets.add(db, "new", "testnet", keys.descriptor(2, 3, True, "sh-wsh"))
+
+    assert new.id != old.id
+    assert audit.entries(db, audit.wallet_chain(new.id)) == []
+    audit.start_wallet_chain(db, new.id, "user:1")
+    (genesis,) = audit.entries(db, audit.wallet_chain(new.id))
+    assert genesis.type == "wallet_created" and genesis.body["policy_id"] == new.descriptor.policy_id
+
+
+def test_upgrading_retires_the_ids_of_wallets_removed_before_it(db_path):
+    """A database from before m012 may hold the chain of a wallet already removed:
+    the upgrade retires that id too."""
+    from sqlite_utils import Database
+
+    from coordinator.store import open_database, wallets
+    from coordinator.store.migrations import MIGRATIONS
+    from tests import keys
+
+    before = Database(sqlite3.connect(str(db_path), isolation_level=None))
+    MIGRATIONS.apply(before, stop_before="m012_wallet_ids_never_reused")
+    for wallet_id, script_type in ((1, "wsh"), (2, "sh-wsh")):  # as the old wallets.add stored them
+        row = wallets.Wallet(0, f"w{wallet_id}", "testnet", keys.descriptor(2, 3, True, script_type),
+                             "2026-01-01T00:00:00+00:00", None).to_row()
+        before["wallets"].insert({"id": wallet_id, **row})
+    audit.append(before, audit.wallet_chain(2), "wallet_created", {"policy_id": "p"}, actor="user:1")
+    before.execute("DELETE FROM wallets WHERE id = 2")
+    before.conn.close()
+
+    db = open_database(db_path)
+    third = wallets.add(db, "third", "testnet", keys.descriptor(3, 5, True, "wsh"))
+
+    assert third.id == 3
+    assert audit.entries(db, audit.wallet_chain(third.id)) == []
+    db.close()

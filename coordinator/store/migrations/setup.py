@@ -41,3 +41,19 @@ def m011_wallet_drafts(db: Database) -> None:
             PRIMARY KEY (draft_id, position)
         )""")
     db.execute("CREATE INDEX draft_slots_by_user ON draft_slots (user_id)")
+
+
+@MIGRATIONS()
+def m012_wallet_ids_never_reused(db: Database) -> None:
+    """A wallet's audit chain is named by its id (``wallet:<id>``), and SQLite
+    reuses the highest rowid once its row is deleted: a new wallet would inherit
+    (and show its members) a removed wallet's history. Removed ids are retired,
+    and ``wallets.add`` numbers past them."""
+    db.execute("CREATE TABLE retired_wallet_ids (id INTEGER PRIMARY KEY)")
+    db.execute("""
+        INSERT OR IGNORE INTO retired_wallet_ids (id)
+        SELECT DISTINCT CAST(substr(chain, 8) AS INTEGER) FROM audit_log
+        WHERE chain LIKE 'wallet:%' AND CAST(substr(chain, 8) AS INTEGER) NOT IN (SELECT id FROM wallets)""")
+    db.execute("""
+        CREATE TRIGGER wallets_retire_id AFTER DELETE ON wallets
+        BEGIN INSERT OR IGNORE INTO retired_wallet_ids (id) VALUES (OLD.id); END""")
