@@ -1,4 +1,6 @@
-"""Invites: single-use, stored hashed, expiring, bound to a wallet and a role."""
+"""Invites: single-use, stored hashed, expiring, bound to a wallet and a role,
+or to the server alone (no wallet, no role): the invitee becomes a plain user,
+whom the server's admin can then make a slot owner of a wallet draft."""
 
 from __future__ import annotations
 
@@ -6,7 +8,7 @@ from dataclasses import dataclass
 
 from sqlite_utils import Database
 
-from ..errors import Gone, NotFound
+from ..errors import Gone, InvalidInput, NotFound
 from ..governance import audit, outbox
 from ..governance.events import InviteCreated, MemberJoined
 from ..store.db import write
@@ -18,8 +20,8 @@ TTL = 7 * 24 * 3600  # a week: long enough to reach everyone, short enough to ex
 @dataclass(frozen=True)
 class Invite:
     id: int
-    wallet_id: int
-    role: str
+    wallet_id: int | None  # None with role None: an invite to the server alone
+    role: str | None
     created_by: int
     created_at: int
     expires_at: int
@@ -35,20 +37,26 @@ class Invite:
                 "created_at": self.created_at, "expires_at": self.expires_at, "used": self.used_at is not None}
 
 
-def create(db: Database, wallet_id: int, role: str, created_by: int, ttl: int = TTL,
+def create(db: Database, wallet_id: int | None, role: str | None, created_by: int, ttl: int = TTL,
            now: int | None = None) -> tuple[Invite, str]:
-    """A new invite and its token (shown once; only the hash is stored)."""
-    roles.check_role(role)
+    """A new invite and its token (shown once; only the hash is stored). With no
+    wallet and no role it invites to the server alone; its entry is in the server chain."""
+    if (wallet_id is None) != (role is None):
+        raise InvalidInput("bad_role", "an invite names both a wallet and a role, or neither")
+    if role is not None:
+        roles.check_role(role)
     at = tokens.now() if now is None else now
     token = tokens.new_secret()
     with write(db):
         cursor = db.execute(
             "INSERT INTO invites (token_hash, wallet_id, role, created_by, created_at, expires_at) "
             "VALUES (?, ?, ?, ?, ?, ?)", [tokens.hash_secret(token), wallet_id, role, created_by, at, at + ttl])
-        audit.append_to_wallet(db, wallet_id, "invite_created",
-                     {"invite": cursor.lastrowid, "role": role, "expires_at": at + ttl},
-                     actor=f"user:{created_by}", at=at)
-        outbox.record(db, InviteCreated(wallet_id, cursor.lastrowid, role, at + ttl), at=at)
+        body, actor = {"invite": cursor.lastrowid, "role": role, "expires_at": at + ttl}, f"user:{created_by}"
+        if wallet_id is None:
+            audit.append(db, audit.SERVER_CHAIN, "invite_created", body, actor=actor, at=at)
+        else:
+            audit.append_to_wallet(db, wallet_id, "invite_created", body, actor=actor, at=at)
+            outbox.record(db, InviteCreated(wallet_id, cursor.lastrowid, role, at + ttl), at=at)
     return _get(db, cursor.lastrowid), token
 
 
@@ -67,17 +75,19 @@ def check(db: Database, token: object, now: int | None = None) -> Invite:
 
 
 def accept(db: Database, token: str, name: str, now: int | None = None) -> users.User:
-    """Spend the invite: a new user with the invite's role in its wallet."""
+    """Spend the invite: a new user, with the invite's role in its wallet if it has one."""
     at = tokens.now() if now is None else now
     with write(db):
         invite = check(db, token, at)
         user = users.create(db, name, now=at)
         db.execute("UPDATE invites SET used_at = ?, used_by = ? WHERE id = ? AND used_at IS NULL",
                    [at, user.id, invite.id])
+        body = {"invite": invite.id, "user": user.id, "name": user.name, "role": invite.role}
+        if invite.wallet_id is None:
+            audit.append(db, audit.SERVER_CHAIN, "user_joined", body, actor=f"user:{user.id}", at=at)
+            return user
         roles.grant(db, user.id, invite.wallet_id, invite.role)
-        audit.append_to_wallet(db, invite.wallet_id, "member_joined",
-                     {"invite": invite.id, "user": user.id, "name": user.name, "role": invite.role},
-                     actor=f"user:{user.id}", at=at)
+        audit.append_to_wallet(db, invite.wallet_id, "member_joined", body, actor=f"user:{user.id}", at=at)
         outbox.record(db, MemberJoined(invite.wallet_id, user.id, user.name, invite.role), at=at)
     return user
 

@@ -55,6 +55,10 @@ def get(db: Database, user_id: int) -> User:
     return User.from_row(rows[0])
 
 
+def list_all(db: Database) -> list[User]:
+    return [User.from_row(r) for r in db.query("SELECT * FROM users ORDER BY id")]
+
+
 def revoke(db: Database, user_id: int, now: int | None = None) -> None:
     """Cut a user off: their sessions and API tokens stop working at once."""
     at = tokens.now() if now is None else now

@@ -32,7 +32,8 @@ _SLOT = [*_DRAFT, {"name": "position", "in": "path", "required": True, "schema":
 ACCESS = {"anyone": "anyone", "user": "a signed-in user", "session": "a signed-in browser session (not a token)",
           "viewer": "a member of the wallet (viewer or above)", "keyholder": "a keyholder or admin of the wallet",
           "admin": "the wallet's admin", "server_admin": "the server's admin",
-          "setup_member": "a signed-in user who drafted the wallet or owns one of its slots (others get 404)"}
+          "setup_member": "a signed-in user who drafted the wallet or owns one of its slots (others get 404)",
+          "agent": "the signer agent, with its own agent-scoped API token"}
 
 
 def _op(summary: str, who: str, body: dict | None = None, ok: int = 200, params: list | None = None,
@@ -66,6 +67,8 @@ PATHS = {
     "/session/options": {"post": _op("Passkey sign-in options (a fresh challenge)", "anyone", errors=(429,))},
     "/session/recovery": {"post": _op("Sign in with a one-time recovery code", "anyone", _obj({"code": _S}),
                                       201, errors=(401, 429))},
+    "/invites": {"post": _op("Invite someone to the server alone (no wallet, no role): they join as a plain "
+                             "user, who can then own a draft's slot", "server_admin", _obj({}, {"ttl": _I}), 201)},
     "/invites/check": {"post": _op("What an invite grants, if it is still usable", "anyone",
                                    _obj({"token": _S}), errors=(404, 410, 429))},
     "/invites/options": {"post": _op("Passkey registration options for an invitee", "anyone",
@@ -135,6 +138,16 @@ PATHS = {
     "/tokens/{token_id}": {"delete": _op("Revoke one of the caller's API tokens", "session",
                                          params=[{"name": "token_id", "in": "path", "required": True,
                                                   "schema": _S}], errors=(404,))},
+    "/users": {"get": _op("Every user (id, name, is_admin, revoked), to pick a draft's slot owners",
+                          "server_admin")},
+    "/agent/pairings": {
+        "get": _op("The caller's agent pairing codes (never the codes themselves)", "session"),
+        "post": _op("Make a pairing code for the caller's signer agent: single-use, 10 minutes", "session",
+                    ok=201)},
+    "/agent/pairings/redeem": {"post": _op(
+        "Spend a pairing code: an agent-scoped API token of its maker (the secret is shown once)", "anyone",
+        _obj({"code": _S, "label": _S}), 201, errors=(404, 410, 429))},
+    "/agent/token": {"delete": _op("Revoke the calling agent's own token (unpairing)", "agent")},
     "/users/{user_id}/revoke": {"post": _op("Revoke a user: their sessions, tokens and sockets end",
                                             "server_admin", params=[{"name": "user_id", "in": "path",
                                                                            "required": True, "schema": _I}],

@@ -26,5 +26,5 @@ def check_not_newer(db: Database) -> None:
         )
 
 
-# Registration order is run order: m001-m004, m005, m006-m010, m011-m012.
-from . import wallets, accounts, governance, setup  # noqa: E402,F401  (registers them)
+# Registration order is run order: m001-m004, m005, m006-m010, m011-m012, m013-m014, m015.
+from . import wallets, accounts, governance, setup, group, agent  # noqa: E402,F401  (registers them)

@@ -1,5 +1,5 @@
-"""Invites: a wallet admin makes one; the invitee checks it, registers a passkey
-and joins. The token travels in request bodies, never in a URL the server logs
+"""Invites: a wallet admin makes one to their wallet, the server's admin one to
+the server alone; the invitee checks it, registers a passkey and joins. The token travels in request bodies, never in a URL the server logs
 (the invite link carries it after ``#``)."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from flask import Blueprint, current_app, jsonify
 
 from ...accounts import invites, passkeys, recovery, roles, sessions, tokens
 from ...store.db import write
-from ..auth import set_session_cookie, signed_in
+from ..auth import server_admin, set_session_cookie, signed_in
 from ..db import get_db
 from .body import json_body
 from .wallets import wallet_for
@@ -20,15 +20,30 @@ def _subject(token: str, name: str) -> str:
     return f"invite:{tokens.hash_secret(token)}:{name}"
 
 
+def _made(invite: invites.Invite, token: str):
+    link = f"{current_app.config['HUDDLE'].origin}/join#{token}"
+    return jsonify({"invite": invite.to_dict(), "token": token, "link": link}), 201
+
+
+def _ttl(data: dict) -> int:
+    return min(max(data.get("ttl", invites.TTL), 60), 30 * 24 * 3600)
+
+
 @bp.post("/wallets/<int:wallet_id>/invites")
 def create(wallet_id: int):
     caller = signed_in()
     wallet_for(wallet_id, "admin")
     data = json_body({"role": str}, {"ttl": int})
-    ttl = min(max(data.get("ttl", invites.TTL), 60), 30 * 24 * 3600)
-    invite, token = invites.create(get_db(), wallet_id, roles.check_role(data["role"]), caller.user.id, ttl=ttl)
-    link = f"{current_app.config['HUDDLE'].origin}/join#{token}"
-    return jsonify({"invite": invite.to_dict(), "token": token, "link": link}), 201
+    return _made(*invites.create(get_db(), wallet_id, roles.check_role(data["role"]), caller.user.id,
+                                 ttl=_ttl(data)))
+
+
+@bp.post("/invites")
+def create_for_server():
+    """An invite to the server alone: the invitee joins as a plain user, whom the
+    admin can then make a slot owner of a wallet draft."""
+    caller = server_admin()
+    return _made(*invites.create(get_db(), None, None, caller.user.id, ttl=_ttl(json_body({}, {"ttl": int}))))
 
 
 @bp.post("/invites/check")

@@ -1,5 +1,5 @@
-"""Users, as the server's admin manages them: revoking one ends their sessions,
-API tokens and open sockets at once."""
+"""Users, as the server's admin manages them: listing them (to pick a draft's slot
+owners); revoking one ends their sessions, API tokens and open sockets at once."""
 
 from __future__ import annotations
 
@@ -15,6 +15,14 @@ from ..db import get_db
 from ..realtime import disconnect_user
 
 bp = Blueprint("users", __name__)
+
+
+@bp.get("/users")
+def list_all():
+    """Every user, so that the admin can pick a draft's slot owners."""
+    server_admin()
+    return jsonify({"users": [{"id": u.id, "name": u.name, "is_admin": u.is_admin,
+                               "revoked": u.revoked_at is not None} for u in users.list_all(get_db())]})
 
 
 @bp.post("/users/<int:user_id>/revoke")
