@@ -19,6 +19,9 @@ CODES: dict[str, str] = {
     "bad_token": "an API token that is malformed, unknown, expired or revoked",
     "bad_scope": "an API token scope Huddle does not know",
     "token_not_found": "no such API token of yours",
+    "pairing_not_found": "no such agent pairing code (a wrong or mistyped code)",
+    "pairing_used": "the pairing code was already used; make a new one",
+    "pairing_expired": "the pairing code has expired (or its user was revoked); make a new one",
     "bad_recovery_code": "a recovery code that is wrong or already used",
     "passkey_rejected": "a passkey registration or assertion that does not verify "
                         "(wrong challenge, origin, RP ID, flags or signature)",

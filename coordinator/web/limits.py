@@ -1,6 +1,6 @@
 """Rate limits (flask-limiter), per app so that two apps never share counters.
 
-Sign-in, setup and invite routes: ``WebConfig.auth_limit`` per client address,
+Sign-in, setup, invite and agent-pairing routes: ``WebConfig.auth_limit`` per client address,
 so guessing an invite, a recovery code or the setup token is slow. API-token
 requests: ``WebConfig.token_limit`` per token. Limits are in memory: one server process (docs/server.md).
 Behind a reverse proxy every client shares the proxy's address until trusted
@@ -19,7 +19,8 @@ from flask_limiter.util import get_remote_address
 from .auth import bearer
 
 AUTH_ENDPOINTS = ("setup.options", "setup.complete", "session.options", "session.sign_in",
-                  "session.sign_in_with_recovery_code", "invites.check", "invites.options", "invites.accept")
+                  "session.sign_in_with_recovery_code", "invites.check", "invites.options", "invites.accept",
+                  "agent.redeem")
 
 
 def _token_key() -> str:

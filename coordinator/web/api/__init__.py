@@ -9,7 +9,7 @@ PREFIX = "/api/v1"
 
 
 def init_app(app: Flask) -> None:
-    from . import drafts, invites, meta, proposals, session, setup, tokens, users, wallets
+    from . import agent, drafts, invites, meta, proposals, session, setup, tokens, users, wallets
 
-    for module in (meta, setup, session, invites, wallets, drafts, proposals, tokens, users):
+    for module in (meta, setup, session, invites, wallets, drafts, proposals, tokens, users, agent):
         app.register_blueprint(module.bp, url_prefix=PREFIX)

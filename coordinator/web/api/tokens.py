@@ -14,7 +14,7 @@ from .body import json_body
 bp = Blueprint("tokens", __name__)
 
 
-def _session_caller() -> Caller:
+def session_caller() -> Caller:
     caller = signed_in()
     if caller.via != "session":
         raise AccessDenied("forbidden", "API tokens are managed from a signed-in session, not with a token")
@@ -23,13 +23,13 @@ def _session_caller() -> Caller:
 
 @bp.get("/tokens")
 def list_mine():
-    caller = _session_caller()
+    caller = session_caller()
     return jsonify({"tokens": [t.to_dict() for t in api_tokens.list_for(get_db(), caller.user.id)]})
 
 
 @bp.post("/tokens")
 def create():
-    caller = _session_caller()
+    caller = session_caller()
     data = json_body({"scopes": list}, {"label": str})
     token, text = api_tokens.create(get_db(), caller.user.id, data["scopes"], data.get("label", ""))
     return jsonify({"token": token.to_dict(), "secret": text}), 201
@@ -37,6 +37,6 @@ def create():
 
 @bp.delete("/tokens/<token_id>")
 def revoke(token_id: str):
-    caller = _session_caller()
+    caller = session_caller()
     api_tokens.revoke(get_db(), caller.user.id, token_id)
     return jsonify({"revoked": token_id})
