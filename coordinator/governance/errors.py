@@ -13,6 +13,7 @@ CODES: dict[str, str] = {
     "proposal_not_found": "no such proposal in this wallet",
     "proposal_closed": "the proposal is no longer open (cancelled, expired, replaced or broadcast)",
     "bad_memo": "a proposal without a memo saying why, or with one over 1000 characters",
+    "bad_comment": "a comment that is empty, over 2000 characters, or holds control characters",
     "already_approved": "this member already approved the proposal with this passkey",
     "audit_approval_invalid": "an approval in an audit chain that does not verify against the pinned roster; "
                               "the details name the entry",

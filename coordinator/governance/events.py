@@ -74,4 +74,13 @@ class ApprovalAdded(WalletEvent):
     user: int
 
 
-EVENTS = (InviteCreated, MemberJoined, MemberRevoked, ProposalCreated, ProposalClosed, ApprovalAdded)
+@dataclass(frozen=True)
+class CommentAdded(WalletEvent):
+    """A member commented on a proposal; the text is fetched, never in the event."""
+
+    proposal: int
+    comment: int
+    user: int
+
+
+EVENTS = (InviteCreated, MemberJoined, MemberRevoked, ProposalCreated, ProposalClosed, ApprovalAdded, CommentAdded)

@@ -108,6 +108,11 @@ PATHS = {
     "/wallets/{wallet_id}/proposals/{proposal_id}/cancel": {"post": _op(
         "Cancel an open proposal (its proposer or a wallet admin); frees its coins", "keyholder",
         params=[_WALLET_ID, _PROPOSAL_ID], errors=(404, 409))},
+    "/wallets/{wallet_id}/proposals/{proposal_id}/comments": {
+        "get": _op("The proposal's comments, oldest first", "viewer", params=[_WALLET_ID, _PROPOSAL_ID],
+                   errors=(404,)),
+        "post": _op("Comment on a proposal (1 to 2000 characters); the audit chain keeps the text's hash",
+                    "keyholder", _obj({"text": _S}), 201, params=[_WALLET_ID, _PROPOSAL_ID], errors=(404,))},
     "/wallets/{wallet_id}/proposals/{proposal_id}/approvals/options": {"post": _op(
         "Passkey options whose challenge is the proposal's intent digest", "keyholder",
         params=[_WALLET_ID, _PROPOSAL_ID], errors=(404,))},

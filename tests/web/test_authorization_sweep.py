@@ -1,7 +1,7 @@
 """The authorization sweep, generated from the OpenAPI document: every operation,
 called as anonymous, as a member of another wallet, and as a viewer where more is
 needed, is refused (401/403/404) and leaks 0 bytes of the wallet's data. Marker
-strings (the wallet's name, its xpubs, its policy id, a proposal's memo) are
+strings (the wallet's name, its xpubs, its policy id, a proposal's memo and comment) are
 planted and looked for in every body and header, and in Socket.IO answers."""
 
 from __future__ import annotations
@@ -26,7 +26,8 @@ from .conftest import API, ORIGIN, Browser, member
 TARGET = keys.descriptor(2, 3)
 OTHER = keys.descriptor(2, 2, first=3)
 MEMO = "Marker-Memo-91c2: the roof fund"
-MARKERS = ["Marker-Vault-7f3a", TARGET.policy_id, MEMO, *(c.xpub for c in TARGET.cosigners)]
+COMMENT = "Marker-Comment-3b8e: ask the roofer first"
+MARKERS = ["Marker-Vault-7f3a", TARGET.policy_id, MEMO, COMMENT, *(c.xpub for c in TARGET.cosigners)]
 ROLE_RANK = ("viewer", "keyholder", "admin")
 LAST = [("/users/{user_id}/revoke", "post"), ("/session", "delete")]  # they may end sessions: run them last
 
@@ -59,7 +60,7 @@ def _fund_and_sync(config, wallet_id: int) -> None:
 @pytest.fixture
 def world(app, config, admin):
     """Ada (server admin) holds the marked wallet and another; Bob is its keyholder
-    with an agent token and an open proposal, Carol its viewer; Eve is the admin of
+    with an agent token and an open proposal with a comment, Carol its viewer; Eve is the admin of
     the other wallet only. Ada also drafts a marked wallet with a slot for Bob,
     which he filled with a marked key; Carol and Eve are not part of it."""
     target = admin.post("/wallets/import", {"text": TARGET.to_string(), "name": MARKERS[0]}).get_json()["wallet"]
@@ -70,6 +71,8 @@ def world(app, config, admin):
     proposed = bob.post(f"/wallets/{target['id']}/proposals", {
         "payments": [{"address": faucet_address(), "amount": 20_000}], "memo": MEMO, "fee_rate": 2_000})
     assert proposed.status_code == 201, proposed.get_json()
+    proposal_path = f"/wallets/{target['id']}/proposals/{proposed.get_json()['proposal']['id']}"
+    assert bob.post(f"{proposal_path}/comments", {"text": COMMENT}).status_code == 201
     draft = admin.post("/drafts", {"name": f"{MARKERS[0]} draft", "script_type": "wsh", "threshold": 2,
                                    "slots": [bob.user["id"], admin.user["id"]]}).get_json()["draft"]
     filled = bob.post(f"/drafts/{draft['id']}/slots/0", {"key": TARGET.cosigners[0].key_expression()})
@@ -131,8 +134,9 @@ def test_every_operation_refuses_outsiders_and_leaks_nothing(app, world, caller)
 def test_the_markers_are_there_for_a_member_to_see(world):
     wallet = world["carol"].get(f"/wallets/{world['wallet_id']}")
     proposal = world["carol"].get(f"/wallets/{world['wallet_id']}/proposals/{world['proposal_id']}")
+    said = world["carol"].get(f"/wallets/{world['wallet_id']}/proposals/{world['proposal_id']}/comments")
 
-    assert sorted(set(_leaks(wallet)) | set(_leaks(proposal))) == sorted(MARKERS)
+    assert sorted(set(_leaks(wallet)) | set(_leaks(proposal)) | set(_leaks(said))) == sorted(MARKERS)
 
 
 @pytest.mark.parametrize("caller", ["anonymous", "eve"])

@@ -1,5 +1,5 @@
-"""Proposals and approvals of a wallet (docs/proposals.md). Viewers read;
-keyholders and admins propose and approve; the proposer or an admin cancels.
+"""Proposals, their comments and approvals (docs/proposals.md). Viewers read;
+keyholders and admins propose, comment and approve; the proposer or an admin cancels.
 Expired proposals are closed before any of these runs."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from webauthn.helpers.structs import PublicKeyCredentialDescriptor, UserVerifica
 
 from ...accounts import passkeys, roles
 from ...errors import AccessDenied, InvalidInput
-from ...governance import approvals, proposals
+from ...governance import approvals, comments, proposals
 from ...governance.approvals import PasskeyApproval
 from ...psbt.model import Recipient as Payment
 from ..auth import signed_in
@@ -75,6 +75,20 @@ def cancel(wallet_id: int, proposal_id: int):
     if proposal.proposer != user.id and roles.role_of(db, user.id, wallet_id) != "admin":
         raise AccessDenied("forbidden", "only the proposer or a wallet admin may cancel a proposal")
     return jsonify({"proposal": proposals.cancel(db, wallet_id, proposal_id, actor=user.id).to_dict()})
+
+
+@bp.get(f"{BASE}/<int:proposal_id>/comments")
+def list_comments(wallet_id: int, proposal_id: int):
+    _open(wallet_id, "viewer")
+    return jsonify({"comments": [c.to_dict() for c in comments.list_for(get_db(), wallet_id, proposal_id)]})
+
+
+@bp.post(f"{BASE}/<int:proposal_id>/comments")
+def comment(wallet_id: int, proposal_id: int):
+    _open(wallet_id, "keyholder")
+    text = json_body({"text": str})["text"]
+    added = comments.add(get_db(), wallet_id, proposal_id, signed_in().user.id, text)
+    return jsonify({"comment": added.to_dict()}), 201
 
 
 @bp.post(f"{BASE}/<int:proposal_id>/approvals/options")
