@@ -270,3 +270,49 @@ def _pin_network(loaded, network: str | None) -> str:
 
 def _quoted(name: str) -> str:
     return f"'{name}'" if " " in name else name
+
+
+@group.command("pair")
+@click.argument("url")
+@click.option("--code", help="The pairing code from the web UI (asked for when not given; "
+                             "read from stdin when that is not a terminal).")
+@click.option("--label", help="This agent's name on the server (default: this computer's host name).")
+def pair(url: str, code: str | None, label: str | None) -> None:
+    """Pair with the Huddle server at URL (https://; http only for localhost)."""
+    import socket
+
+    from ..hw import pairing
+    from ..hw.pinned import agent_dir
+
+    pairing.check_url(url)  # before asking for a code
+    link = pairing.pair(agent_dir(), url, code if code is not None else _read_code(),
+                        label or socket.gethostname()[:48] or "agent")
+    click.echo(f"Paired with {link.url} as {link.user_name} (user {link.user_id}); "
+               f"API token {link.token_id} kept in {agent_dir() / pairing.FILE} (mode 0600)")
+
+
+@group.command("unpair")
+def unpair() -> None:
+    """Forget the server, revoking this agent's token there if it answers."""
+    from ..hw import pairing
+    from ..hw.pinned import agent_dir
+
+    link, problem = pairing.unpair(agent_dir())
+    if problem is None:
+        click.echo(f"Unpaired from {link.url} ({link.user_name}); the server revoked token {link.token_id}")
+        return
+    click.echo(f"Unpaired from {link.url} here, but the server did not revoke token {link.token_id} "
+               f"({problem.code}: {problem.message}); revoke it from the web UI's API tokens", err=True)
+
+
+def _read_code() -> str:
+    import sys
+
+    from ..errors import InvalidInput
+
+    if sys.stdin.isatty():
+        return click.prompt("Pairing code (from the web UI)").strip()
+    line = sys.stdin.readline().strip()
+    if not line:
+        raise InvalidInput("usage", "no pairing code: pass --code CODE, or type it when asked")
+    return line

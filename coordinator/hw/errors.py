@@ -35,4 +35,10 @@ register({
     "wallet_pinned_differently": "a different wallet is already pinned under this name",
     "agent_dir_error": "the agent's config directory or a file in it cannot be read or written",
     "agent_not_ready": "huddle agent doctor found something missing",
+    # pairing with a server (pairing.py)
+    "insecure_server_url": "a server URL that is not https:// (plain http only for localhost)",
+    "server_unreachable": "the Huddle server could not be reached",
+    "server_refused": "the server answered with something other than Huddle's API",
+    "not_paired": "this agent is not paired with a server yet: huddle agent pair URL",
+    "already_paired": "this agent is already paired with a server; huddle agent unpair first",
 })
