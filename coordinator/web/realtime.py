@@ -20,6 +20,7 @@ from flask_socketio import Namespace, SocketIO, join_room
 from ..accounts import api_tokens, roles
 from ..errors import HuddleError, InvalidInput
 from ..governance import audit, outbox
+from .agent_socket import NAMESPACE as AGENT_NAMESPACE, AgentEvents
 from .auth import caller
 from .db import get_db
 
@@ -92,9 +93,10 @@ def publish(db) -> None:
 
 
 def disconnect_user(user_id: int) -> None:
-    """Cut every open socket of a user (after revoking them)."""
-    for sid, _ in list(socketio.server.manager.get_participants(NAMESPACE, f"user:{user_id}")):
-        socketio.server.disconnect(sid, namespace=NAMESPACE)
+    """Cut every open socket of a user (after revoking them), their agents' too."""
+    for namespace in (NAMESPACE, AGENT_NAMESPACE):
+        for sid, _ in list(socketio.server.manager.get_participants(namespace, f"user:{user_id}")):
+            socketio.server.disconnect(sid, namespace=namespace)
 
 
 def init_app(app) -> None:
@@ -102,6 +104,7 @@ def init_app(app) -> None:
     socketio.init_app(app, async_mode="threading", cors_allowed_origins=[config.origin],
                       cors_credentials=True, max_http_buffer_size=64 * 1024)
     socketio.on_namespace(WalletEvents(NAMESPACE))
+    socketio.on_namespace(AgentEvents(AGENT_NAMESPACE))
     from ..store import open_database
 
     db = open_database(config.database)
