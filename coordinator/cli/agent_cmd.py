@@ -316,3 +316,30 @@ def _read_code() -> str:
     if not line:
         raise InvalidInput("usage", "no pairing code: pass --code CODE, or type it when asked")
     return line
+
+
+@group.command("run")
+@click.option("--network", default="bitcoin", show_default=True, help="The network HWI opens devices for.")
+@emulators_option
+def run(network: str, emulators: bool) -> None:
+    """Connect out to the paired server and stay connected, one status line per change."""
+    import threading
+    import time
+
+    from ..hw import connection, pairing
+    from ..hw.pinned import agent_dir
+
+    link = pairing.load(agent_dir())
+
+    def devices() -> list[str]:
+        from ..hw.injection import factory
+
+        listing = factory(network, emulators).enumerate()
+        return [d.line() for d in listing.devices] + [f"{p.message} [{p.code}]" for p in listing.problems]
+
+    click.echo(f"Connecting to {link.url} as {link.user_name}")
+    try:
+        connection.run(link, lambda line: click.echo(f"{time.strftime('%H:%M:%S')} {line}"), threading.Event(),
+                       devices)
+    except KeyboardInterrupt:
+        click.echo("Stopped.")

@@ -2,8 +2,8 @@
 
 Only an ``agent``-scoped API token connects (``auth={"token": "hdl_..."}``); a
 session cookie or a read token is refused, so a browser page cannot pose as
-someone's agent. The agent sits in ``user:<id>`` (revoking the user cuts it) and
-in ``agent:<wallet id>`` for each wallet where it may sign. Members watching a
+someone's agent. Revoking the user or the token cuts it. The agent sits in
+``user:<id>`` and in ``agent:<wallet id>`` for each wallet where it may sign. Members watching a
 wallet (namespace ``/wallets``) see ``agent_presence`` when it comes and goes.
 """
 
@@ -28,25 +28,34 @@ class AgentEvents(Namespace):
             raise ConnectionRefusedError("forbidden: a socket from another site")
         token = auth.get("token") if isinstance(auth, dict) else None
         try:
-            user, _ = api_tokens.authenticate(get_db(), token if isinstance(token, str) else "", "agent")
+            user, token = api_tokens.authenticate(get_db(), token if isinstance(token, str) else "", "agent")
         except HuddleError as err:
             raise ConnectionRefusedError(err.code) from None
         wallet_ids = [w for w, role in roles.wallets_of(get_db(), user.id) if role in SIGNING_ROLES]
         join_room(f"user:{user.id}")
         for wallet_id in wallet_ids:
             join_room(f"agent:{wallet_id}")
-        self._agents()[request.sid] = (user.id, user.name, wallet_ids)
+        _agents()[request.sid] = (user.id, user.name, wallet_ids, token.id)
         emit("welcome", {"user": user.to_dict(), "wallets": wallet_ids})
         _presence(user.id, user.name, wallet_ids, True)
 
     def on_disconnect(self, *args):
-        found = self._agents().pop(request.sid, None)
+        found = _agents().pop(request.sid, None)
         if found is not None:
-            _presence(*found, False)
+            _presence(*found[:3], False)
 
-    @staticmethod
-    def _agents() -> dict[str, tuple[int, str, list[int]]]:
-        return current_app.extensions.setdefault("huddle_agents", {})
+
+def _agents() -> dict[str, tuple[int, str, list[int], str]]:
+    return current_app.extensions.setdefault("huddle_agents", {})
+
+
+def disconnect_token(token_id: str) -> None:
+    """Cut the agents connected with a token that was just revoked."""
+    from .realtime import socketio
+
+    for sid, found in list(_agents().items()):
+        if found[3] == token_id:
+            socketio.server.disconnect(sid, namespace=NAMESPACE)
 
 
 def _presence(user_id: int, name: str, wallet_ids: list[int], online: bool) -> None:

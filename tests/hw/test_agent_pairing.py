@@ -1,11 +1,15 @@
-"""``huddle agent pair`` and ``unpair`` through the real ``huddle`` script against
+"""``huddle agent pair``, ``unpair`` and ``run`` through the real ``huddle`` script against
 the real app on a loopback HTTP server (werkzeug, in a thread): the code becomes
 a private token file, works once, and unpairing revokes it on the server."""
 
 from __future__ import annotations
 
 import json
+import os
+import re
+import signal
 import stat
+import subprocess
 import threading
 
 import httpx
@@ -125,3 +129,29 @@ def test_unpair_with_the_server_gone_forgets_locally_and_says_to_revoke(agent):
 
 def test_a_missing_code_on_stdin_is_a_usage_error(server, agent):
     fails(agent("agent", "pair", server[0]), 3, "usage")
+
+
+def test_run_connects_out_says_as_whom_and_lists_the_devices_then_stops_on_ctrl_c(server, agent, huddle, tmp_path):  # noqa: F811
+    url, ada = server
+    ok(agent("agent", "pair", url, "--code", _code(ada)))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HUDDLE_")}
+    env.update(HUDDLE_AGENT_DIR=str(agent.dir), HUDDLE_AGENT_TEST_DEVICES="tests.hw.software_device:from_env",
+               HUDDLE_AGENT_TEST_SEEDS="0", HUDDLE_DATA=str(tmp_path / "data"))
+    process = subprocess.Popen([str(huddle), "agent", "run"], env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    try:
+        lines = [process.stdout.readline() for _ in range(3)]
+    finally:
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=30)
+
+    assert lines[0] == f"Connecting to {url} as Ada\n"
+    assert lines[1].endswith(f"Connected to {url} as Ada; wallets it may sign for: none yet\n")
+    assert re.search(r"Devices: [0-9a-f]{8}  .+  ready\n$", lines[2]), (lines[2], err)
+    assert out.endswith("Stopped.\n") and process.returncode == 0 and "Traceback" not in err
+
+
+def test_run_without_pairing_says_how_to_pair(agent):
+    line = fails(agent("agent", "run"), 4, "not_paired")
+
+    assert "huddle agent pair URL" in line

@@ -69,6 +69,15 @@ def test_members_watching_see_the_agent_come_and_go(app, admin, wallet_id):
                         {"wallet_id": wallet_id, "user": bob_seen, "online": False}]
 
 
+def test_revoking_the_token_cuts_the_agent_connected_with_it(app, admin):
+    agent = _agent(app, _paired(app, admin))
+    token_id = admin.get("/tokens").get_json()["tokens"][0]["id"]
+
+    assert admin.send("DELETE", f"/tokens/{token_id}").status_code == 200
+
+    assert not agent.is_connected(AGENT)
+
+
 def test_revoking_the_user_cuts_their_agent(app, admin, wallet_id):
     bob = member(app, admin, wallet_id, "keyholder", "Bob")
     agent = _agent(app, _paired(app, bob))

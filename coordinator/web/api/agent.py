@@ -8,6 +8,7 @@ from flask import Blueprint, jsonify
 
 from ...accounts import api_tokens, pairing
 from ...errors import AccessDenied
+from ..agent_socket import disconnect_token
 from ..auth import bearer, signed_in
 from ..db import get_db
 from .body import json_body
@@ -43,4 +44,5 @@ def revoke_own():
         raise AccessDenied("forbidden", "only an agent revokes its own token here; use /tokens from a session")
     user, token = api_tokens.authenticate(get_db(), bearer() or "", "agent")
     api_tokens.revoke(get_db(), user.id, token.id)
+    disconnect_token(token.id)
     return jsonify({"revoked": token.id})

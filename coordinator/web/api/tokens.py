@@ -7,6 +7,7 @@ from flask import Blueprint, jsonify
 
 from ...accounts import api_tokens
 from ...errors import AccessDenied
+from ..agent_socket import disconnect_token
 from ..auth import Caller, signed_in
 from ..db import get_db
 from .body import json_body
@@ -39,4 +40,5 @@ def create():
 def revoke(token_id: str):
     caller = session_caller()
     api_tokens.revoke(get_db(), caller.user.id, token_id)
+    disconnect_token(token_id)  # an agent connected with it goes too
     return jsonify({"revoked": token_id})
