@@ -110,3 +110,20 @@ def test_a_revoked_token_cuts_the_agent_and_ends_it_with_bad_token(world):
     assert "the server disconnected this agent" in agent.next_line("Disconnected")
     agent.thread.join(timeout=20)
     assert isinstance(agent.error, Unauthenticated) and agent.error.code == "bad_token"
+
+
+def test_the_agent_answers_the_servers_pings_and_stays_connected(world):
+    from coordinator.web.realtime import socketio
+
+    engine = socketio.server.eio
+    saved = engine.ping_interval, engine.ping_timeout
+    engine.ping_interval, engine.ping_timeout = 0.3, 0.5  # the server drops a socket that misses a pong
+    try:
+        agent = Agent(_pair(world))
+        agent.next_line("Connected")
+        with pytest.raises(queue.Empty):  # several ping rounds go by without a disconnection
+            agent.lines.get(timeout=3)
+        agent.close()
+    finally:
+        engine.ping_interval, engine.ping_timeout = saved
+    assert agent.error is None
