@@ -99,12 +99,14 @@ def main() -> None:
 
 
 def _register() -> None:
-    from . import agent_cmd, audit_cmd, chain_cmd, config_cmd, demo, descriptor, psbt, qr, serve_cmd, wallet
+    from . import agent_cmd, audit_cmd, backup_cmd, chain_cmd, config_cmd, demo, descriptor, psbt, qr, serve_cmd, wallet
 
     for module in (agent_cmd, audit_cmd, config_cmd, descriptor, psbt, qr, wallet):
         main.add_command(module.group)
     main.add_command(demo.command)
     main.add_command(serve_cmd.command)
+    main.add_command(backup_cmd.backup)
+    main.add_command(backup_cmd.restore)
     main.add_command(chain_cmd.tx_group)
     main.add_command(chain_cmd.sandbox_group)
     wallet.group.add_command(chain_cmd.sync)

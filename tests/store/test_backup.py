@@ -1,0 +1,167 @@
+"""Backups and restores through SQLite's online backup API, on real files: a backup
+taken while another connection writes is one consistent moment, and a restore
+refuses anything but a sound Huddle database before it replaces a thing."""
+
+from __future__ import annotations
+
+import sqlite3
+import stat
+import threading
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from coordinator.errors import Conflict, InvalidInput
+from coordinator.store import backup as store_backup
+from coordinator.store import open_database, write
+
+
+def _with_rows(path: Path, count: int) -> None:
+    db = open_database(path)
+    with write(db):
+        db["ledger"].create({"n": int, "note": str}, pk="n", if_not_exists=True)
+        db["ledger"].insert_all(({"n": n, "note": f"row {n}" * 20} for n in range(1, count + 1)), pk="n")
+    db.close()
+
+
+def _rows(path: Path) -> list[int]:
+    conn = sqlite3.connect(path)
+    try:
+        return [n for (n,) in conn.execute("SELECT n FROM ledger ORDER BY n")]
+    finally:
+        conn.close()
+
+
+def test_a_backup_taken_while_another_connection_writes_is_one_consistent_moment(tmp_path):
+    live = tmp_path / "huddle.sqlite3"
+    _with_rows(live, 0)
+    stop = threading.Event()
+
+    def writer() -> None:
+        # Each transaction adds a pair (n, -n): a torn copy would hold half a pair.
+        db = open_database(live)
+        n = 0
+        while not stop.is_set():
+            n += 1
+            with write(db):
+                db["ledger"].insert_all([{"n": n, "note": "x"}, {"n": -n, "note": "y"}], pk="n")
+        db.close()
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    try:
+        while len(_rows(live)) < 200:
+            pass
+        copies = [store_backup.backup(live, tmp_path / f"copy{i}.sqlite3") for i in range(3)]
+    finally:
+        stop.set()
+        thread.join()
+
+    for copy in copies:
+        assert sqlite3.connect(copy).execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        rows = _rows(copy)
+        high = max(rows)
+        assert rows == sorted([-n for n in range(1, high + 1)] + list(range(1, high + 1)))
+        assert stat.S_IMODE(copy.stat().st_mode) == 0o600
+    assert len(_rows(live)) > len(_rows(copies[0]))  # the writer carried on past the first copy
+
+
+def test_a_backup_refuses_to_overwrite_a_file_unless_forced(tmp_path):
+    live = tmp_path / "huddle.sqlite3"
+    _with_rows(live, 3)
+    target = tmp_path / "backup.sqlite3"
+    target.write_bytes(b"something precious")
+
+    with pytest.raises(Conflict) as caught:
+        store_backup.backup(live, target)
+
+    assert caught.value.code == "backup_exists"
+    assert target.read_bytes() == b"something precious"
+    store_backup.backup(live, target, force=True)
+    assert _rows(target) == [1, 2, 3]
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]  # no staging file left
+
+
+def test_a_restore_replaces_the_database_and_keeps_the_old_one(tmp_path):
+    live = tmp_path / "huddle.sqlite3"
+    _with_rows(live, 5)
+    saved = store_backup.backup(live, tmp_path / "saved.sqlite3")
+    db = open_database(live)
+    with write(db):
+        db["ledger"].insert({"n": 6, "note": "after the backup"})
+    db.close()
+
+    kept = store_backup.restore(live, saved, now=datetime(2026, 12, 2, 1, 2, 3, tzinfo=timezone.utc))
+
+    assert _rows(live) == [1, 2, 3, 4, 5]
+    assert kept.name == "huddle.sqlite3.before-restore-20261202T010203Z"
+    assert _rows(kept) == [1, 2, 3, 4, 5, 6]
+    assert stat.S_IMODE(kept.stat().st_mode) == 0o600
+    open_database(live).close()  # still opens and migrates
+
+
+def _refused(live: Path, bad: Path, words: str) -> None:
+    before = live.read_bytes()
+    with pytest.raises(InvalidInput) as caught:
+        store_backup.restore(live, bad)
+    assert caught.value.code == "bad_backup"
+    assert words in caught.value.message and "\n" not in caught.value.message
+    assert live.read_bytes() == before  # nothing was replaced
+    assert not list(live.parent.glob("*.before-restore-*"))
+
+
+def test_a_truncated_backup_is_refused(tmp_path):
+    live = tmp_path / "huddle.sqlite3"
+    _with_rows(live, 300)
+    saved = store_backup.backup(live, tmp_path / "saved.sqlite3")
+    saved.write_bytes(saved.read_bytes()[: saved.stat().st_size // 2])
+
+    _refused(live, saved, "truncated")
+
+
+def test_a_file_that_is_not_sqlite_is_refused(tmp_path):
+    live = tmp_path / "huddle.sqlite3"
+    _with_rows(live, 1)
+    bad = tmp_path / "wallet.txt"
+    bad.write_text("wsh(sortedmulti(2,...))\n")
+
+    _refused(live, bad, "not a SQLite database")
+
+
+def test_a_sqlite_database_that_is_not_huddles_is_refused(tmp_path):
+    live = tmp_path / "huddle.sqlite3"
+    _with_rows(live, 1)
+    other = tmp_path / "other.sqlite3"
+    conn = sqlite3.connect(other)
+    conn.execute("CREATE TABLE t (x)")
+    conn.commit()
+    conn.close()
+
+    _refused(live, other, "not Huddle's")
+
+
+def test_a_backup_from_a_newer_huddle_is_refused(tmp_path):
+    live = tmp_path / "huddle.sqlite3"
+    _with_rows(live, 1)
+    saved = store_backup.backup(live, tmp_path / "saved.sqlite3")
+    conn = sqlite3.connect(saved)
+    conn.execute("INSERT INTO _sqlite_migrations (migration_set, name, applied_at) "
+                 "VALUES ('huddle', 'm999_from_the_future', '2099-01-01')")
+    conn.commit()
+    conn.close()
+
+    _refused(live, saved, "newer Huddle (m999_from_the_future)")
+
+
+def test_a_backup_with_a_corrupt_page_is_refused(tmp_path):
+    live = tmp_path / "huddle.sqlite3"
+    _with_rows(live, 300)
+    saved = store_backup.backup(live, tmp_path / "saved.sqlite3")
+    data = bytearray(saved.read_bytes())
+    page = int.from_bytes(data[16:18], "big")
+    last_page = len(data) // page - 1
+    data[last_page * page: last_page * page + 64] = bytes(range(64))  # a b-tree page's header, scrambled
+    saved.write_bytes(bytes(data))
+
+    _refused(live, saved, "saved.sqlite3")
