@@ -15,7 +15,7 @@ AUDIT_HEAD = "Huddle-Audit-Head"
 
 
 def create_app(config: WebConfig) -> Flask:
-    from . import api, errors, limits, realtime, security
+    from . import api, errors, health, limits, realtime, security
     from .db import close_db
 
     open_database(config.database).close()  # migrate once, before any request
@@ -26,6 +26,7 @@ def create_app(config: WebConfig) -> Flask:
     errors.init_app(app)
     security.init_app(app)
     api.init_app(app)
+    health.init_app(app)
     limits.init_app(app)
     realtime.init_app(app)
     app.after_request(_audit_head)

@@ -55,6 +55,8 @@ def _op(summary: str, who: str, body: dict | None = None, ok: int = 200, params:
 _MEMBER_GONE = (404,)
 PATHS = {
     "/openapi.json": {"get": _op("This document", "anyone")},
+    "/healthz": {"get": _op("Liveness: 200 {\"status\": \"ok\"} once the database answers, else 503; "
+                            "also served at /healthz", "anyone", errors=(503,))},
     "/setup": {"get": _op("Whether the server still needs its admin", "anyone"),
                "post": _op("Create the admin with the setup token and a passkey; signs in", "anyone",
                            _obj({"token": _S, "name": _S, "credential": _CREDENTIAL}), 201, errors=(401, 410))},
