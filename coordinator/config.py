@@ -30,7 +30,10 @@ SETTINGS: dict[str, tuple[str, str, str]] = {
                    "signs sessions and tokens; at least 32 characters"),
     "chain": ("HUDDLE_CHAIN", "(none)", "esplora:URL or core:URL; see docs/chain.md"),
     "tor_proxy": ("HUDDLE_TOR_PROXY", "(none)", "SOCKS5 proxy for esplora:, e.g. socks5://127.0.0.1:9050"),
+    "trusted_proxies": ("HUDDLE_TRUSTED_PROXIES", "0",
+                        "how many reverse proxies in front of `huddle serve` append X-Forwarded-For"),
 }
+MAX_TRUSTED_PROXIES = 5  # more hops than this is a misconfiguration, not a deployment
 CONFIG_FILE = "huddle.toml"
 SECRET_FILE = "secret_key"
 
@@ -43,12 +46,14 @@ class Settings:
     secret_key: str
     chain: str = ""  # "" when no chain backend is configured
     tor_proxy: str = ""
+    trusted_proxies: int = 0
 
     def public(self) -> dict[str, str]:
         """Everything but the secret, for ``huddle config``."""
         return {"data_dir": str(self.data_dir), "network": self.network,
                 "database": str(self.database), "secret_key": "(set, hidden)",
-                "chain": _without_password(self.chain) or "(none)", "tor_proxy": self.tor_proxy or "(none)"}
+                "chain": _without_password(self.chain) or "(none)", "tor_proxy": self.tor_proxy or "(none)",
+                "trusted_proxies": str(self.trusted_proxies)}
 
 
 def load(env: Mapping[str, str] | None = None) -> Settings:
@@ -70,7 +75,17 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
     if len(secret) < 32:
         raise InvalidInput("bad_config", "HUDDLE_SECRET_KEY must be at least 32 characters")
     return Settings(data_dir, network, database, secret,
-                    (value("chain") or "").strip(), (value("tor_proxy") or "").strip())
+                    (value("chain") or "").strip(), (value("tor_proxy") or "").strip(),
+                    _hops(value("trusted_proxies") or "0"))
+
+
+def _hops(text: str) -> int:
+    """Trusting one hop too many lets a client pick its own address (rate limits)."""
+    text = text.strip()
+    if not text.isascii() or not text.isdigit() or int(text) > MAX_TRUSTED_PROXIES:
+        raise InvalidInput("bad_config", f"HUDDLE_TRUSTED_PROXIES must be a whole number from 0 to "
+                           f"{MAX_TRUSTED_PROXIES} (the reverse proxies in front of huddle serve), not {text!r}")
+    return int(text)
 
 
 def _without_password(url: str) -> str:

@@ -25,7 +25,8 @@ def command(host: str, port: int, origin: str | None) -> None:
     from ..web.realtime import socketio
 
     cfg, db = context.database()
-    web = WebConfig(cfg.database, cfg.secret_key, check_origin(origin or f"http://localhost:{port}"), cfg.network)
+    web = WebConfig(cfg.database, cfg.secret_key, check_origin(origin or f"http://localhost:{port}"), cfg.network,
+                    trusted_proxies=cfg.trusted_proxies)
     app = create_app(web)
     token = setup.issue_token(db)
     db.close()

@@ -15,7 +15,7 @@ AUDIT_HEAD = "Huddle-Audit-Head"
 
 
 def create_app(config: WebConfig) -> Flask:
-    from . import api, errors, health, limits, realtime, security
+    from . import api, errors, health, limits, proxy, realtime, security
     from .db import close_db
 
     open_database(config.database).close()  # migrate once, before any request
@@ -31,6 +31,7 @@ def create_app(config: WebConfig) -> Flask:
     realtime.init_app(app)
     app.after_request(_audit_head)
     app.after_request(_publish)
+    proxy.init_app(app)
     return app
 
 

@@ -24,6 +24,7 @@ class WebConfig:
     rate_limits: bool = True
     auth_limit: str = "10 per minute"  # per address, on sign-in, setup and invite routes
     token_limit: str = "600 per minute"  # per API token
+    trusted_proxies: int = 0  # reverse proxies whose X-Forwarded-For/-Proto we believe
 
     @property
     def secure_cookies(self) -> bool:

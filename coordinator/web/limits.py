@@ -3,9 +3,8 @@
 Sign-in, setup, invite and agent-pairing routes: ``WebConfig.auth_limit`` per client address,
 so guessing an invite, a recovery code or the setup token is slow. API-token
 requests: ``WebConfig.token_limit`` per token. Limits are in memory: one server process (docs/server.md).
-Behind a reverse proxy every client shares the proxy's address until trusted
-proxy headers are configured (a later step), which makes the limits stricter,
-not looser.
+Behind a reverse proxy every client shares the proxy's address unless
+``trusted_proxies`` is set (web/proxy.py), which makes the limits stricter, not looser.
 """
 
 from __future__ import annotations

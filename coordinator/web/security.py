@@ -8,7 +8,8 @@ Every state-changing request (POST, PUT, PATCH, DELETE):
   site cannot add a custom header without a CORS preflight, which this server
   never grants. Bearer-token requests are exempt: a token is not ambient.
 - must send its body as ``application/json``, which a cross-site form cannot.
-The session cookie is HttpOnly, SameSite=Lax, and Secure behind TLS.
+The session cookie is HttpOnly, SameSite=Lax, and Secure behind TLS, where
+responses also carry Strict-Transport-Security.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ HEADERS = {
     "Referrer-Policy": "no-referrer",
     "X-Frame-Options": "DENY",
 }
+HSTS = "max-age=31536000"  # one year
 
 
 def check_csrf() -> None:
@@ -51,6 +53,10 @@ def check_csrf() -> None:
 def add_headers(response):
     for name, value in HEADERS.items():
         response.headers.setdefault(name, value)
+    if current_app.config["HUDDLE"].secure_cookies:
+        # Behind TLS only (RFC 6797: ignored over http). No includeSubDomains: the
+        # operator's other hosts on the domain are not ours to pin to https.
+        response.headers["Strict-Transport-Security"] = HSTS
     if request.path.startswith("/api/"):
         response.headers["Cache-Control"] = "no-store"
     return response
