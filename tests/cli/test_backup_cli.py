@@ -57,3 +57,30 @@ def test_restoring_a_truncated_backup_is_one_line_and_exit_3(imported, tmp_path)
     line = fails(imported("restore", str(target)), 3, "bad_backup")
 
     assert "truncated" in line
+
+
+def test_restoring_a_backup_from_a_newer_huddle_is_one_line_and_exit_3(imported, tmp_path):
+    target = tmp_path / "huddle-backup.sqlite3"
+    ok(imported("backup", str(target)))
+    conn = sqlite3.connect(target)
+    conn.execute("INSERT INTO _sqlite_migrations (migration_set, name, applied_at) "
+                 "VALUES ('huddle', 'm999_from_the_future', '2099-01-01')")
+    conn.commit()
+    conn.close()
+
+    line = fails(imported("restore", str(target)), 3, "bad_backup")
+
+    assert "newer Huddle" in line
+
+
+def test_restoring_a_backup_with_a_corrupt_page_is_one_line_and_exit_3(imported, tmp_path):
+    target = tmp_path / "huddle-backup.sqlite3"
+    ok(imported("backup", str(target)))
+    data = bytearray(target.read_bytes())
+    page = int.from_bytes(data[16:18], "big")
+    for start in range(page, len(data), page):  # every page but the first: each b-tree's header
+        data[start: start + 16] = bytes(range(200, 216))
+    target.write_bytes(bytes(data))
+
+    fails(imported("restore", str(target)), 3, "bad_backup")
+    assert CC_NAME in ok(imported("wallet", "list"))

@@ -33,6 +33,16 @@ def _rows(path: Path) -> list[int]:
         conn.close()
 
 
+def _integrity(path: Path) -> str:
+    conn = sqlite3.connect(path)
+    try:
+        return conn.execute("PRAGMA integrity_check").fetchone()[0]
+    except sqlite3.DatabaseError as err:
+        return str(err)
+    finally:
+        conn.close()
+
+
 def test_a_backup_taken_while_another_connection_writes_is_one_consistent_moment(tmp_path):
     live = tmp_path / "huddle.sqlite3"
     _with_rows(live, 0)
@@ -59,7 +69,7 @@ def test_a_backup_taken_while_another_connection_writes_is_one_consistent_moment
         thread.join()
 
     for copy in copies:
-        assert sqlite3.connect(copy).execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert _integrity(copy) == "ok"
         rows = _rows(copy)
         high = max(rows)
         assert rows == sorted([-n for n in range(1, high + 1)] + list(range(1, high + 1)))
@@ -165,3 +175,20 @@ def test_a_backup_with_a_corrupt_page_is_refused(tmp_path):
     saved.write_bytes(bytes(data))
 
     _refused(live, saved, "saved.sqlite3")
+
+
+def test_a_damaged_database_can_be_restored_over_and_is_kept(tmp_path):
+    live = tmp_path / "huddle.sqlite3"
+    _with_rows(live, 300)
+    saved = store_backup.backup(live, tmp_path / "saved.sqlite3")
+    data = bytearray(live.read_bytes())
+    last_page = len(data) // 4096 - 1
+    data[last_page * 4096: last_page * 4096 + 64] = bytes(range(64))
+    live.write_bytes(bytes(data))
+    assert _integrity(live) != "ok"
+
+    kept = store_backup.restore(live, saved)
+
+    assert _integrity(live) == "ok"
+    assert _rows(live) == list(range(1, 301))
+    assert kept.read_bytes()[100:] == bytes(data[100:])  # every page as it was, damage included
