@@ -41,7 +41,8 @@ def restore(file: Path, as_json: bool) -> None:
     cfg = context.settings()
     kept = store_backup.restore(cfg.database, file.expanduser())
     if as_json:
-        emit_json({"restored": str(file), "database": str(cfg.database), "kept": str(kept)})
+        emit_json({"restored": str(file), "database": str(cfg.database), "kept": str(kept) if kept else None})
         return
     click.echo(f"restored {file} into {cfg.database}")
-    click.echo(f"the previous database is kept as {kept}")
+    if kept is not None:
+        click.echo(f"the previous database is kept as {kept}")

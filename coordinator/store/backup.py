@@ -73,8 +73,9 @@ def check(path: Path) -> int:
         raise InvalidInput("bad_backup", f"{path} is damaged: {err}") from None
 
 
-def restore(database: Path, source: Path, *, now: datetime | None = None) -> Path:
-    """Replace ``database`` by the backup ``source``; return where the old one was kept."""
+def restore(database: Path, source: Path, *, now: datetime | None = None) -> Path | None:
+    """Replace ``database`` by the backup ``source``; return where the old one was kept
+    (None when there was none: a new server restored from its old one's backup)."""
     check(source)
     database = Path(database)
     stamp = (now or datetime.now(timezone.utc)).strftime("%Y%m%dT%H%M%SZ")
@@ -83,6 +84,7 @@ def restore(database: Path, source: Path, *, now: datetime | None = None) -> Pat
         backup(database, kept, verify=False)
     else:
         open_database(database).close()
+        kept = None
     with _connect(source, read_only=True) as src, _connect(database) as live:
         # One write transaction on the live file: a reader sees the old or the new database.
         _copy(src, live, source)

@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import sqlite3
 import stat
+import subprocess
+import sys
 import threading
+import time
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -75,6 +78,47 @@ def test_a_backup_taken_while_another_connection_writes_is_one_consistent_moment
         assert rows == sorted([-n for n in range(1, high + 1)] + list(range(1, high + 1)))
         assert stat.S_IMODE(copy.stat().st_mode) == 0o600
     assert len(_rows(live)) > len(_rows(copies[0]))  # the writer carried on past the first copy
+
+
+WRITER = """
+import pathlib, sys, time
+from coordinator.store import open_database, write
+db = open_database(sys.argv[1])
+stop = pathlib.Path(sys.argv[2])
+n = 0
+while not stop.exists():
+    n += 1
+    with write(db):
+        db["ledger"].insert_all([{"n": n, "note": "x"}, {"n": -n, "note": "y"}], pk="n")
+    time.sleep(0.01)  # about 100 write transactions a second
+"""
+
+
+def test_a_backup_taken_while_another_process_writes_100_times_a_second_restores_whole(tmp_path):
+    live, stop = tmp_path / "huddle.sqlite3", tmp_path / "stop"
+    _with_rows(live, 0)
+    writer = subprocess.Popen([sys.executable, "-c", WRITER, str(live), str(stop)])
+    try:
+        deadline = time.monotonic() + 30
+        while len(_rows(live)) < 200 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        saved = store_backup.backup(live, tmp_path / "saved.sqlite3")
+        time.sleep(0.2)  # the writer carries on past the backup
+    finally:
+        stop.touch()
+        assert writer.wait(timeout=30) == 0
+    elsewhere = tmp_path / "new-server" / "huddle.sqlite3"
+    elsewhere.parent.mkdir()
+
+    kept = store_backup.restore(elsewhere, saved)
+
+    assert kept is None and list(elsewhere.parent.iterdir()) == [elsewhere]  # nothing was there to keep
+    assert _integrity(elsewhere) == "ok"
+    rows = _rows(elsewhere)
+    high = max(rows)
+    assert high >= 100
+    assert rows == sorted([-n for n in range(1, high + 1)] + list(range(1, high + 1)))
+    assert len(_rows(live)) > len(rows)
 
 
 def test_a_backup_refuses_to_overwrite_a_file_unless_forced(tmp_path):
