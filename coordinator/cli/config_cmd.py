@@ -23,6 +23,7 @@ def show(as_json: bool) -> None:
     if as_json:
         emit_json(values)
         return
+    width = max(map(len, values))
     for name, value in values.items():
         env = config.SETTINGS[name][0]
-        click.echo(f"{name:<11} {value}    ({env})")
+        click.echo(f"{name:<{width}}  {value}    ({env})")
