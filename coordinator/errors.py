@@ -52,7 +52,7 @@ CODES: dict[str, str] = {
     "database_busy": "the database stayed locked by another writer",
     "database_error": "the database failed or is from a newer Huddle",
     "bad_backup": "a file given to `huddle restore` is not a sound Huddle database (not SQLite, truncated, damaged, from a newer Huddle)",
-    "backup_exists": "the backup file already exists; `huddle backup --force` overwrites it",
+    "backup_exists": "the backup file already exists; `huddle backup --force` overwrites it, unless it is the database",
     "bad_input": "input that is unreadable (not UTF-8, too large, missing file)",
     # the command line
     "usage": "the command line is wrong: unknown command or option, missing argument, bad option value",

@@ -28,6 +28,10 @@ HEADER = b"SQLite format 3\x00"
 def backup(database: Path, target: Path, *, force: bool = False, verify: bool = True) -> Path:
     """Copy ``database`` into ``target`` (mode 0600), which appears whole or not at all."""
     target = Path(target)
+    live = Path(database).resolve()
+    if target.resolve() in (live, live.with_name(live.name + "-wal"), live.with_name(live.name + "-shm")):
+        # Replacing the file under open connections would split them from their WAL: lost writes.
+        raise Conflict("backup_exists", f"{target} is the database itself; back up to another file")
     if target.exists() and not force:
         raise Conflict("backup_exists", f"{target} exists; pass --force to overwrite it")
     if not Path(database).exists():

@@ -137,6 +137,19 @@ def test_a_backup_refuses_to_overwrite_a_file_unless_forced(tmp_path):
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]  # no staging file left
 
 
+@pytest.mark.parametrize("suffix", ["", "-wal", "-shm"])
+def test_a_backup_never_overwrites_the_database_itself_even_forced(tmp_path, suffix):
+    live = tmp_path / "huddle.sqlite3"
+    _with_rows(live, 3)
+    before = live.read_bytes()
+
+    with pytest.raises(Conflict) as caught:
+        store_backup.backup(live, tmp_path / "sub" / ".." / f"huddle.sqlite3{suffix}", force=True)
+
+    assert caught.value.code == "backup_exists" and "the database itself" in caught.value.message
+    assert live.read_bytes() == before
+
+
 def test_a_restore_replaces_the_database_and_keeps_the_old_one(tmp_path):
     live = tmp_path / "huddle.sqlite3"
     _with_rows(live, 5)
