@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import current_app, g, request
+from flask import current_app, g, jsonify, request
 
-from ..accounts import api_tokens, sessions, users
+from ..accounts import api_tokens, passkeys, recovery, sessions, users
 from ..errors import AccessDenied, Unauthenticated
+from ..store.db import write
 from .db import get_db
 
 COOKIE = "huddle_session"
@@ -54,6 +55,19 @@ def server_admin() -> Caller:
     if not found.user.is_admin:
         raise AccessDenied("forbidden", "only the server's admin may do this")
     return found
+
+
+def welcome(db, create_user, passkey):
+    """A new member's first answer (setup or an invite), all in one transaction:
+    ``create_user()``, their passkey, recovery codes and a session; then 201."""
+    with write(db):
+        user = create_user()
+        passkeys.add(db, user.id, passkey)
+        codes = recovery.issue(db, user.id)
+        token, session = sessions.start(db, user.id)
+    response = jsonify({"user": user.to_dict(), "csrf_token": session.csrf_token, "recovery_codes": codes})
+    set_session_cookie(response, token)
+    return response, 201
 
 
 def set_session_cookie(response, token: str) -> None:

@@ -6,9 +6,8 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify
 
-from ...accounts import invites, passkeys, recovery, roles, sessions, tokens
-from ...store.db import write
-from ..auth import server_admin, set_session_cookie, signed_in
+from ...accounts import invites, passkeys, roles, tokens
+from ..auth import server_admin, signed_in, welcome
 from ..db import get_db
 from .body import json_body
 from .wallets import wallet_for
@@ -67,11 +66,4 @@ def accept():
     db, rp = get_db(), current_app.config["HUDDLE"].relying_party
     invites.check(db, data["token"])
     passkey = passkeys.finish_registration(db, rp, _subject(data["token"], data["name"]), data["credential"])
-    with write(db):
-        user = invites.accept(db, data["token"], data["name"])
-        passkeys.add(db, user.id, passkey)
-        codes = recovery.issue(db, user.id)
-        token, session = sessions.start(db, user.id)
-    response = jsonify({"user": user.to_dict(), "csrf_token": session.csrf_token, "recovery_codes": codes})
-    set_session_cookie(response, token)
-    return response, 201
+    return welcome(db, lambda: invites.accept(db, data["token"], data["name"]), passkey)

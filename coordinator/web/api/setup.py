@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify
 
-from ...accounts import passkeys, recovery, sessions, setup
-from ...store.db import write
-from ..auth import set_session_cookie
+from ...accounts import passkeys, setup
+from ..auth import welcome
 from ..db import get_db
 from .body import json_body
 
@@ -37,11 +36,4 @@ def complete():
     db, rp = get_db(), current_app.config["HUDDLE"].relying_party
     setup.check_token(db, data["token"])
     passkey = passkeys.finish_registration(db, rp, _subject(data["name"]), data["credential"])
-    with write(db):
-        admin = setup.complete(db, data["token"], data["name"])
-        passkeys.add(db, admin.id, passkey)
-        codes = recovery.issue(db, admin.id)
-        token, session = sessions.start(db, admin.id)
-    response = jsonify({"user": admin.to_dict(), "csrf_token": session.csrf_token, "recovery_codes": codes})
-    set_session_cookie(response, token)
-    return response, 201
+    return welcome(db, lambda: setup.complete(db, data["token"], data["name"]), passkey)
