@@ -125,7 +125,8 @@ def _staging(directory: Path, prefix: str) -> Iterator[Path]:
     try:
         fd, name = tempfile.mkstemp(prefix=prefix, suffix=".tmp", dir=directory)  # mode 0600
     except OSError as err:
-        raise StorageError("database_error", f"cannot write in {directory}: {err.strerror}") from None
+        # the folder the user named for the backup: their input, not our storage
+        raise InvalidInput("bad_input", f"cannot write a backup in {directory}: {err.strerror}") from None
     os.close(fd)
     try:
         yield Path(name)
@@ -143,7 +144,7 @@ def _publish(staging: Path, target: Path, force: bool) -> None:
     except FileExistsError:
         raise Conflict("backup_exists", f"{target} exists; pass --force to overwrite it") from None
     except OSError as err:
-        raise StorageError("database_error", f"cannot write {target}: {err.strerror}") from None
+        raise InvalidInput("bad_input", f"cannot write {target}: {err.strerror}") from None
     _fsync(target.parent)
 
 

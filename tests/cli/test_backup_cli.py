@@ -84,3 +84,11 @@ def test_restoring_a_backup_with_a_corrupt_page_is_one_line_and_exit_3(imported,
 
     fails(imported("restore", str(target)), 3, "bad_backup")
     assert CC_NAME in ok(imported("wallet", "list"))
+
+
+def test_a_backup_into_a_folder_that_does_not_exist_is_the_users_input(imported, tmp_path):
+    target = tmp_path / "no-such-folder" / "huddle-backup.sqlite3"
+
+    line = fails(imported("backup", str(target)), 3, "bad_input")
+
+    assert "no-such-folder" in line and not target.parent.exists()
