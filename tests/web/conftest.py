@@ -13,6 +13,7 @@ from coordinator.web import WebConfig, create_app
 
 from .. import keys
 from ..authenticator import SoftAuthenticator
+from .funding import faucet_address, fund_and_sync
 
 ORIGIN = "http://localhost:5000"
 API = "/api/v1"
@@ -99,3 +100,14 @@ def invite(admin: Browser, wallet_id: int, role: str, **extra) -> str:
 
 def member(app, admin: Browser, wallet_id: int, role: str, name: str) -> Browser:
     return Browser(app.test_client()).register("/invites", token=invite(admin, wallet_id, role), name=name)
+
+
+@pytest.fixture
+def proposal(app, config, admin, wallet_id):
+    """Bob, a keyholder, proposes paying 20,000 sat from a funded, synced wallet."""
+    bob = member(app, admin, wallet_id, "keyholder", "Bob")
+    fund_and_sync(config, wallet_id)
+    made = bob.post(f"/wallets/{wallet_id}/proposals", {
+        "payments": [{"address": faucet_address(), "amount": 20_000}], "memo": "paint", "fee_rate": 2_000})
+    assert made.status_code == 201, made.get_json()
+    return bob, f"/wallets/{wallet_id}/proposals/{made.get_json()['proposal']['id']}"

@@ -13,15 +13,10 @@ import pytest
 from coordinator.web.openapi import document
 from coordinator.web.realtime import NAMESPACE, socketio
 
-from coordinator.chain.esplora import EsploraClient
-from coordinator.chain.sandbox import faucet
-from coordinator.chain.sandbox.chain import Chain
-from coordinator.chain.sandbox.server import serve
-from coordinator.chain.sync import sync_wallet
-from coordinator.store import open_database, wallets
 
 from .. import keys
 from .conftest import API, ORIGIN, Browser, member
+from .funding import fund_and_sync, faucet_address
 
 TARGET = keys.descriptor(2, 3)
 OTHER = keys.descriptor(2, 2, first=3)
@@ -43,20 +38,6 @@ def _operations() -> list[tuple[str, str, dict]]:
     return sorted(ops, key=lambda o: (LAST.index(o[:2]) if o[:2] in LAST else -1, o[0], o[1]))
 
 
-def _fund_and_sync(config, wallet_id: int) -> None:
-    """A confirmed coin on the sandbox chain, synced into the server's database."""
-    server = serve(Chain())
-    try:
-        faucet.pay(server.chain, TARGET.script_pubkey(0, 0).data, 100_000, confirm=True)
-        db = open_database(config.database)
-        with EsploraClient(server.url, "regtest", retries=1) as backend:
-            name = db.execute("SELECT name FROM wallets WHERE id = ?", [wallet_id]).fetchone()[0]
-            sync_wallet(db, wallets.get(db, name), backend)
-        db.close()
-    finally:
-        server.stop()
-
-
 @pytest.fixture
 def world(app, config, admin):
     """Ada (server admin) holds the marked wallet and another; Bob is its keyholder
@@ -67,7 +48,7 @@ def world(app, config, admin):
     other = admin.post("/wallets/import", {"text": OTHER.to_string(), "name": "Other"}).get_json()["wallet"]
     bob = member(app, admin, target["id"], "keyholder", "Bob")
     token = bob.post("/tokens", {"scopes": ["agent"]}).get_json()["token"]
-    _fund_and_sync(config, target["id"])
+    fund_and_sync(config, target["id"])
     proposed = bob.post(f"/wallets/{target['id']}/proposals", {
         "payments": [{"address": faucet_address(), "amount": 20_000}], "memo": MEMO, "fee_rate": 2_000})
     assert proposed.status_code == 201, proposed.get_json()
@@ -81,13 +62,6 @@ def world(app, config, admin):
             "proposal_id": proposed.get_json()["proposal"]["id"], "draft_id": draft["id"], "position": 0,
             "carol": member(app, admin, target["id"], "viewer", "Carol"),
             "eve": member(app, admin, other["id"], "admin", "Eve")}
-
-
-def faucet_address() -> str:
-    from embit.networks import NETWORKS
-    from embit.script import Script
-
-    return Script(bytes.fromhex("0014" + "42" * 20)).address(NETWORKS["regtest"])
 
 
 def _call(browser: Browser, path: str, method: str, op: dict, world: dict):

@@ -3,23 +3,11 @@ outsiders see nothing; the room hears comment_added, without the text."""
 
 from __future__ import annotations
 
-import pytest
 
 from coordinator.web.realtime import NAMESPACE, socketio
 
 from .. import keys
 from .conftest import ORIGIN, member
-from .test_authorization_sweep import _fund_and_sync, faucet_address
-
-
-@pytest.fixture
-def proposal(app, config, admin, wallet_id):
-    bob = member(app, admin, wallet_id, "keyholder", "Bob")
-    _fund_and_sync(config, wallet_id)
-    made = bob.post(f"/wallets/{wallet_id}/proposals", {
-        "payments": [{"address": faucet_address(), "amount": 20_000}], "memo": "paint", "fee_rate": 2_000})
-    assert made.status_code == 201, made.get_json()
-    return bob, f"/wallets/{wallet_id}/proposals/{made.get_json()['proposal']['id']}"
 
 
 def test_a_keyholder_comments_and_a_viewer_reads_it(app, admin, wallet_id, proposal):

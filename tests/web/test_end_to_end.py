@@ -24,7 +24,7 @@ from .. import keys
 from ..chain.walletenv import chain, sandbox  # noqa: F401  (fixtures)
 from ..cli.runner import Huddle, huddle, ok  # noqa: F401  (fixture)
 from .conftest import ORIGIN, Browser, invite, setup_token
-from .test_authorization_sweep import faucet_address
+from .funding import faucet_address
 
 WALLET = keys.descriptor(2, 3)  # three software devices' xpubs (tests/keys.py mnemonics)
 
