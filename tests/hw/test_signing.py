@@ -17,7 +17,7 @@ from coordinator.wallet.descriptor import CHANGE, RECEIVE
 
 from .. import keys
 from ..psbt import chain
-from ..psbt.test_checks import CORPUS, MAX_CHANGE, make, network_of, swapped
+from ..psbt.test_checks import CORPUS, MAX_CHANGE, base, desc, make, network_of, swapped  # noqa: F401 (fixtures)
 from .software_device import SoftwareDevice, SoftwareFactory
 
 
@@ -36,18 +36,6 @@ def refused(psbt, wallet, dev, **kw) -> str:
     with pytest.raises(HuddleError) as err:
         signing.sign(psbt, wallet, dev, **kw)
     return err.value.code
-
-
-@pytest.fixture(scope="module", params=[("wsh", True), ("sh-wsh", True), ("wsh", False)],
-                ids=["wsh-testnet", "sh-wsh-testnet", "wsh-mainnet"])
-def desc(request):
-    script_type, is_test = request.param
-    return keys.descriptor(2, 3, is_test, script_type)
-
-
-@pytest.fixture(scope="module")
-def base(desc):
-    return make(desc).serialize()
 
 
 def test_the_corpus_limit_is_the_agents_gap_window():
