@@ -3,7 +3,6 @@ outsiders see nothing; the room hears comment_added, without the text."""
 
 from __future__ import annotations
 
-
 from coordinator.web.realtime import NAMESPACE, socketio
 
 from .. import keys

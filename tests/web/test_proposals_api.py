@@ -4,7 +4,6 @@ passkey over this proposal's intent."""
 
 from __future__ import annotations
 
-
 from .conftest import member
 
 
