@@ -2,8 +2,8 @@
 
 The vectors once lived in a ``shared`` folder beside the repository, which exists
 only on the developers' machines, so a fresh clone failed at collection (issue 8).
-This test clones the
-committed repository into an empty folder and runs every test that reads the vectors.
+This test clones the committed repository into an empty folder and runs every test
+that reads the vectors.
 """
 
 from __future__ import annotations
