@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -42,3 +43,26 @@ def db(db_path):
     database = open_database(db_path)
     yield database
     database.close()
+
+
+def pytest_addoption(parser):
+    parser.addoption("--run-slow", action="store_true", help="also run the long stress, crash and soak tests")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Slow tests are deselected, not skipped, unless --run-slow: a skip means something is missing."""
+    if config.getoption("--run-slow"):
+        return
+    slow = [item for item in items if item.get_closest_marker("slow")]
+    if slow:
+        config.hook.pytest_deselected(items=slow)
+        items[:] = [item for item in items if not item.get_closest_marker("slow")]
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """With CI=true, any skipped test fails the run: a missing browser or service must not pass quietly."""
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = len(reporter.stats.get("skipped", [])) if reporter else 0
+    if skipped and os.environ.get("CI") == "true" and exitstatus == 0:
+        reporter.write_line(f"huddle: {skipped} test(s) skipped with CI=true; that is a failure", red=True)
+        session.exitstatus = 1

@@ -162,6 +162,24 @@ PATHS = {
 }
 
 
+# Public names for the blueprint modules that carry their own paths (see _all_paths).
+op, obj, STRING, INTEGER, WALLET_ID, PROPOSAL_ID, CREDENTIAL = _op, _obj, _S, _I, _WALLET_ID, _PROPOSAL_ID, _CREDENTIAL
+
+
+def _all_paths() -> dict:
+    """PATHS above, plus the ``PATHS`` of each blueprint module in api/ that keeps its own
+    next to its routes (the later concepts do); a path defined twice is a bug."""
+    from . import api
+
+    merged = dict(PATHS)
+    for module in api.modules():
+        for path, methods in getattr(module, "PATHS", {}).items():
+            if path in merged:
+                raise RuntimeError(f"OpenAPI path {path} is defined twice")
+            merged[path] = methods
+    return merged
+
+
 def document() -> dict:
     return {
         "openapi": "3.1.0",
@@ -169,7 +187,7 @@ def document() -> dict:
                  "description": "See docs/api.md for sign-in, CSRF and the Huddle-Audit-Head header."},
         "servers": [{"url": "/api/v1"}],
         "security": [{"session": []}, {"token": []}],
-        "paths": PATHS,
+        "paths": _all_paths(),
         "components": {
             "schemas": {"Error": _ERROR},
             "responses": {"Error": {"description": "the one error shape (docs/errors.md)",
