@@ -62,13 +62,20 @@ class PasskeyApproval:
 def verify(approval: PasskeyApproval, public_key: bytes, intent: Intent, rp_id: str, origin: str,
            require_user_verification: bool = False) -> None:
     """Raise ``approval_invalid`` unless the assertion approves exactly ``intent``."""
+    verify_digest(approval, public_key, intent.digest(), rp_id, origin, require_user_verification)
+
+
+def verify_digest(approval: PasskeyApproval, public_key: bytes, digest: bytes, rp_id: str, origin: str,
+                  require_user_verification: bool = False) -> None:
+    """Raise ``approval_invalid`` unless the assertion's challenge is ``digest`` (an intent digest
+    the verifier rebuilt itself) and everything else about it verifies."""
     credential = {"id": approval.credential_id, "rawId": approval.credential_id, "type": "public-key",
                   "response": {"authenticatorData": approval.authenticator_data,
                                "clientDataJSON": approval.client_data_json, "signature": approval.signature},
                   "clientExtensionResults": {}}
     try:
         webauthn.verify_authentication_response(
-            credential=credential, expected_challenge=intent.digest(), expected_rp_id=rp_id, expected_origin=origin,
+            credential=credential, expected_challenge=digest, expected_rp_id=rp_id, expected_origin=origin,
             credential_public_key=public_key, credential_current_sign_count=0,
             require_user_verification=require_user_verification)
         cross_origin = json.loads(webauthn.base64url_to_bytes(approval.client_data_json)).get("crossOrigin")

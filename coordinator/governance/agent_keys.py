@@ -1,0 +1,112 @@
+"""Agent keys and the messages they sign (DESIGN.md "The roster is pinned",
+"Approvals"; docs/canonical.md "Agent signatures").
+
+An agent key is a secp256k1 key; its public form is the 32-byte x-only key of
+BIP-340, written as 64 lowercase hex digits. Every signed message is
+domain-separated so that no signature made for one purpose passes for another:
+
+    message(purpose, body) = SHA-256(b"huddle/<purpose>/v1" || 0x00 || JCS(body))
+
+and the signature is BIP-340 Schnorr over those 32 bytes, as 128 hex digits.
+For ``approval`` the body is the intent itself, so the message IS the intent
+digest (governance/intent.py) that passkey approvals use as their challenge.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+from embit import ec
+from embit.wordlists.bip39 import WORDLIST
+
+from .. import canonical
+from ..errors import InvalidInput, register
+
+register({
+    "bad_agent_key": "an agent public key that is not 64 hex digits of a BIP-340 x-only key on secp256k1",
+    "bad_agent_signature": "an agent signature that is not 128 hex digits, or does not verify",
+})
+
+PURPOSES = ("roster-confirm", "approval", "head", "roster-change")
+SAFETY_WORDS = 6  # 66 bits: a server would need ~2^66 tries to find a second roster reading the same
+_HEX64 = re.compile(r"[0-9a-f]{64}")
+_HEX128 = re.compile(r"[0-9a-f]{128}")
+
+
+def domain(purpose: str) -> bytes:
+    if purpose not in PURPOSES:
+        raise InvalidInput("bad_agent_signature", f"no signed message has purpose {purpose!r}")
+    return b"huddle/" + purpose.encode() + b"/v1"
+
+
+def message(purpose: str, body: object) -> bytes:
+    """The 32 bytes an agent key signs for ``purpose`` over ``body``."""
+    return hashlib.sha256(domain(purpose) + b"\x00" + canonical.encode(body)).digest()
+
+
+def check_public_key(text: object) -> str:
+    """The x-only public key, checked to be a point on the curve (BIP-340 lift_x)."""
+    if not isinstance(text, str) or not _HEX64.fullmatch(text):
+        raise InvalidInput("bad_agent_key", "an agent key is 64 lowercase hex digits (BIP-340 x-only)")
+    if _point(text) is None:
+        raise InvalidInput("bad_agent_key", "the agent key is not a point on secp256k1")
+    return text
+
+
+def _point(xonly_hex: str) -> ec.PublicKey | None:
+    try:
+        return ec.PublicKey.from_xonly(bytes.fromhex(xonly_hex))
+    except Exception:  # embit raises its own errors, ValueError or AssertionError for a point off the curve
+        return None
+
+
+def public_key(private_key: ec.PrivateKey) -> str:
+    return private_key.xonly().hex()
+
+
+def sign_digest(private_key: ec.PrivateKey, digest: bytes) -> str:
+    if len(digest) != 32:
+        raise InvalidInput("bad_agent_signature", "an agent key signs 32-byte messages")
+    return private_key.schnorr_sign(digest).serialize().hex()
+
+
+def sign(private_key: ec.PrivateKey, purpose: str, body: object) -> str:
+    return sign_digest(private_key, message(purpose, body))
+
+
+def verify_digest(public_key_hex: str, digest: bytes, signature_hex: object) -> bool:
+    """BIP-340 verification of a 32-byte message; False for anything malformed."""
+    if not isinstance(public_key_hex, str) or not _HEX64.fullmatch(public_key_hex):
+        return False
+    if not isinstance(signature_hex, str) or not _HEX128.fullmatch(signature_hex) or len(digest) != 32:
+        return False
+    point = _point(public_key_hex)
+    if point is None:
+        return False
+    try:
+        return bool(point.schnorr_verify(ec.SchnorrSig(bytes.fromhex(signature_hex)), digest))
+    except Exception:  # a backend refusing r >= p or s >= n is a failed verification, not an error
+        return False
+
+
+def verify(public_key_hex: str, purpose: str, body: object, signature_hex: object) -> bool:
+    return verify_digest(public_key_hex, message(purpose, body), signature_hex)
+
+
+def require(public_key_hex: str, purpose: str, body: object, signature_hex: object, who: str) -> None:
+    if not verify(public_key_hex, purpose, body, signature_hex):
+        raise InvalidInput("bad_agent_signature", f"{who}'s agent signature ({purpose}) does not verify "
+                           "against their registered agent key", purpose=purpose)
+
+
+def head_body(wallet_id: int, seq: int, head_hash: str) -> dict:
+    """What an agent signs for purpose ``head``: its remembered head of a wallet's chain."""
+    return {"v": canonical.VERSION, "wallet": wallet_id, "seq": seq, "hash": head_hash}
+
+
+def safety_code(roster: object) -> str:
+    """Six BIP-39 English words: the first 66 bits of SHA-256(JCS(roster)), 11 bits a word."""
+    value = int.from_bytes(canonical.digest(roster), "big") >> (256 - 11 * SAFETY_WORDS)
+    words = [WORDLIST[(value >> (11 * (SAFETY_WORDS - 1 - i))) & 0x7FF] for i in range(SAFETY_WORDS)]
+    return " ".join(words)
