@@ -100,6 +100,23 @@ def require(public_key_hex: str, purpose: str, body: object, signature_hex: obje
                            "against their registered agent key", purpose=purpose)
 
 
+def roster_confirm_body(draft_id: int, roster_hash: str, first_address: str) -> dict:
+    """What a keyholder's agent signs at setup (purpose ``roster-confirm``): the draft,
+    the hash of the roster whose safety code was read aloud, and the first address
+    its device showed."""
+    return {"v": canonical.VERSION, "draft": draft_id, "roster": roster_hash, "first_address": first_address}
+
+
+def roster_change_body(wallet_id: int, from_hash: str, to_hash: str) -> dict:
+    """What a keyholder's agent signs to accept a roster change (purpose ``roster-change``)."""
+    return {"v": canonical.VERSION, "wallet": wallet_id, "from": from_hash, "to": to_hash}
+
+
+def approval_digest(intent_dict: dict) -> bytes:
+    """An agent approval signs the intent itself: this equals ``Intent.digest()``."""
+    return message("approval", intent_dict)
+
+
 def head_body(wallet_id: int, seq: int, head_hash: str) -> dict:
     """What an agent signs for purpose ``head``: its remembered head of a wallet's chain."""
     return {"v": canonical.VERSION, "wallet": wallet_id, "seq": seq, "hash": head_hash}
