@@ -15,7 +15,7 @@ AUDIT_HEAD = "Huddle-Audit-Head"
 
 
 def create_app(config: WebConfig) -> Flask:
-    from . import api, errors, health, limits, proxy, realtime, security
+    from . import api, errors, health, limits, proxy, pwa, realtime, security
     from .db import close_db
 
     open_database(config.database).close()  # migrate once, before any request
@@ -27,6 +27,7 @@ def create_app(config: WebConfig) -> Flask:
     security.init_app(app)
     api.init_app(app)
     health.init_app(app)
+    pwa.init_app(app)
     limits.init_app(app)
     realtime.init_app(app)
     app.after_request(_audit_head)

@@ -1,0 +1,94 @@
+// A proposal: what it pays (the intent: recipients' scripts and amounts, the
+// fee ceiling, the memo's hash), who approved it, comments, and approving with
+// a passkey whose challenge is the intent digest (docs/proposals.md).
+
+import { get, post } from "../api.js";
+import { formatAmount } from "../amounts.js";
+import { field, form, h, problem, when } from "../dom.js";
+import { atLeast, session } from "../session.js";
+import { joinWallet, onWalletEvent } from "../socket.js";
+import { getPasskey } from "../webauthn.js";
+
+function who(member) {
+  const me = session() && `user:${session().user.id}`;
+  return member === me ? "you" : member.replace("user:", "member #");
+}
+
+function summary(proposal) {
+  const intent = proposal.intent;
+  return h("dl", { class: "summary" },
+    h("dt", {}, "State"), h("dd", { id: "state" }, proposal.state),
+    h("dt", {}, "Memo"), h("dd", { id: "memo" }, proposal.memo),
+    h("dt", {}, "Pays"), h("dd", {}, h("ul", { id: "recipients" }, intent.recipients.map((r) =>
+      h("li", {}, h("span", { class: "amount" }, formatAmount(r.amount)), " to script ", h("code", {}, r.script_pubkey))))),
+    h("dt", {}, "Fee at most"), h("dd", {}, formatAmount(intent.fee_ceiling)),
+    h("dt", {}, "Proposed"), h("dd", {}, `${when(proposal.created_at)} by ${who(`user:${proposal.proposer}`)}`),
+    h("dt", {}, "Expires"), h("dd", {}, when(proposal.expires_at)),
+    h("dt", {}, "Intent digest"), h("dd", {}, h("code", { class: "digest" }, proposal.intent_digest)));
+}
+
+async function approve(base, status) {
+  const { options } = await post(`${base}/approvals/options`);
+  status.replaceChildren(h("p", {}, "Confirm with your passkey…"));
+  const credential = await getPasskey(options);
+  const answer = await post(`${base}/approvals`, { credential });
+  status.replaceChildren(h("p", { class: "ok", id: "approved" }, `Approved. Approvals: ${answer.approved_by.length}.`));
+}
+
+function approvals(base, approvedBy, canApprove, open) {
+  const mine = session() && approvedBy.includes(`user:${session().user.id}`);
+  return h("section", { class: "panel", id: "approvals" }, h("h2", {}, "Approvals"),
+    approvedBy.length ? h("ul", {}, approvedBy.map((m) => h("li", {}, who(m)))) : h("p", { class: "muted" }, "None yet."),
+    canApprove && open && !mine ? form({ id: "approve" }, [
+      h("p", { class: "muted small" }, "Your passkey signs this proposal's intent digest. It proves you approved on this ",
+        "server's page; your signer agent or device is what checks the transaction itself."),
+      h("button", { type: "submit", class: "primary" }, "Approve with my passkey"),
+    ], (_, status) => approve(base, status)) : null);
+}
+
+function comments(base, list, canComment) {
+  return h("section", { class: "panel", id: "comments" }, h("h2", {}, "Comments"),
+    list.length ? h("ul", { class: "comments" }, list.map((c) => h("li", {},
+      h("p", {}, c.text), h("small", { class: "muted" }, `${who(c.member)} · ${when(c.created_at)}`))))
+      : h("p", { class: "muted" }, "No comments yet."),
+    canComment ? form({ id: "comment" }, [
+      field("Comment", h("textarea", { name: "text", required: true, maxlength: 2000, rows: 2 })),
+      h("button", { type: "submit" }, "Comment"),
+    ], async (data) => { await post(`${base}/comments`, { text: String(data.get("text")) }); }) : null);
+}
+
+async function build(walletId, proposalId) {
+  const base = `/wallets/${walletId}/proposals/${proposalId}`;
+  const [shown, talk] = await Promise.all([get(base), get(`${base}/comments`)]);
+  const open = shown.proposal.state === "open";
+  const keyholder = atLeast(walletId, "keyholder");
+  const me = session() ? session().user.id : null;
+  const canCancel = open && (shown.proposal.proposer === me || atLeast(walletId, "admin"));
+  return h("div", {},
+    summary(shown.proposal),
+    approvals(base, shown.approved_by, keyholder, open),
+    comments(base, talk.comments, keyholder),
+    canCancel ? form({ id: "cancel" }, [h("button", { type: "submit", class: "danger" }, "Cancel this proposal")],
+      async () => { await post(`${base}/cancel`); }) : null);
+}
+
+export async function proposalView({ id, pid }) {
+  const walletId = Number(id);
+  const proposalId = Number(pid);
+  let body = await build(walletId, proposalId);
+  const section = h("section", { "data-proposal": proposalId }, h("h1", {}, `Proposal ${proposalId}`), body);
+  const stop = onWalletEvent(async (eventWallet, envelope) => {
+    if (!section.isConnected) { stop(); return; }
+    const about = envelope.data ? envelope.data.proposal : undefined;
+    if (eventWallet !== walletId || (about !== proposalId && envelope.type !== "resync")) return;
+    try {
+      const fresh = await build(walletId, proposalId);
+      body.replaceWith(fresh);
+      body = fresh;
+    } catch (err) {
+      body.prepend(problem(err));
+    }
+  });
+  joinWallet(walletId).catch(() => {});
+  return section;
+}

@@ -1,0 +1,52 @@
+// A new spend: recipients with amounts in BTC or sats (exact integer
+// conversion, js/amounts.js), a memo and a fee rate in sat/vB.
+
+import { post } from "../api.js";
+import { feeRateToSatPerKvb, formatAmount, toSats } from "../amounts.js";
+import { field, form, h } from "../dom.js";
+import { navigate } from "../router.js";
+
+function recipientRow(index) {
+  return h("fieldset", { class: "recipient" },
+    h("legend", {}, `Recipient ${index}`),
+    field("Address", h("input", { name: "address", required: true, autocomplete: "off", spellcheck: "false" })),
+    field("Amount", h("input", { name: "amount", required: true, inputmode: "decimal", autocomplete: "off" })));
+}
+
+export function readPayments(formData, unit) {
+  const addresses = formData.getAll("address");
+  const amounts = formData.getAll("amount");
+  return addresses.map((address, i) => ({
+    address: String(address).trim(),
+    amount: Number(toSats(amounts[i], unit)), // <= 21e14 < 2^53: exact as a JSON number
+  }));
+}
+
+export async function spendView({ id }) {
+  const walletId = Number(id);
+  const rows = h("div", { class: "recipients" }, recipientRow(1));
+  const unit = h("select", { name: "unit", id: "unit" },
+    h("option", { value: "btc" }, "BTC"), h("option", { value: "sats" }, "sats"));
+  const total = h("p", { class: "muted", id: "total", "aria-live": "polite" });
+  const more = h("button", { type: "button", class: "link" }, "Add a recipient");
+  more.addEventListener("click", () => rows.append(recipientRow(rows.children.length + 1)));
+  const body = form({ id: "spend" }, [
+    rows, more,
+    field("Unit of the amounts", unit),
+    field("Memo", h("input", { name: "memo", required: true, maxlength: 500 }), "Why: the group sees this."),
+    field("Fee rate (sat/vB)", h("input", { name: "fee_rate", required: true, inputmode: "decimal", value: "2" })),
+    total,
+    h("button", { type: "submit", class: "primary" }, "Propose this spend"),
+  ], async (data) => {
+    const payments = readPayments(data, data.get("unit"));
+    const sum = payments.reduce((acc, p) => acc + BigInt(p.amount), 0n);
+    total.textContent = `Paying ${formatAmount(sum)} plus the fee.`;
+    const made = await post(`/wallets/${walletId}/proposals`, {
+      payments,
+      memo: String(data.get("memo") || ""),
+      fee_rate: Number(feeRateToSatPerKvb(data.get("fee_rate"))),
+    });
+    await navigate(`/wallets/${walletId}/proposals/${made.proposal.id}`);
+  });
+  return h("section", { class: "narrow" }, h("h1", {}, "New spend"), body);
+}

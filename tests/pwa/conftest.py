@@ -1,0 +1,143 @@
+"""Browser tests of the PWA: Playwright driving Debian's Chromium against a real
+server on loopback, reached as http://localhost:PORT (passkeys need a domain;
+DESIGN "Passkey approvals"), with passkeys from Chromium's virtual WebAuthn
+authenticator (the CDP WebAuthn domain).
+
+One browser per session; each test gets its own server (a fresh database) and
+its own browser context."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import sync_playwright
+from werkzeug.serving import make_server
+
+from coordinator.accounts import roles, setup
+from coordinator.governance import audit
+from coordinator.store import open_database, wallets
+from coordinator.store.db import write
+from coordinator.web import WebConfig, create_app
+
+from .. import keys
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+WALLET_TEXT = keys.descriptor(2, 3).to_string()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: `apt-get install -y chromium` (./dev test does it)")
+    with sync_playwright() as playwright:
+        # launch() gives every run a fresh temporary profile (user-data-dir).
+        found = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        yield found
+        found.close()
+
+
+@dataclass
+class Server:
+    config: WebConfig
+    url: str
+
+    def setup_link(self) -> str:
+        """What `huddle serve` prints on the first run."""
+        db = open_database(self.config.database)
+        try:
+            return f"{self.url}/setup#{setup.issue_token(db)}"
+        finally:
+            db.close()
+
+    def db(self):
+        return open_database(self.config.database)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def server(tmp_path):
+    port = _free_port()
+    origin = f"http://localhost:{port}"
+    config = WebConfig(tmp_path / "huddle.sqlite3", "s" * 32, origin, network="regtest", rate_limits=False)
+    app = create_app(config)
+    http = make_server("127.0.0.1", port, app, threaded=True)
+    thread = threading.Thread(target=http.serve_forever, daemon=True)
+    thread.start()
+    yield Server(config, origin)
+    http.shutdown()
+    thread.join(timeout=10)
+
+
+class Page:
+    """One member's tab: a Playwright page with a virtual passkey authenticator
+    and a record of every CSP violation and console error it saw."""
+
+    def __init__(self, context, server: Server) -> None:
+        self.context, self.server = context, server
+        self.page = context.new_page()
+        self.violations: list[str] = []
+        self.errors: list[str] = []
+        self.page.on("console", self._console)
+        self.page.on("pageerror", lambda err: self.errors.append(str(err)))
+        self.page.expose_function("__huddleViolation", lambda text: self.violations.append(text))
+        self.page.add_init_script(
+            "document.addEventListener('securitypolicyviolation', e => "
+            "window.__huddleViolation(e.violatedDirective + ' ' + e.blockedURI));")
+        self.cdp = context.new_cdp_session(self.page)
+        self.cdp.send("WebAuthn.enable")  # first: without it, create() hangs forever
+        self.authenticator = self.cdp.send("WebAuthn.addVirtualAuthenticator", {"options": {
+            "protocol": "ctap2", "transport": "internal", "hasResidentKey": True,
+            "hasUserVerification": True, "isUserVerified": True}})["authenticatorId"]
+
+    def _console(self, message) -> None:
+        if "Content Security Policy" in message.text or "Content-Security-Policy" in message.text:
+            self.violations.append(message.text)
+        elif message.type == "error" and not message.text.startswith("Failed to load resource"):
+            self.errors.append(message.text)  # a 401 before sign-in is an answer, not a fault
+
+    def goto(self, path: str):
+        return self.page.goto(self.server.url + path)
+
+    def credentials(self) -> list[dict]:
+        return self.cdp.send("WebAuthn.getCredentials", {"authenticatorId": self.authenticator})["credentials"]
+
+
+@pytest.fixture
+def tab(browser, server):
+    context = browser.new_context(base_url=server.url, viewport={"width": 390, "height": 844})
+    yield Page(context, server)
+    context.close()
+
+
+def set_up_admin(tab: Page, name: str = "Ada") -> None:
+    """The first run, as the admin does it: the setup link, a name, a passkey."""
+    tab.page.goto(tab.server.setup_link())
+    tab.page.get_by_label("Your name").fill(name)
+    tab.page.get_by_role("button", name="Create my passkey").click()
+    tab.page.locator("#recovery-codes").wait_for()
+    tab.page.locator("#continue").click()
+    tab.page.locator("main[data-view='/wallets']").wait_for()
+
+
+def import_wallet(server: Server, admin_id: int = 1, name: str = "Co-op vault") -> int:
+    """The admin's wallet, imported as POST /wallets/import does it."""
+    db = server.db()
+    try:
+        with write(db):
+            wallet = wallets.import_text(db, WALLET_TEXT, "regtest", name)
+            roles.grant(db, admin_id, wallet.id, "admin")
+            audit.start_wallet_chain(db, wallet.id, actor=f"user:{admin_id}")
+        return wallet.id
+    finally:
+        db.close()

@@ -1,0 +1,43 @@
+"""Signing in with a passkey in a real browser: the first run's setup link, then
+sign-out and sign-in again with the same passkey from the virtual authenticator."""
+
+from __future__ import annotations
+
+from .conftest import set_up_admin
+
+
+def test_the_setup_link_creates_the_admin_and_the_passkey_signs_them_in_again(tab):
+    set_up_admin(tab, "Ada")
+    page = tab.page
+    assert page.locator("#user-name").text_content() == "Ada"
+    assert len(tab.credentials()) == 1
+
+    page.locator("#sign-out").click()
+    page.locator("#signin-passkey").wait_for()
+    page.locator("#signin-passkey").click()
+
+    page.locator("main[data-view='/wallets']").wait_for()
+    assert page.locator("#user-name").text_content() == "Ada"
+    assert tab.violations == [] and tab.errors == []
+
+
+def test_a_recovery_code_signs_in_once(tab):
+    page = tab.page
+    page.goto(tab.server.setup_link())
+    page.get_by_label("Your name").fill("Ada")
+    page.get_by_role("button", name="Create my passkey").click()
+    code = page.locator("#recovery-codes li code").first.text_content()
+    page.locator("#continue").click()
+    page.locator("#sign-out").click()
+
+    page.get_by_text("Lost your passkey?").click()
+    page.get_by_label("Recovery code").fill(code)
+    page.get_by_role("button", name="Sign in with the code").click()
+    page.locator("main[data-view='/wallets']").wait_for()
+    page.locator("#sign-out").click()
+    page.get_by_text("Lost your passkey?").click()
+    page.get_by_label("Recovery code").fill(code)
+    page.get_by_role("button", name="Sign in with the code").click()
+
+    assert page.locator("#recovery-signin [role=alert]").text_content().endswith("recovery_code_invalid") or \
+        page.locator("#recovery-signin [role=alert]").get_attribute("data-code")
