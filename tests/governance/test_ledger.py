@@ -1,0 +1,167 @@
+"""The group ledger on the regtest sandbox: two coins come in, a proposal pays
+someone, two cosigners sign it with the test seeds, it is broadcast and mined.
+The ledger names each transaction's amounts, fee, height, memo, proposer,
+approver and signers, keeps a running confirmed balance, and agrees with chain
+sync and with bdkpython about the money."""
+
+from __future__ import annotations
+
+import bdkpython as bdk
+import pytest
+from embit.networks import NETWORKS
+from embit.psbt import PSBT
+from embit.script import Script
+
+from coordinator.accounts import users
+from coordinator.chain.sync import sync_wallet
+from coordinator.governance import approvals, audit, ledger, proposals
+from coordinator.governance.approvals import PasskeyApproval
+from coordinator.psbt.model import Recipient as Payment
+from coordinator.store import chain as chain_store
+
+from .. import keys
+from ..authenticator import SoftAuthenticator, b64url
+from ..chain.walletenv import OUTSIDE, chain, client, pay, sandbox, wallet  # noqa: F401  (fixtures)
+from ..psbt.chain import sign
+
+TO = Script(OUTSIDE).address(NETWORKS["regtest"])
+RP_ID, ORIGIN = "localhost", "http://localhost:5000"
+MEMO = "=roof repair, invoice 12"
+
+
+@pytest.fixture
+def funded(chain, db, wallet, client):
+    """100,000 then 50,000 sat in, each in its own block; Bob proposes paying 30,000."""
+    pay(chain, 0, 0, 100_000, confirm=True)
+    pay(chain, 0, 1, 50_000, confirm=True)
+    sync_wallet(db, wallet, client)
+    bob, carol = users.create(db, "Bob"), users.create(db, "Carol")
+    proposal = proposals.create(db, wallet, bob.id, [Payment(TO, 30_000)], MEMO, 2_000)
+    return wallet, bob, carol, proposal
+
+
+def _approve(db, proposal, member) -> None:
+    device = SoftAuthenticator(ORIGIN, RP_ID)
+    approval = PasskeyApproval.from_credential(f"user:{member.id}",
+                                               device.get({"challenge": b64url(proposal.intent.digest())}))
+    approvals.record(db, proposal, member.id, approval, device.cose_public_key(), RP_ID, ORIGIN)
+
+
+def _sign_and_record(db, wallet, proposal, signer_users: dict[int, int | None]) -> str:
+    """Seeds ``signer_users`` (seed index -> member, or None for a QR device) sign;
+    each signature is recorded as the ceremony does (contracts.md section 4)."""
+    signed = sign(PSBT.from_base64(proposal.psbt), list(signer_users))
+    fingerprints = {keys.fingerprint(i): user for i, user in signer_users.items()}
+    for index, scope in enumerate(signed.inputs):
+        for pub in scope.partial_sigs:
+            user = fingerprints[scope.bip32_derivations[pub].fingerprint.hex()]
+            audit.append_to_wallet(db, wallet.id, "signature_added",
+                                   {"proposal": proposal.id, "input": index, "pubkey": pub.sec().hex(),
+                                    "user": user, "channel": "upload" if user else "qr"}, actor="system")
+    return signed.to_base64()
+
+
+def _broadcast(client, signed_b64: str) -> tuple[bytes, bdk.Psbt]:
+    finalized = bdk.Psbt(signed_b64).finalize()
+    assert finalized.could_finalize, finalized.errors
+    raw = bytes(finalized.psbt.extract_tx().serialize())
+    client.broadcast(raw)
+    return raw, bdk.Psbt(signed_b64)
+
+
+def test_incoming_coins_appear_with_a_running_confirmed_balance(db, funded):
+    wallet = funded[0]
+
+    book = ledger.build(db, wallet.id)
+
+    assert [(e.direction, e.net, e.fee, e.balance_after) for e in book.entries] == [
+        ("incoming", 100_000, None, 100_000), ("incoming", 50_000, None, 150_000)]
+    assert [e.height for e in book.entries] == sorted(e.height for e in book.entries)
+    assert all(e.memo is None and e.proposer is None and e.confirmations >= 1 for e in book.entries)
+    assert book.confirmed == 150_000 and book.pending == 0
+
+
+def test_a_proposal_signed_broadcast_and_mined_shows_why_and_who(db, funded, chain, client):
+    wallet, bob, carol, proposal = funded
+    _approve(db, proposal, carol)
+    signed = _sign_and_record(db, wallet, proposal, {0: bob.id, 1: None})
+    raw, theirs = _broadcast(client, signed)
+    sync_wallet(db, wallet, client)
+
+    pending = ledger.build(db, wallet.id).entries[-1]
+    chain.mine(1)
+    sync_wallet(db, wallet, client)
+    book = ledger.build(db, wallet.id)
+    spent = book.entries[-1]
+
+    assert pending.pending and pending.balance_after is None and pending.time is not None
+    assert spent.txid == str(bdk.Transaction(raw).compute_txid()) == pending.txid
+    assert spent.direction == "outgoing" and spent.fee == theirs.fee() and spent.net == -(30_000 + theirs.fee())
+    assert spent.memo == MEMO and spent.proposal == proposal.id and spent.proposer.name == "Bob"
+    assert [p.name for p in spent.approved_by] == ["Carol"]
+    assert [(p.user, p.name, p.fingerprint, p.cosigner) for p in spent.signed_by] == [
+        (bob.id, "Bob", keys.fingerprint(0), "member 1"), (None, None, keys.fingerprint(1), "member 2")]
+    assert spent.height == chain.height and not spent.pending
+    assert spent.balance_after == 150_000 + spent.net == book.confirmed
+    assert book.confirmed + book.pending == chain_store.sync_state(db, wallet.id).balance.total
+
+
+def test_the_ledger_links_the_broadcast_transaction_without_any_broadcast_entry(db, funded, client):
+    """The txid of the proposal's unsigned transaction is the broadcast txid
+    (BIP-141: the txid leaves out the witness), so no ceremony record is needed."""
+    wallet, bob, _, proposal = funded
+    signed = sign(PSBT.from_base64(proposal.psbt), [0, 2]).to_base64()
+    _broadcast(client, signed)
+    sync_wallet(db, wallet, client)
+
+    spent = ledger.build(db, wallet.id).entries[-1]
+
+    assert spent.pending and spent.memo == MEMO and spent.proposer.name == "Bob"
+    assert spent.signed_by == () and spent.approved_by == ()
+    assert "proposal_broadcast" not in {e.type for e in audit.entries(db, audit.wallet_chain(wallet.id))}
+
+
+def test_a_broadcast_entry_links_a_transaction_the_psbt_does_not_name(db, funded, chain, client):
+    """A transaction made outside Huddle for a proposal (contracts.md: ``proposal_broadcast``)."""
+    wallet, _, _, proposal = funded
+    outside = pay(chain, 0, 2, 7_000)
+    audit.append_to_wallet(db, wallet.id, "proposal_broadcast", {"proposal": proposal.id, "txid": outside},
+                           actor="system")
+    sync_wallet(db, wallet, client)
+
+    entry = next(e for e in ledger.build(db, wallet.id).entries if e.txid == outside)
+
+    assert entry.proposal == proposal.id and entry.memo == MEMO and entry.direction == "incoming"
+
+
+def test_an_erased_memo_leaves_the_entry_and_its_people(db, funded, client):
+    wallet, bob, _, proposal = funded
+    _broadcast(client, sign(PSBT.from_base64(proposal.psbt), [1, 2]).to_base64())
+    sync_wallet(db, wallet, client)
+    db.execute("UPDATE proposals SET memo = NULL WHERE id = ?", [proposal.id])
+
+    spent = ledger.build(db, wallet.id).entries[-1]
+
+    assert spent.memo is None and spent.proposal == proposal.id and spent.proposer.name == "Bob"
+    assert ledger.memos(db, wallet.id) == {}
+
+
+def test_a_wallet_never_synced_has_an_empty_ledger(db, wallet):
+    book = ledger.build(db, wallet.id)
+
+    assert book.entries == [] and book.tip_height is None and book.to_dict()["balance"] == {
+        "confirmed": 0, "pending": 0, "total": 0}
+
+
+def test_balances_over_time_keep_the_last_balance_of_each_block(db, funded, chain, client):
+    wallet = funded[0]
+    pay(chain, 0, 2, 1_000)
+    pay(chain, 0, 3, 2_000)
+    chain.mine(1)
+    sync_wallet(db, wallet, client)
+
+    book = ledger.build(db, wallet.id)
+    points = book.balances()
+
+    assert [p["balance"] for p in points] == [100_000, 150_000, 153_000]
+    assert [p["height"] for p in points] == sorted({e.height for e in book.entries})
