@@ -56,11 +56,13 @@ class ProposalCreated(WalletEvent):
     proposal: int
     proposer: int
     intent_digest: str  # hex; what approvals sign
+    replaces: int | None = None  # a fee bump: the family member it replaces (same intent)
 
 
 @dataclass(frozen=True)
 class ProposalClosed(WalletEvent):
-    """A proposal stopped being open (``state``: cancelled or expired); its coins are free."""
+    """A proposal stopped being open (``state``: cancelled, expired or replaced); coins no
+    live member of its family spends are free."""
 
     proposal: int
     state: str

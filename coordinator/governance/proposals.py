@@ -4,8 +4,9 @@ it with the signer checks, and locks its coins to the proposal's family.
 
 The proposal's intent (governance/intent.py) is what approvals sign; the memo
 text stays in the row (erasable) and the intent and audit chain keep its hash.
-Cancelling or expiring a proposal frees its coins. Fee bumps (a replacement in
-the same family) and approvals come next (issue 10).
+Cancelling or expiring a proposal frees the coins no other live member of its
+family still spends; fee bumps (governance/replacements.py) add members to a
+family, each replacing the newest.
 """
 
 from __future__ import annotations
@@ -36,6 +37,9 @@ from .intent import Intent, Recipient, memo_hash
 
 TTL = 7 * 24 * 3600
 MAX_MEMO = 1000
+LIVE = ("open", "broadcast")  # a family member that may still confirm
+# replaced_by: the newest member that replaces this one (replacements.py)
+_SELECT = "SELECT p.*, (SELECT max(r.id) FROM proposals r WHERE r.replaces = p.id) AS replaced_by FROM proposals p"
 
 
 @dataclass(frozen=True)
@@ -50,17 +54,20 @@ class Proposal:
     psbt: str  # base64
     created_at: int
     expires_at: int
+    replaces: int | None = None  # the family member this fee bump replaces
+    replaced_by: int | None = None
 
     @classmethod
     def from_row(cls, row: dict) -> "Proposal":
         return cls(row["id"], row["wallet_id"], row["family_id"], row["proposer"], row["state"], row["memo"],
-                   Intent.from_dict(json.loads(row["intent"])), row["psbt"], row["created_at"], row["expires_at"])
+                   Intent.from_dict(json.loads(row["intent"])), row["psbt"], row["created_at"], row["expires_at"],
+                   row.get("replaces"), row.get("replaced_by"))
 
     def to_dict(self) -> dict:
         return {"id": self.id, "wallet_id": self.wallet_id, "family_id": self.family_id, "proposer": self.proposer,
                 "state": self.state, "memo": self.memo, "intent": self.intent.to_dict(),
                 "intent_digest": self.intent.digest().hex(), "created_at": self.created_at,
-                "expires_at": self.expires_at}
+                "expires_at": self.expires_at, "replaces": self.replaces, "replaced_by": self.replaced_by}
 
 
 def create(db: Database, wallet: Wallet, proposer: int, payments: list[Payment], memo: str, fee_rate: int, *,
@@ -88,15 +95,19 @@ def create(db: Database, wallet: Wallet, proposer: int, payments: list[Payment],
 
 
 def get(db: Database, wallet_id: int, proposal_id: int) -> Proposal:
-    rows = list(db.query("SELECT * FROM proposals WHERE id = ? AND wallet_id = ?", [proposal_id, wallet_id]))
+    rows = list(db.query(f"{_SELECT} WHERE p.id = ? AND p.wallet_id = ?", [proposal_id, wallet_id]))
     if not rows:
         raise NotFound("proposal_not_found", "no such proposal in this wallet")
     return Proposal.from_row(rows[0])
 
 
 def list_for(db: Database, wallet_id: int) -> list[Proposal]:
-    return [Proposal.from_row(r) for r in db.query(
-        "SELECT * FROM proposals WHERE wallet_id = ? ORDER BY id DESC", [wallet_id])]
+    return [Proposal.from_row(r) for r in db.query(f"{_SELECT} WHERE p.wallet_id = ? ORDER BY p.id DESC", [wallet_id])]
+
+
+def family(db: Database, family_id: str) -> list[Proposal]:
+    """A proposal and its fee-bump replacements, oldest first."""
+    return [Proposal.from_row(r) for r in db.query(f"{_SELECT} WHERE p.family_id = ? ORDER BY p.id", [family_id])]
 
 
 def cancel(db: Database, wallet_id: int, proposal_id: int, actor: int, now: int | None = None) -> Proposal:
@@ -110,8 +121,8 @@ def expire_due(db: Database, now: int | None = None) -> list[int]:
     """Close every open proposal past its expiry; returns their ids."""
     at = int(time.time()) if now is None else now
     with write(db):
-        due = [Proposal.from_row(r) for r in db.query(
-            "SELECT * FROM proposals WHERE state = 'open' AND expires_at <= ?", [at])]
+        due = [Proposal.from_row(r) for r in db.query(f"{_SELECT} WHERE p.state = 'open' AND p.expires_at <= ?",
+                                                      [at])]
         for proposal in due:
             _close(db, proposal, "expired", "system", at)
     return [p.id for p in due]
@@ -128,9 +139,28 @@ def _close(db: Database, proposal: Proposal, state: str, actor: str, now: int | 
     if proposal.state != "open":
         raise Conflict("proposal_closed", f"proposal {proposal.id} is {proposal.state}, not open")
     db.execute("UPDATE proposals SET state = ? WHERE id = ?", [state, proposal.id])
-    locks.unlock_family(db, proposal.family_id)
+    release_unheld(db, proposal.family_id)
     audit.append_to_wallet(db, proposal.wallet_id, f"proposal_{state}", {"proposal": proposal.id}, actor, now)
     outbox.record(db, ProposalClosed(proposal.wallet_id, proposal.id, state), at=now)
+
+
+def release_unheld(db: Database, family_id: str, keep: Iterable[tuple[str, int]] = ()) -> int:
+    """Free the family's coins that no live member (nor ``keep``) spends: a
+    cancelled fee bump must not free coins the broadcast original still spends."""
+    held = set(keep)
+    for member in family(db, family_id):
+        if member.state in LIVE:
+            held |= spent_outpoints(member)
+    gone = [(t, v) for t, v in db.execute("SELECT txid, vout FROM coin_locks WHERE family_id = ?",
+                                          [family_id]).fetchall() if (t, v) not in held]
+    for txid, vout in gone:
+        db.execute("DELETE FROM coin_locks WHERE txid = ? AND vout = ? AND family_id = ?", [txid, vout, family_id])
+    return len(gone)
+
+
+def spent_outpoints(proposal: Proposal) -> set[tuple[str, int]]:
+    """The outpoints the proposal's transaction spends, read from its PSBT."""
+    return {(vin.txid.hex(), vin.vout) for vin in codec.parse(proposal.psbt).tx.vin}
 
 
 def _plan(db: Database, wallet: Wallet, payments: list[Payment], fee_rate: int, coins) -> Spend:
