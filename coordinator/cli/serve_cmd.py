@@ -1,6 +1,8 @@
 """``huddle serve``: run the coordinator server (the API and Socket.IO).
 
-Flask is imported only when the command runs: ``huddle --help`` stays light.
+Production runs under gunicorn, one worker with threads (web/production.py);
+``--dev`` runs Werkzeug's development server instead. Flask and gunicorn are
+imported only when the command runs: ``huddle --help`` stays light.
 """
 
 from __future__ import annotations
@@ -8,6 +10,9 @@ from __future__ import annotations
 import click
 
 from . import context
+
+THREADS = 64  # web/production.py's default, kept here so --help imports no gunicorn
+GRACEFUL_TIMEOUT = 30
 
 
 @click.command("serve")
@@ -17,20 +22,45 @@ from . import context
 @click.option("--origin", envvar="HUDDLE_ORIGIN", default=None,
               help="The URL members open, e.g. https://huddle.example.org (env HUDDLE_ORIGIN). "
                    "Passkeys are bound to it. Default: http://localhost:PORT.")
-def command(host: str, port: int, origin: str | None) -> None:
+@click.option("--threads", default=THREADS, show_default=True, type=click.IntRange(4, 1024),
+              help="Threads in the one worker process; each open WebSocket holds one.")
+@click.option("--graceful-timeout", default=GRACEFUL_TIMEOUT, show_default=True, type=click.IntRange(1, 600),
+              help="Seconds the requests in flight get to finish after SIGTERM.")
+@click.option("--dev", is_flag=True,
+              help="Werkzeug's development server in one process, instead of gunicorn (tests, the demo).")
+def command(host: str, port: int, origin: str | None, threads: int, graceful_timeout: int, dev: bool) -> None:
     """Run the server. On the first run it prints a one-time setup link for the admin."""
     from ..accounts import setup
-    from ..web import create_app
+    from ..web import logs
     from ..web.config import WebConfig, check_origin
-    from ..web.realtime import socketio
 
-    cfg, db = context.database()
+    cfg, db = context.database()  # settings checked and the database migrated before any fork
     web = WebConfig(cfg.database, cfg.secret_key, check_origin(origin or f"http://localhost:{port}"), cfg.network,
                     trusted_proxies=cfg.trusted_proxies)
-    app = create_app(web)
     token = setup.issue_token(db)
     db.close()
-    if token is not None:
+    logs.configure()
+    if token is not None:  # on the console only: it is the one secret the operator must read
         click.echo(f"First run: open this link once to create the admin account:\n  {web.origin}/setup#{token}")
-    click.echo(f"Huddle serving {web.origin} (listening on {host}:{port}, network {cfg.network})", err=True)
-    socketio.run(app, host=host, port=port, allow_unsafe_werkzeug=True, use_reloader=False)
+    logs.event("serving", origin=web.origin, listen=f"{host}:{port}", network=cfg.network,
+               server="werkzeug" if dev else "gunicorn")
+    if dev:
+        _werkzeug(web, host, port)
+    else:
+        from ..web import production
+
+        production.serve(lambda: _app(web), host, port, threads, graceful_timeout)
+
+
+def _app(web):
+    from ..web import create_app
+
+    return create_app(web)
+
+
+def _werkzeug(web, host: str, port: int) -> None:
+    from ..web import logs
+    from ..web.realtime import socketio
+
+    app = logs.init_app(_app(web), emit=True)
+    socketio.run(app, host=host, port=port, allow_unsafe_werkzeug=True, use_reloader=False, log_output=False)
