@@ -32,6 +32,8 @@ SETTINGS: dict[str, tuple[str, str, str]] = {
     "tor_proxy": ("HUDDLE_TOR_PROXY", "(none)", "SOCKS5 proxy for esplora:, e.g. socks5://127.0.0.1:9050"),
     "trusted_proxies": ("HUDDLE_TRUSTED_PROXIES", "0",
                         "how many reverse proxies in front of `huddle serve` append X-Forwarded-For"),
+    "message_queue": ("HUDDLE_MESSAGE_QUEUE", "(none)",
+                      "redis://host:port/db shared by several `huddle serve` processes; see docs/scaling.md"),
 }
 MAX_TRUSTED_PROXIES = 5  # more hops than this is a misconfiguration, not a deployment
 CONFIG_FILE = "huddle.toml"
@@ -47,13 +49,15 @@ class Settings:
     chain: str = ""  # "" when no chain backend is configured
     tor_proxy: str = ""
     trusted_proxies: int = 0
+    message_queue: str = ""  # "" = one process, no Redis (docs/scaling.md)
 
     def public(self) -> dict[str, str]:
         """Everything but the secret, for ``huddle config``."""
         return {"data_dir": str(self.data_dir), "network": self.network,
                 "database": str(self.database), "secret_key": "(set, hidden)",
                 "chain": _without_password(self.chain) or "(none)", "tor_proxy": self.tor_proxy or "(none)",
-                "trusted_proxies": str(self.trusted_proxies)}
+                "trusted_proxies": str(self.trusted_proxies),
+                "message_queue": _without_password(self.message_queue) or "(none)"}
 
 
 def load(env: Mapping[str, str] | None = None) -> Settings:
@@ -76,7 +80,7 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         raise InvalidInput("bad_config", "HUDDLE_SECRET_KEY must be at least 32 characters")
     return Settings(data_dir, network, database, secret,
                     (value("chain") or "").strip(), (value("tor_proxy") or "").strip(),
-                    _hops(value("trusted_proxies") or "0"))
+                    _hops(value("trusted_proxies") or "0"), check_message_queue(value("message_queue") or ""))
 
 
 def _hops(text: str) -> int:
@@ -88,9 +92,18 @@ def _hops(text: str) -> int:
     return int(text)
 
 
+def check_message_queue(text: str) -> str:
+    """A Redis URL or nothing: a typo must not silently leave processes deaf to each other."""
+    text = text.strip()
+    if text and not re.fullmatch(r"rediss?://[^\s]+", text):
+        raise InvalidInput("bad_config", f"HUDDLE_MESSAGE_QUEUE must be a redis:// or rediss:// URL "
+                           f"(docs/scaling.md), not {_without_password(text)!r}")
+    return text
+
+
 def _without_password(url: str) -> str:
     """core:http://user:pass@host -> core:http://user:***@host, for display."""
-    return re.sub(r"(//[^:/@]+:)[^@/]*@", r"\1***@", url)
+    return re.sub(r"(//[^:/@]*:)[^@/]*@", r"\1***@", url)  # redis://:pass@host has no user
 
 
 def _make_private_dir(path: Path) -> None:

@@ -58,12 +58,14 @@ def record(db: Database, event: WalletEvent, at: int | None = None) -> Envelope:
     return Envelope(cursor.lastrowid, *row[:5], event.data())
 
 
-def since(db: Database, room: str, seq: int) -> list[Envelope] | None:
-    """The room's events after ``seq``, or None if some of them are no longer kept."""
+def since(db: Database, room: str, seq: int, upto: int | None = None) -> list[Envelope] | None:
+    """The room's events after ``seq`` (up to row ``upto``, where a process's
+    publisher stands), or None if some of them are no longer kept."""
     oldest = db.execute("SELECT min(seq) FROM outbox WHERE room = ?", [room]).fetchone()[0]
     if oldest is not None and seq < oldest - 1:
         return None
-    cursor = db.execute(f"SELECT {_COLUMNS} FROM outbox WHERE room = ? AND seq > ? ORDER BY seq", [room, seq])
+    cursor = db.execute(f"SELECT {_COLUMNS} FROM outbox WHERE room = ? AND seq > ? AND id <= ? ORDER BY seq",
+                        [room, seq, last_id(db) if upto is None else upto])
     return [Envelope.from_row(r) for r in cursor.fetchall()]
 
 

@@ -25,6 +25,8 @@ class WebConfig:
     auth_limit: str = "10 per minute"  # per address, on sign-in, setup and invite routes
     token_limit: str = "600 per minute"  # per API token
     trusted_proxies: int = 0  # reverse proxies whose X-Forwarded-For/-Proto we believe
+    message_queue: str = ""  # redis://... when several processes serve (docs/scaling.md)
+    async_mode: str = "threading"  # or "gevent", under a gevent server (bench/realtime.py)
 
     @property
     def secure_cookies(self) -> bool:

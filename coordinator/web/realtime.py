@@ -7,12 +7,12 @@ engine.io checks it against ``cors_allowed_origins`` (never against ``Host`` or
 signed-in user (session cookie, or ``auth={"token": ...}`` for the agent) and
 sits in the room ``user:<id>``, so revoking the user cuts it. ``join`` puts a
 member in their wallet's room, and catches them up from the outbox; ``publish``
-sends each committed outbox event to its room (docs/events.md).
+sends each committed outbox event to its room (docs/events.md), through this
+process's ``Relay`` (relay.py), which also sends the events other processes
+commit (docs/scaling.md).
 """
 
 from __future__ import annotations
-
-import threading
 
 from flask import current_app, request
 from flask_socketio import Namespace, SocketIO, join_room
@@ -23,8 +23,9 @@ from ..governance import audit, outbox
 from .agent_socket import NAMESPACE as AGENT_NAMESPACE, AgentEvents
 from .auth import caller
 from .db import get_db
+from .relay import Relay
 
-NAMESPACE = "/wallets"
+NAMESPACE = "/wallets"  # every outbox room (wallet:<id>, ceremony:<id>) lives here
 socketio = SocketIO()
 
 
@@ -51,6 +52,7 @@ class WalletEvents(Namespace):
             raise ConnectionRefusedError("not_signed_in")
         join_room(f"user:{user_id}")
         self._users()[request.sid] = user_id
+        _relay().start()
 
     def on_disconnect(self, *args):
         self._users().pop(request.sid, None)
@@ -64,11 +66,8 @@ class WalletEvents(Namespace):
         except HuddleError as err:
             return err.to_dict()
         room = audit.wallet_chain(wallet_id)
-        join_room(room)
         answer = {"joined": wallet_id, "audit_head": audit.head(get_db(), room).to_string()}
-        missed = outbox.since(get_db(), room, since)
-        answer.update({"resync": True} if missed is None else {"events": [e.to_dict() for e in missed]})
-        return answer
+        return {**answer, **catch_up(room, since)}
 
     @staticmethod
     def _users() -> dict[str, int]:
@@ -83,30 +82,52 @@ def _join_request(data: object) -> tuple[int, int]:
     return wallet_id, since
 
 
+def catch_up(room: str, since: int) -> dict:
+    """Put this socket in ``room`` and answer what it missed after ``since``:
+    ``{"events": [...]}`` or ``{"resync": True}``. Every later event of the room
+    comes live, once; none is in both (a ceremony namespace calls this too)."""
+    missed = _relay().join(get_db(), room, since, lambda: join_room(room))
+    return {"resync": True} if missed is None else {"events": [e.to_dict() for e in missed]}
+
+
 def publish(db) -> None:
-    """Send every outbox event committed since the last call to its room, in order."""
-    state = current_app.extensions["huddle_publisher"]
-    with state["lock"]:
-        for envelope in outbox.after_id(db, state["last_id"]):
-            socketio.emit("event", envelope.to_dict(), to=envelope.room, namespace=NAMESPACE)
-            state["last_id"] = envelope.id
+    """After a commit: send every new outbox event to its room, in order, and wake
+    the other server processes (relay.py)."""
+    _relay().changed(db)
+
+
+def _relay() -> Relay:
+    return current_app.extensions["huddle_relay"]
 
 
 def disconnect_user(user_id: int) -> None:
-    """Cut every open socket of a user (after revoking them), their agents' too."""
+    """Cut every open socket of a user (after revoking them), their agents' too, on
+    every server process (through the message queue, when there is one)."""
+    _cut_here(user_id)
+    _relay().cut_everywhere(user_id)
+
+
+def _cut_here(user_id: int) -> None:
     for namespace in (NAMESPACE, AGENT_NAMESPACE):
         for sid, _ in list(socketio.server.manager.get_participants(namespace, f"user:{user_id}")):
             socketio.server.disconnect(sid, namespace=namespace)
 
 
+def message_queue_setting() -> str:
+    """HUDDLE_MESSAGE_QUEUE, for a server started without it in its WebConfig."""
+    import os
+
+    from ..config import check_message_queue
+
+    return check_message_queue(os.environ.get("HUDDLE_MESSAGE_QUEUE", ""))
+
+
 def init_app(app) -> None:
     config = app.config["HUDDLE"]
-    socketio.init_app(app, async_mode="threading", cors_allowed_origins=[config.origin],
-                      cors_credentials=True, max_http_buffer_size=64 * 1024)
+    queue = config.message_queue or message_queue_setting()
+    socketio.init_app(app, async_mode=config.async_mode, cors_allowed_origins=[config.origin],
+                      cors_credentials=True, max_http_buffer_size=64 * 1024, message_queue=queue or None,
+                      channel="huddle-socketio")
     socketio.on_namespace(WalletEvents(NAMESPACE))
     socketio.on_namespace(AgentEvents(AGENT_NAMESPACE))
-    from ..store import open_database
-
-    db = open_database(config.database)
-    app.extensions["huddle_publisher"] = {"lock": threading.Lock(), "last_id": outbox.last_id(db)}
-    db.close()
+    app.extensions["huddle_relay"] = Relay(socketio.server, config.database, NAMESPACE, queue, _cut_here)
