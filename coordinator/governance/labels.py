@@ -29,7 +29,7 @@ from ..errors import HuddleError, InvalidInput
 from ..psbt.recipients import script_for
 from ..store.db import write
 from ..wallet.keys import parse_xpub
-from . import audit, ledger
+from . import audit, ledger, ledger_errors  # noqa: F401  (ledger_errors registers the codes)
 from .proposals import MAX_MEMO
 
 TYPES = ("tx", "addr", "pubkey", "input", "output", "xpub", "spscan")  # BIP-329 (spscan: bitcoin/bips#2149)
@@ -46,6 +46,7 @@ _HEX = re.compile(r"[0-9a-fA-F]+")
 _OUTPOINT = re.compile(r"([0-9a-fA-F]{64}):(0|[1-9][0-9]{0,9})")
 _ORIGIN = re.compile(r"[a-z_]+\([\x21-\x7e]*\)")  # an abbreviated descriptor: no spaces, no checksum
 _BECH32M_CONST = 0x2BC830A3
+_LINE_BREAKS = ("\x85", "\u2028", "\u2029")  # json.dumps escapes the C0 ones already
 
 
 @dataclass(frozen=True)
@@ -64,7 +65,12 @@ class Label:
         return out
 
     def to_string(self) -> str:
-        return json.dumps(self.to_dict(), ensure_ascii=False, separators=(", ", ": "))
+        """One JSON Lines record. Characters that some readers take for a line end
+        (NEL, U+2028, U+2029: Python's splitlines, JavaScript) are escaped."""
+        text = json.dumps(self.to_dict(), ensure_ascii=False, separators=(", ", ": "))
+        for char in _LINE_BREAKS:
+            text = text.replace(char, f"\\u{ord(char):04x}")
+        return text
 
     @classmethod
     def from_row(cls, row: dict) -> "Label":
@@ -138,9 +144,10 @@ def import_labels(db: Database, wallet_id: int, network: str, text: str | bytes,
                 [wallet_id, r.type, r.ref, r.label, r.origin, None if r.spendable is None else int(r.spendable),
                  actor, at])
             applied += cursor.rowcount
-        audit.append_to_wallet(db, wallet_id, "labels_imported",
-                               {"records": len(records), "applied": applied,
-                                "sha256": hashlib.sha256(raw).hexdigest()}, actor=f"user:{actor}", at=at)
+        if applied:  # an import that changed nothing leaves no entry
+            audit.append_to_wallet(db, wallet_id, "labels_imported",
+                                   {"records": len(records), "applied": applied,
+                                    "sha256": hashlib.sha256(raw).hexdigest()}, actor=f"user:{actor}", at=at)
     return ImportResult(len(records), applied, len(records) - applied)
 
 

@@ -22,7 +22,7 @@ def m016_wallet_labels(db: Database) -> None:
             ref TEXT NOT NULL,
             label TEXT,
             origin TEXT,
-            spendable INTEGER CHECK (spendable IN (0, 1) AND type = 'output'),
+            spendable INTEGER CHECK (spendable IS NULL OR (spendable IN (0, 1) AND type = 'output')),
             updated_by INTEGER,
             updated_at INTEGER NOT NULL,
             PRIMARY KEY (wallet_id, type, ref),
