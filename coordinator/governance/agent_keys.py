@@ -16,16 +16,20 @@ from __future__ import annotations
 
 import hashlib
 import re
+import time
 
 from embit import ec
 from embit.wordlists.bip39 import WORDLIST
+from sqlite_utils import Database
 
 from .. import canonical
-from ..errors import InvalidInput, register
+from ..errors import Conflict, InvalidInput, register
+from ..store.db import write
 
 register({
     "bad_agent_key": "an agent public key that is not 64 hex digits of a BIP-340 x-only key on secp256k1",
     "bad_agent_signature": "an agent signature that is not 128 hex digits, or does not verify",
+    "agent_key_taken": "this agent key is (or was) registered by another user; each member's agent has its own key",
 })
 
 PURPOSES = ("roster-confirm", "approval", "head", "roster-change")
@@ -127,3 +131,40 @@ def safety_code(roster: object) -> str:
     value = int.from_bytes(canonical.digest(roster), "big") >> (256 - 11 * SAFETY_WORDS)
     words = [WORDLIST[(value >> (11 * (SAFETY_WORDS - 1 - i))) & 0x7FF] for i in range(SAFETY_WORDS)]
     return " ".join(words)
+
+
+def active(db: Database, user_id: int) -> str | None:
+    """The user's registered agent key, if any."""
+    row = db.execute("SELECT public_key FROM agent_keys WHERE user_id = ? AND replaced_at IS NULL",
+                     [user_id]).fetchone()
+    return row[0] if row else None
+
+
+def register_key(db: Database, user_id: int, public_key_hex: object, token_id: str | None = None,
+                 now: int | None = None) -> tuple[str, str | None, list[int]]:
+    """Register the user's agent key, replacing any earlier one. Returns (the key, the key it
+    replaced, the wallets whose pinned roster names the old key: each needs a roster change
+    before the new key counts there)."""
+    at = int(time.time()) if now is None else now
+    key = check_public_key(public_key_hex)
+    with write(db):
+        owner = db.execute("SELECT user_id FROM agent_keys WHERE public_key = ? AND user_id != ?",
+                           [key, user_id]).fetchone()
+        if owner is not None:
+            raise Conflict("agent_key_taken", "another user registered this agent key")
+        old = active(db, user_id)
+        if old == key:
+            return key, None, []
+        if old is not None:
+            db.execute("UPDATE agent_keys SET replaced_at = ? WHERE user_id = ? AND replaced_at IS NULL", [at, user_id])
+        db.execute("INSERT INTO agent_keys (user_id, public_key, token_id, created_at) VALUES (?, ?, ?, ?)",
+                   [user_id, key, token_id, at])
+    return key, old, _wallets_pinning(db, user_id, old) if old else []
+
+
+def _wallets_pinning(db: Database, user_id: int, key: str) -> list[int]:
+    from .roster import pinned  # roster imports this module
+    wallets = [r[0] for r in db.execute("SELECT wallet_id FROM memberships WHERE user_id = ? ORDER BY wallet_id",
+                                        [user_id]).fetchall()]
+    return [w for w in wallets if (p := pinned(db, w)) and (m := p.member(user_id)) and m.agent_key == key]
+

@@ -20,11 +20,12 @@ import webauthn
 from sqlite_utils import Database
 from webauthn.helpers import exceptions as webauthn_errors
 
-from ..errors import Conflict, InvalidInput
+from ..errors import AccessDenied, Conflict, InvalidInput
 from ..store.db import write
 from . import audit, outbox
 from .events import ApprovalAdded
 from .intent import Intent
+from . import roster_errors  # noqa: F401  (registers the codes used here)
 
 _FAILURES = (webauthn_errors.WebAuthnException, ValueError, TypeError, KeyError, AttributeError)
 
@@ -119,6 +120,7 @@ def record(db: Database, proposal, member_id: int, approval: PasskeyApproval, pu
         raise Conflict("proposal_closed", f"proposal {proposal.id} is not open for approval")
     verify(approval, public_key, proposal.intent, rp_id, origin, require_user_verification)
     with write(db):
+        check_kind(db, proposal.wallet_id, member_id, "passkey")
         try:
             db.execute("INSERT INTO approvals (wallet_id, proposal_id, family_id, user_id, credential_id, "
                        "authenticator_data, client_data_json, signature, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -136,3 +138,47 @@ def stored(db: Database, family_id: str) -> list[PasskeyApproval]:
     rows = db.execute("SELECT user_id, credential_id, authenticator_data, client_data_json, signature FROM approvals "
                       "WHERE family_id = ? ORDER BY id", [family_id]).fetchall()
     return [PasskeyApproval(f"user:{r[0]}", *r[1:]) for r in rows]
+
+
+def check_kind(db: Database, wallet_id: int, member_id: int, kind: str):
+    """The member's pinned roster entry, if they may approve with ``kind`` (the pinned
+    roster says who approves and how: a member with an agent key approves with it)."""
+    from .roster import pinned  # roster imports this module
+    roster = pinned(db, wallet_id)
+    if roster is None:
+        if kind == "agent":
+            raise Conflict("roster_not_pinned", "this wallet has no pinned roster (it was imported, not set up "
+                           "at a ceremony), so no agent key is pinned for its members")
+        return None
+    member = roster.member(member_id)
+    if member is None or member_id not in roster.approvers:
+        raise AccessDenied("not_an_approver", "the wallet's pinned roster does not list you among its approvers")
+    if member.approves_with != kind:
+        raise InvalidInput("approval_wrong_kind", f"the pinned roster says you approve with your "
+                           f"{member.approves_with}" + (" key" if member.approves_with == "agent" else ""))
+    return member
+
+
+def record_agent(db: Database, proposal, member_id: int, signature: object, now: int | None = None) -> None:
+    """Verify and store an agent approval: the member's pinned agent key's BIP-340
+    signature over the proposal's intent digest (purpose ``approval``)."""
+    from . import agent_keys
+    from .roster_events import AgentApprovalAdded
+    at = int(time.time()) if now is None else now
+    if proposal.state != "open" or at >= proposal.expires_at:
+        raise Conflict("proposal_closed", f"proposal {proposal.id} is not open for approval")
+    with write(db):
+        member = check_kind(db, proposal.wallet_id, member_id, "agent")
+        agent_keys.require(member.agent_key, "approval", proposal.intent.to_dict(), signature, f"user:{member_id}")
+        try:
+            db.execute("INSERT INTO agent_approvals (wallet_id, proposal_id, family_id, user_id, agent_key, "
+                       "signature, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                       [proposal.wallet_id, proposal.id, proposal.family_id, member_id, member.agent_key,
+                        signature, at])
+        except sqlite3.IntegrityError:
+            raise Conflict("already_approved", "your agent already approved this proposal") from None
+        audit.append_to_wallet(db, proposal.wallet_id, "agent_approval_added",
+                               {"proposal": proposal.id, "family": proposal.family_id, "member": member_id,
+                                "agent_key": member.agent_key, "signature": signature},
+                               actor=f"user:{member_id}", at=at)
+        outbox.record(db, AgentApprovalAdded(proposal.wallet_id, proposal.id, member_id), at=at)

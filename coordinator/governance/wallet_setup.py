@@ -19,12 +19,13 @@ from sqlite_utils import Database
 
 from .. import networks
 from ..accounts import roles
+from ..accounts.passkeys import RelyingParty
 from ..errors import AccessDenied, Conflict, InvalidInput, NotFound, register
 from ..store import wallets
 from ..store.db import write
 from ..wallet.descriptor import MAX_COSIGNERS, SCRIPT_TYPES, MultisigDescriptor
 from ..wallet.keys import HARDENED, Cosigner, KeyOrigin
-from . import audit
+from . import audit, roster, setup_roster
 
 CODES: dict[str, str] = {
     "draft_not_found": "no such wallet draft, or you are not part of it",
@@ -254,9 +255,12 @@ def _build(db: Database, draft: Draft, at: int) -> None:
 
 
 def confirm(db: Database, draft_id: int, position: int, user_id: int, address: str,
-            now: int | None = None) -> Draft:
-    """The slot owner registered the descriptor on their device and read its
-    first receive address from the screen; the last confirmation activates."""
+            now: int | None = None, agent_signature: str | None = None, roster_hash: str | None = None,
+            rp: RelyingParty = roster.LOCAL_RP) -> Draft:
+    """The slot owner registered the descriptor on their device and read its first
+    receive address from the screen; a keyholder with an agent key confirms with its
+    signature over {draft, roster hash, first address} (purpose ``roster-confirm``),
+    after comparing safety codes on the call. The last confirmation activates."""
     at = int(time.time()) if now is None else now
     with write(db):
         draft = get(db, draft_id, user_id)
@@ -268,13 +272,14 @@ def confirm(db: Database, draft_id: int, position: int, user_id: int, address: s
         if draft.state != CONFIRMING:
             raise Conflict("setup_not_ready", "the descriptor is built once every slot holds a key")
         shown = _same_address(address, draft.first_address, draft.script_type)
+        body = {"position": position, "address": shown}
+        body |= setup_roster.agent_confirmation(db, draft, position, user_id, agent_signature, roster_hash, rp)
         db.execute("UPDATE draft_slots SET confirmed_address = ?, confirmed_at = ? WHERE draft_id = ? "
                    "AND position = ?", [shown, at, draft_id, position])
-        audit.append(db, setup_chain(draft_id), "address_confirmed",
-                     {"position": position, "address": shown}, f"user:{user_id}", at)
+        audit.append(db, setup_chain(draft_id), "address_confirmed", body, f"user:{user_id}", at)
         draft = _load(db, draft_id)
         if all(s.confirmed_address is not None for s in draft.slots):
-            _activate(db, draft, user_id, at)
+            _activate(db, draft, user_id, at, rp)
         return _load(db, draft_id)
 
 
@@ -289,9 +294,13 @@ def _same_address(address: object, first: str, script_type: str) -> str:
     return first
 
 
-def _activate(db: Database, draft: Draft, user_id: int, at: int) -> None:
-    """The wallets row, roles (the drafter admin, slot owners keyholders) and the
-    wallet chain's genesis, committing to the setup chain's head."""
+def _activate(db: Database, draft: Draft, user_id: int, at: int, rp: RelyingParty) -> None:
+    """The wallets row, roles (the drafter admin, slot owners keyholders), the wallet
+    chain's genesis, committing to the setup chain's head, and the pinned roster. If the
+    roster moved since an agent confirmed, that confirmation is withdrawn instead."""
+    pinned = setup_roster.draft_roster(db, draft, rp)
+    if setup_roster.withdraw_stale(db, draft, pinned, setup_chain(draft.id), at):
+        return
     parsed = MultisigDescriptor.from_string(draft.descriptor)
     names = dict(db.execute("SELECT id, name FROM users WHERE id IN (SELECT user_id FROM draft_slots "
                             "WHERE draft_id = ?)", [draft.id]).fetchall())
@@ -302,9 +311,11 @@ def _activate(db: Database, draft: Draft, user_id: int, at: int) -> None:
         roles.grant(db, owner, wallet.id, "keyholder")
     roles.grant(db, draft.created_by, wallet.id, "admin")
     setup_head = audit.head(db, setup_chain(draft.id))
+    version = roster.pin(db, wallet.id, pinned, at)
     genesis = audit.append(db, audit.wallet_chain(wallet.id), "wallet_created",
                            {"policy_id": parsed.policy_id, "network": draft.network, "name": draft.name,
-                            "setup": {"chain": setup_chain(draft.id), "head": setup_head.to_string()}},
+                            "setup": {"chain": setup_chain(draft.id), "head": setup_head.to_string()},
+                            "roster": {"version": version, "hash": pinned.hash(), "body": pinned.to_dict()}},
                            f"user:{user_id}", at)
     db.execute("UPDATE wallet_drafts SET state = ?, wallet_id = ? WHERE id = ?", [ACTIVE, wallet.id, draft.id])
     audit.append(db, setup_chain(draft.id), "wallet_activated",

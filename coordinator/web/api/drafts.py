@@ -61,7 +61,8 @@ def fill(draft_id: int, position: int):
 def confirm(draft_id: int, position: int):
     caller = signed_in()
     data = json_body({"address": str})
-    return _answer(wallet_setup.confirm(get_db(), _checked(draft_id), position, caller.user.id, data["address"]))
+    return _answer(wallet_setup.confirm(get_db(), _checked(draft_id), position, caller.user.id, data["address"],
+                                        rp=current_app.config["HUDDLE"].relying_party))
 
 
 @bp.post(BASE + "/cancel")
