@@ -15,12 +15,14 @@ from .errors import (
     StorageError,
     Unauthenticated,
     Unavailable,
+    Unprocessable,
     Unsupported,
 )
 
 # Most specific class first. Exit code 2 is kept for a wrong command line (USAGE_EXIT).
 _TABLE: tuple[tuple[type[HuddleError], int, int], ...] = (
     (Unsupported, 3, 422),
+    (Unprocessable, 3, 422),
     (InvalidInput, 3, 400),
     (NotFound, 4, 404),
     (Gone, 5, 410),

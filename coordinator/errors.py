@@ -94,6 +94,10 @@ class Unsupported(InvalidInput):
     """Valid input that Huddle does not handle yet."""
 
 
+class Unprocessable(InvalidInput):
+    """Well-formed input refused on its merits: a signature that does not verify, or by a stranger's key."""
+
+
 class NotFound(HuddleError):
     """The thing asked for does not exist."""
 

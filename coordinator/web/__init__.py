@@ -30,6 +30,7 @@ def create_app(config: WebConfig) -> Flask:
     pwa.init_app(app)
     limits.init_app(app)
     realtime.init_app(app)
+    app.extensions["huddle_watcher"] = _start_watcher(app)
     app.after_request(_audit_head)
     app.after_request(_publish)
     proxy.init_app(app)
@@ -46,6 +47,35 @@ def _publish(response):
     if request.method != "GET" and response.status_code < 400:
         publish(get_db())
     return response
+
+
+def _start_watcher(app: Flask):
+    """The chain watcher (sessions/watcher.py), when a chain backend is configured
+    (HUDDLE_CHAIN) and HUDDLE_WATCH_INTERVAL is not 0; its rounds publish what they wrote."""
+    import os
+
+    from ..chain.config import from_url
+    from ..errors import InvalidInput
+    from ..sessions.watcher import Watcher
+    from .db import get_db
+    from .realtime import publish
+
+    config: WebConfig = app.config["HUDDLE"]
+    spec = app.config.get("HUDDLE_CHAIN") or os.environ.get("HUDDLE_CHAIN", "")
+    text = os.environ.get("HUDDLE_WATCH_INTERVAL") or "30"
+    if not text.isascii() or not text.isdigit() or int(text) > 3600:
+        raise InvalidInput("bad_config", f"HUDDLE_WATCH_INTERVAL is whole seconds from 0 (off) to 3600, not {text!r}")
+    if not spec or int(text) == 0:
+        return None
+
+    def published() -> None:
+        with app.app_context():
+            publish(get_db())
+
+    def backend():
+        return from_url(spec, config.network, proxy=os.environ.get("HUDDLE_TOR_PROXY") or None)
+
+    return Watcher(config.database, backend, config.network, int(text), on_change=published).start()
 
 
 def _audit_head(response):

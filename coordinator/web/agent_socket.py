@@ -5,6 +5,13 @@ session cookie or a read token is refused, so a browser page cannot pose as
 someone's agent. Revoking the user or the token cuts it. The agent sits in
 ``user:<id>`` and in ``agent:<wallet id>`` for each wallet where it may sign. Members watching a
 wallet (namespace ``/wallets``) see ``agent_presence`` when it comes and goes.
+
+Signing (contracts §2, docs/ceremony.md): the server emits ``sign_request``; the
+agent answers ``sign_step`` (device_ready, reviewing, signed, declined; with
+``device`` {"type", "fingerprint"} it also reports its device), ``sign_result``
+(its device's new partial signatures, or a refusal) and ``head`` (its signed audit
+head). Each is acknowledged with ``{"ok": true, ...}`` or the one error shape, which
+also comes as an ``error`` event carrying the request's id.
 """
 
 from __future__ import annotations
@@ -13,8 +20,10 @@ from flask import current_app, request
 from flask_socketio import Namespace, emit, join_room
 
 from ..accounts import api_tokens, roles
-from ..errors import HuddleError
-from ..governance import audit
+from ..errors import HuddleError, InvalidInput
+from ..governance import audit, proposals
+from ..sessions import presence, requests, signatures
+from .ceremony_socket import after_signatures, answer_error, publish_now, wallet_by_id
 from .db import get_db
 
 NAMESPACE = "/agent"
@@ -43,6 +52,62 @@ class AgentEvents(Namespace):
         found = _agents().pop(request.sid, None)
         if found is not None:
             _presence(*found[:3], False)
+
+    def on_sign_step(self, data=None):
+        try:
+            db, (wallet_id, proposal_id), user_id = get_db(), *_request(data)
+            requests.step(db, wallet_id, proposal_id, user_id, data.get("step"), data.get("reason"))
+            if data.get("device") is not None:
+                presence.device(db, wallet_by_id(db, wallet_id), proposal_id, user_id, data["device"])
+            publish_now()
+            return {"ok": True}
+        except HuddleError as err:
+            return answer_error(err, data)
+
+    def on_sign_result(self, data=None):
+        try:
+            db, (wallet_id, proposal_id), user_id = get_db(), *_request(data)
+            if isinstance(data.get("refused"), dict):
+                refused = data["refused"]
+                reason = f"{refused.get('code', 'refused')}: {refused.get('message', '')}"
+                requests.step(db, wallet_id, proposal_id, user_id, "declined", reason[:300])
+                publish_now()
+                return {"ok": True, "added": 0}
+            if not isinstance(data.get("psbt"), str):
+                raise InvalidInput("bad_socket_request", "sign_result carries psbt (base64) or refused {code, message}")
+            wallet = wallet_by_id(db, wallet_id)
+            proposal = proposals.get(db, wallet_id, proposal_id)
+            done = signatures.submit(db, wallet, proposal, data["psbt"], user_id, "agent")
+            after_signatures(db, wallet, proposal, done)
+            publish_now()
+            return {"ok": True, "added": done.added}
+        except HuddleError as err:
+            return answer_error(err, data)
+
+    def on_head(self, data=None):
+        try:
+            fields = data if isinstance(data, dict) else {}
+            wallet_id = fields.get("wallet_id")
+            if not isinstance(wallet_id, int) or isinstance(wallet_id, bool):
+                raise InvalidInput("bad_socket_request", "head needs wallet_id, seq, hash and signature")
+            requests.record_head(get_db(), wallet_id, _agents()[request.sid][0], fields.get("seq"),
+                                 fields.get("hash"), fields.get("signature"))
+            return {"ok": True}
+        except HuddleError as err:
+            return answer_error(err, data)
+
+
+def _request(data: object) -> tuple[tuple[int, int], int]:
+    """The (wallet, proposal) of the sign request ``data`` answers, and this agent's user."""
+    if not isinstance(data, dict):
+        raise InvalidInput("bad_socket_request", "send an object with request_id and proposal_id")
+    user_id = _agents()[request.sid][0]
+    return requests.request_of(get_db(), data.get("request_id"), user_id, data.get("proposal_id")), user_id
+
+
+def connected_agents(user_id: int) -> int:
+    """How many of the user's agents are connected to this process."""
+    return sum(1 for found in _agents().values() if found[0] == user_id)
 
 
 def _agents() -> dict[str, tuple[int, str, list[int], str]]:

@@ -21,6 +21,7 @@ from ..accounts import api_tokens, roles
 from ..errors import HuddleError, InvalidInput
 from ..governance import audit, outbox
 from .agent_socket import NAMESPACE as AGENT_NAMESPACE, AgentEvents
+from .ceremony_socket import register as ceremony_register
 from .auth import caller
 from .db import get_db
 from .relay import Relay
@@ -130,4 +131,5 @@ def init_app(app) -> None:
                       channel="huddle-socketio")
     socketio.on_namespace(WalletEvents(NAMESPACE))
     socketio.on_namespace(AgentEvents(AGENT_NAMESPACE))
+    ceremony_register(socketio, NAMESPACE)  # join_ceremony, leave_ceremony, presence (issue 11)
     app.extensions["huddle_relay"] = Relay(socketio.server, config.database, NAMESPACE, queue, _cut_here)
