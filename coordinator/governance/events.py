@@ -85,4 +85,23 @@ class CommentAdded(WalletEvent):
     user: int
 
 
-EVENTS = (InviteCreated, MemberJoined, MemberRevoked, ProposalCreated, ProposalClosed, ApprovalAdded, CommentAdded)
+@dataclass(frozen=True)
+class RoleChanged(WalletEvent):
+    """A wallet admin changed a member's role from ``previous`` to ``role``."""
+
+    user: int
+    role: str
+    previous: str
+
+
+@dataclass(frozen=True)
+class MemberRemoved(WalletEvent):
+    """A member was removed by a wallet admin (``by``), or left (``by`` is themselves);
+    their sockets were cut."""
+
+    user: int
+    by: int
+
+
+EVENTS = (InviteCreated, MemberJoined, MemberRevoked, ProposalCreated, ProposalClosed, ApprovalAdded, CommentAdded,
+          RoleChanged, MemberRemoved)
