@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import socket
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -65,18 +66,26 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def server(tmp_path):
+@contextmanager
+def serving(folder: Path):
+    """The app from the factory behind werkzeug's threaded server on loopback."""
     port = _free_port()
     origin = f"http://localhost:{port}"
-    config = WebConfig(tmp_path / "huddle.sqlite3", "s" * 32, origin, network="regtest", rate_limits=False)
-    app = create_app(config)
-    http = make_server("127.0.0.1", port, app, threaded=True)
+    config = WebConfig(folder / "huddle.sqlite3", "s" * 32, origin, network="regtest", rate_limits=False)
+    http = make_server("127.0.0.1", port, create_app(config), threaded=True)
     thread = threading.Thread(target=http.serve_forever, daemon=True)
     thread.start()
-    yield Server(config, origin)
-    http.shutdown()
-    thread.join(timeout=10)
+    try:
+        yield Server(config, origin)
+    finally:
+        http.shutdown()
+        thread.join(timeout=10)
+
+
+@pytest.fixture
+def server(tmp_path):
+    with serving(tmp_path) as found:
+        yield found
 
 
 class Page:

@@ -27,15 +27,16 @@ function summary(proposal) {
     h("dt", {}, "Intent digest"), h("dd", {}, h("code", { class: "digest" }, proposal.intent_digest)));
 }
 
-async function approve(base, status) {
+async function approve(base, status, refresh) {
   const { options } = await post(`${base}/approvals/options`);
   status.replaceChildren(h("p", {}, "Confirm with your passkey…"));
   const credential = await getPasskey(options);
   const answer = await post(`${base}/approvals`, { credential });
   status.replaceChildren(h("p", { class: "ok", id: "approved" }, `Approved. Approvals: ${answer.approved_by.length}.`));
+  await refresh();
 }
 
-function approvals(base, approvedBy, canApprove, open) {
+function approvals(base, approvedBy, canApprove, open, refresh) {
   const mine = session() && approvedBy.includes(`user:${session().user.id}`);
   return h("section", { class: "panel", id: "approvals" }, h("h2", {}, "Approvals"),
     approvedBy.length ? h("ul", {}, approvedBy.map((m) => h("li", {}, who(m)))) : h("p", { class: "muted" }, "None yet."),
@@ -43,10 +44,10 @@ function approvals(base, approvedBy, canApprove, open) {
       h("p", { class: "muted small" }, "Your passkey signs this proposal's intent digest. It proves you approved on this ",
         "server's page; your signer agent or device is what checks the transaction itself."),
       h("button", { type: "submit", class: "primary" }, "Approve with my passkey"),
-    ], (_, status) => approve(base, status)) : null);
+    ], (_, status) => approve(base, status, refresh)) : null);
 }
 
-function comments(base, list, canComment) {
+function comments(base, list, canComment, refresh) {
   return h("section", { class: "panel", id: "comments" }, h("h2", {}, "Comments"),
     list.length ? h("ul", { class: "comments" }, list.map((c) => h("li", {},
       h("p", {}, c.text), h("small", { class: "muted" }, `${who(c.member)} · ${when(c.created_at)}`))))
@@ -54,10 +55,13 @@ function comments(base, list, canComment) {
     canComment ? form({ id: "comment" }, [
       field("Comment", h("textarea", { name: "text", required: true, maxlength: 2000, rows: 2 })),
       h("button", { type: "submit" }, "Comment"),
-    ], async (data) => { await post(`${base}/comments`, { text: String(data.get("text")) }); }) : null);
+    ], async (data) => {
+      await post(`${base}/comments`, { text: String(data.get("text")) });
+      await refresh();
+    }) : null);
 }
 
-async function build(walletId, proposalId) {
+async function build(walletId, proposalId, refresh) {
   const base = `/wallets/${walletId}/proposals/${proposalId}`;
   const [shown, talk] = await Promise.all([get(base), get(`${base}/comments`)]);
   const open = shown.proposal.state === "open";
@@ -66,28 +70,32 @@ async function build(walletId, proposalId) {
   const canCancel = open && (shown.proposal.proposer === me || atLeast(walletId, "admin"));
   return h("div", {},
     summary(shown.proposal),
-    approvals(base, shown.approved_by, keyholder, open),
-    comments(base, talk.comments, keyholder),
+    approvals(base, shown.approved_by, keyholder, open, refresh),
+    comments(base, talk.comments, keyholder, refresh),
     canCancel ? form({ id: "cancel" }, [h("button", { type: "submit", class: "danger" }, "Cancel this proposal")],
-      async () => { await post(`${base}/cancel`); }) : null);
+      async () => { await post(`${base}/cancel`); await refresh(); }) : null);
 }
 
 export async function proposalView({ id, pid }) {
   const walletId = Number(id);
   const proposalId = Number(pid);
-  let body = await build(walletId, proposalId);
-  const section = h("section", { "data-proposal": proposalId }, h("h1", {}, `Proposal ${proposalId}`), body);
-  const stop = onWalletEvent(async (eventWallet, envelope) => {
-    if (!section.isConnected) { stop(); return; }
-    const about = envelope.data ? envelope.data.proposal : undefined;
-    if (eventWallet !== walletId || (about !== proposalId && envelope.type !== "resync")) return;
+  let body = null;
+  // Redraw from the server after an action here or an event from the room.
+  const refresh = async () => {
     try {
-      const fresh = await build(walletId, proposalId);
+      const fresh = await build(walletId, proposalId, refresh);
       body.replaceWith(fresh);
       body = fresh;
     } catch (err) {
       body.prepend(problem(err));
     }
+  };
+  body = await build(walletId, proposalId, refresh);
+  const section = h("section", { "data-proposal": proposalId }, h("h1", {}, `Proposal ${proposalId}`), body);
+  const stop = onWalletEvent((eventWallet, envelope) => {
+    if (!section.isConnected) { stop(); return; }
+    const about = envelope.data ? envelope.data.proposal : undefined;
+    if (eventWallet === walletId && (about === proposalId || envelope.type === "resync")) refresh();
   });
   joinWallet(walletId).catch(() => {});
   return section;
