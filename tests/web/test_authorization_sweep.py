@@ -1,8 +1,9 @@
 """The authorization sweep, generated from the OpenAPI document: every operation,
 called as anonymous, as a member of another wallet, and as a viewer where more is
 needed, is refused (401/403/404) and leaks 0 bytes of the wallet's data. Marker
-strings (the wallet's name, its xpubs, its policy id, a proposal's memo and comment) are
-planted and looked for in every body and header, and in Socket.IO answers."""
+strings (the wallet's name, its xpubs, its policy id, a proposal's memo and comment, an
+imported BIP-329 label) are planted and looked for in every body and header, and in
+Socket.IO answers."""
 
 from __future__ import annotations
 
@@ -22,7 +23,8 @@ TARGET = keys.descriptor(2, 3)
 OTHER = keys.descriptor(2, 2, first=3)
 MEMO = "Marker-Memo-91c2: the roof fund"
 COMMENT = "Marker-Comment-3b8e: ask the roofer first"
-MARKERS = ["Marker-Vault-7f3a", TARGET.policy_id, MEMO, COMMENT, *(c.xpub for c in TARGET.cosigners)]
+LABEL = "Marker-Label-5d1e: the roofer's address"
+MARKERS = ["Marker-Vault-7f3a", TARGET.policy_id, MEMO, COMMENT, LABEL, *(c.xpub for c in TARGET.cosigners)]
 ROLE_RANK = ("viewer", "keyholder", "admin")
 LAST = [("/users/{user_id}/revoke", "post"), ("/session", "delete")]  # they may end sessions: run them last
 
@@ -54,6 +56,8 @@ def world(app, config, admin):
     assert proposed.status_code == 201, proposed.get_json()
     proposal_path = f"/wallets/{target['id']}/proposals/{proposed.get_json()['proposal']['id']}"
     assert bob.post(f"{proposal_path}/comments", {"text": COMMENT}).status_code == 201
+    label = f'{{"type": "addr", "ref": "{faucet_address()}", "label": "{LABEL}"}}'
+    assert bob.post(f"/wallets/{target['id']}/labels", {"text": label}).status_code == 200
     draft = admin.post("/drafts", {"name": f"{MARKERS[0]} draft", "script_type": "wsh", "threshold": 2,
                                    "slots": [bob.user["id"], admin.user["id"]]}).get_json()["draft"]
     filled = bob.post(f"/drafts/{draft['id']}/slots/0", {"key": TARGET.cosigners[0].key_expression()})
@@ -109,8 +113,10 @@ def test_the_markers_are_there_for_a_member_to_see(world):
     wallet = world["carol"].get(f"/wallets/{world['wallet_id']}")
     proposal = world["carol"].get(f"/wallets/{world['wallet_id']}/proposals/{world['proposal_id']}")
     said = world["carol"].get(f"/wallets/{world['wallet_id']}/proposals/{world['proposal_id']}/comments")
+    labelled = world["carol"].get(f"/wallets/{world['wallet_id']}/labels")
 
-    assert sorted(set(_leaks(wallet)) | set(_leaks(proposal)) | set(_leaks(said))) == sorted(MARKERS)
+    assert sorted(set(_leaks(wallet)) | set(_leaks(proposal)) | set(_leaks(said)) | set(_leaks(labelled))) == \
+        sorted(MARKERS)
 
 
 @pytest.mark.parametrize("caller", ["anonymous", "eve"])
