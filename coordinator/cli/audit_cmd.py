@@ -30,15 +30,20 @@ def export(chain: str) -> None:
 @click.argument("wallet")
 @click.option("--origin", envvar="HUDDLE_ORIGIN", required=True, help="The server's origin (as for huddle serve).")
 def roster(wallet: str, origin: str) -> None:
-    """Print WALLET's roster as the server has it now (JSON): its policy id, the
-    passkey RP ID and origin, and each member's passkey public keys."""
+    """Print WALLET's roster (JSON): the version 2 roster its setup ceremony pinned
+    (latest roster change applied) if it has one, else the version 1 roster as the
+    server has it now (policy id, RP ID and origin, each member's passkey keys)."""
     from urllib.parse import urlsplit
 
-    from ..governance.roster import from_db
+    from ..governance.roster import from_db, pinned
     from ..store import wallets
 
     _, db = context.database()
     found = wallets.get(db, wallet)
+    in_force = pinned(db, found.id)
+    if in_force is not None:
+        emit_json(in_force.to_dict())
+        return
     emit_json(from_db(db, found.id, urlsplit(origin).hostname or "", origin.rstrip("/")).to_dict())
 
 
@@ -52,28 +57,41 @@ def verify(file: str, roster_file: str | None, as_json: bool) -> None:
     FILE holds entries as `huddle audit export` writes them ('-' for stdin). A
     broken chain fails with audit_chain_broken and names the first bad entry;
     with --roster, an approval that does not verify fails with
-    audit_approval_invalid and names its entry.
+    audit_approval_invalid, and a pinned-roster entry, roster-change confirmation
+    or setup confirmation that does not with audit_roster_invalid, naming the entry.
     """
-    import json
-
     from ..governance import audit
-    from ..governance.roster import Roster, verify_approvals
 
     entries = [audit.Entry.from_dict(item) for item in _read_lines(read_text(file))]
     head = audit.verify(entries)
-    approvals = None
-    if roster_file:
-        try:
-            pinned = Roster.from_dict(json.loads(read_text(roster_file)))
-        except ValueError:
-            pinned = Roster.from_dict(None)  # raises bad_roster
-        approvals = verify_approvals(entries, pinned)
     chain = entries[0].chain if entries else ""
+    checked = _against_roster(entries, chain, roster_file) if roster_file else {}
     if as_json:
-        emit_json({"chain": chain, "entries": len(entries), "head": head.to_string(), "approvals": approvals})
+        emit_json({"chain": chain, "entries": len(entries), "head": head.to_string(),
+                   "approvals": checked.get("approvals"), **{k: v for k, v in checked.items() if k != "approvals"}})
         return
-    checked = "" if approvals is None else f"; {approvals} approvals verify against the roster"
-    click.echo(f"ok: {len(entries)} entries of {chain or '(empty)'} verify{checked}; head {head.to_string()}")
+    said = "".join(f"; {v} {k.replace('_', ' ')}" for k, v in checked.items() if isinstance(v, int)
+                   and k != "anchored_at")
+    click.echo(f"ok: {len(entries)} entries of {chain or '(empty)'} verify{said}"
+               f"{' against the roster' if roster_file else ''}; head {head.to_string()}")
+
+
+def _against_roster(entries: list, chain: str, roster_file: str) -> dict:
+    """Version 1 files check passkey approvals; version 2 files replay the chain (governance/roster_audit.py)."""
+    import json
+
+    from ..governance import roster_audit
+    from ..governance.roster import Roster, load, verify_approvals
+
+    try:
+        pinned = load(json.loads(read_text(roster_file)))
+    except ValueError:
+        pinned = Roster.from_dict(None)  # raises bad_roster
+    if isinstance(pinned, Roster):
+        return {"approvals": verify_approvals(entries, pinned)}
+    if chain.startswith("setup:"):
+        return roster_audit.verify_setup_chain(entries, pinned)
+    return roster_audit.verify_wallet_chain(entries, pinned)
 
 
 def _read_lines(text: str) -> list[object]:
