@@ -56,7 +56,8 @@ def world(app, config, admin):
     assert proposed.status_code == 201, proposed.get_json()
     proposal_path = f"/wallets/{target['id']}/proposals/{proposed.get_json()['proposal']['id']}"
     assert bob.post(f"{proposal_path}/comments", {"text": COMMENT}).status_code == 201
-    label = f'{{"type": "addr", "ref": "{faucet_address()}", "label": "{LABEL}"}}'
+    funding = bob.get(f"/wallets/{target['id']}/ledger").get_json()["ledger"]["entries"][0]["txid"]
+    label = f'{{"type": "tx", "ref": "{funding}", "label": "{LABEL}"}}'  # in the ledger, its CSV and labels
     assert bob.post(f"/wallets/{target['id']}/labels", {"text": label}).status_code == 200
     draft = admin.post("/drafts", {"name": f"{MARKERS[0]} draft", "script_type": "wsh", "threshold": 2,
                                    "slots": [bob.user["id"], admin.user["id"]]}).get_json()["draft"]
@@ -113,10 +114,11 @@ def test_the_markers_are_there_for_a_member_to_see(world):
     wallet = world["carol"].get(f"/wallets/{world['wallet_id']}")
     proposal = world["carol"].get(f"/wallets/{world['wallet_id']}/proposals/{world['proposal_id']}")
     said = world["carol"].get(f"/wallets/{world['wallet_id']}/proposals/{world['proposal_id']}/comments")
-    labelled = world["carol"].get(f"/wallets/{world['wallet_id']}/labels")
+    ledger = [world["carol"].get(f"/wallets/{world['wallet_id']}/{path}")
+              for path in ("ledger", "ledger.csv", "labels")]
 
-    assert sorted(set(_leaks(wallet)) | set(_leaks(proposal)) | set(_leaks(said)) | set(_leaks(labelled))) == \
-        sorted(MARKERS)
+    assert sorted(set(_leaks(wallet)) | set(_leaks(proposal)) | set(_leaks(said)) | {LABEL}) == sorted(MARKERS)
+    assert all(LABEL in _leaks(response) for response in ledger)
 
 
 @pytest.mark.parametrize("caller", ["anonymous", "eve"])
