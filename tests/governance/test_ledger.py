@@ -6,6 +6,9 @@ sync and with bdkpython about the money."""
 
 from __future__ import annotations
 
+import csv
+import io
+
 import bdkpython as bdk
 import pytest
 from embit.networks import NETWORKS
@@ -14,14 +17,15 @@ from embit.script import Script
 
 from coordinator.accounts import users
 from coordinator.chain.sync import sync_wallet
-from coordinator.governance import approvals, audit, ledger, proposals
+from coordinator.governance import approvals, audit, ledger, ledger_csv, proposals
 from coordinator.governance.approvals import PasskeyApproval
 from coordinator.psbt.model import Recipient as Payment
 from coordinator.store import chain as chain_store
 
 from .. import keys
 from ..authenticator import SoftAuthenticator, b64url
-from ..chain.walletenv import OUTSIDE, chain, client, pay, sandbox, wallet  # noqa: F401  (fixtures)
+from ..chain.spend import send_back
+from ..chain.walletenv import DESC, OUTSIDE, chain, client, coin, pay, raw_of, sandbox, wallet  # noqa: F401
 from ..psbt.chain import sign
 
 TO = Script(OUTSIDE).address(NETWORKS["regtest"])
@@ -165,3 +169,71 @@ def test_balances_over_time_keep_the_last_balance_of_each_block(db, funded, chai
 
     assert [p["balance"] for p in points] == [100_000, 150_000, 153_000]
     assert [p["height"] for p in points] == sorted({e.height for e in book.entries})
+
+
+def test_an_agent_approval_entry_names_its_member(db, funded, client):
+    """The body C1's agent approvals write (contracts.md section 4: ``agent_approval_added``)."""
+    wallet, bob, carol, proposal = funded
+    audit.append_to_wallet(db, wallet.id, "agent_approval_added",
+                           {"proposal": proposal.id, "family": proposal.family_id, "member": carol.id,
+                            "agent_key": "02" + "11" * 32, "signature": "00" * 64}, actor=f"user:{carol.id}")
+    _broadcast(client, sign(PSBT.from_base64(proposal.psbt), [0, 1]).to_base64())
+    sync_wallet(db, wallet, client)
+
+    spent = ledger.build(db, wallet.id).entries[-1]
+
+    assert [(p.user, p.name) for p in spent.approved_by] == [(carol.id, "Carol")]
+
+
+def test_a_consolidation_is_self_and_a_child_follows_its_parent_within_a_block(db, wallet, chain, client):
+    """The coin comes in and is moved to our own address in the same block."""
+    funding = pay(chain, 0, 0, 100_000)
+    moved = send_back(DESC, coin(chain, funding, 0, 0), raw_of(chain, funding), DESC.script_pubkey(0, 1).data,
+                      fee=600, change_index=0)
+    client.broadcast(moved)
+    chain.mine(1)
+    sync_wallet(db, wallet, client)
+
+    book = ledger.build(db, wallet.id)
+
+    assert [(e.txid == funding, e.direction, e.net, e.fee) for e in book.entries] == [
+        (True, "incoming", 100_000, None), (False, "self", -600, 600)]
+    assert [e.balance_after for e in book.entries] == [100_000, 99_400]
+    assert book.entries[0].height == book.entries[1].height
+
+
+# -- CSV -----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("text", ["=1+1", "+1", "-2", "@SUM(A1)", "\t=1", "\r=1", "  =cmd|' /C calc'!A0",
+                                  "\uff1dHYPERLINK()"])
+def test_a_cell_a_spreadsheet_would_run_gets_an_apostrophe(text):
+    assert ledger_csv.guard(text) == "'" + text
+
+
+@pytest.mark.parametrize("text", ["roof repair", "1+1", "a=b", "", "'quoted already"])
+def test_ordinary_text_is_left_alone(text):
+    assert ledger_csv.guard(text) == text
+
+
+@pytest.mark.parametrize("sats,text", [(0, "0.00000000"), (1, "0.00000001"), (-30_378, "-0.00030378"),
+                                       (2_100_000_000_000_000, "21000000.00000000")])
+def test_btc_columns_are_written_from_the_integer(sats, text):
+    assert ledger_csv.btc(sats) == text
+
+
+def test_the_csv_quotes_commas_quotes_and_line_breaks_and_guards_names(db, funded, client):
+    wallet, _, _, proposal = funded
+    memo = 'new roof, "the good one"\nsecond line'
+    db.execute("UPDATE proposals SET memo = ? WHERE id = ?", [memo, proposal.id])
+    db.execute("UPDATE users SET name = '@bob' WHERE name = 'Bob'")
+    _broadcast(client, sign(PSBT.from_base64(proposal.psbt), [0, 1]).to_base64())
+    sync_wallet(db, wallet, client)
+
+    text = ledger_csv.to_string(ledger.build(db, wallet.id))
+    rows = list(csv.reader(io.StringIO(text, newline="")))
+
+    assert rows[0] == list(ledger_csv.COLUMNS) and len(rows) == 4
+    assert text.endswith("\r\n") and '"new roof, ""the good one""\nsecond line"' in text
+    spent = dict(zip(rows[0], rows[-1]))
+    assert spent["memo"] == memo and spent["proposer"] == "'@bob" and spent["status"] == "pending"
+    assert spent["height"] == "" and spent["balance_sats"] == "" and spent["fee_sats"] != ""
