@@ -13,6 +13,7 @@ Amounts are integer satoshis (docs/ledger.md).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass, field
 
 from sqlite_utils import Database
@@ -200,7 +201,7 @@ def _linked(db: Database, wallet_id: int, txids: set[str]) -> dict[str, _Linked]
             [wallet_id]).fetchall():
         txid, keys = _unsigned(psbt)
         if txid is not None:
-            by_id[pid] = (txid, _Linked(pid, family, proposer, memo, keys))
+            by_id[pid] = (txid, _Linked(pid, family, proposer, memo, dict(keys)))
     _read_chain(db, wallet_id, by_id)
     out: dict[str, _Linked] = {}
     for txid, link in by_id.values():
@@ -209,15 +210,17 @@ def _linked(db: Database, wallet_id: int, txids: set[str]) -> dict[str, _Linked]
     return out
 
 
-def _unsigned(psbt_b64: str) -> tuple[str | None, dict[str, str]]:
-    """The txid of a proposal's unsigned transaction, and its keys' fingerprints."""
+@functools.lru_cache(maxsize=2048)
+def _unsigned(psbt_b64: str) -> tuple[str | None, tuple[tuple[str, str], ...]]:
+    """The txid of a proposal's unsigned transaction, and its keys' fingerprints.
+    A pure function of the PSBT text, cached: parsing is most of a ledger's cost."""
     try:
         psbt = codec.parse(psbt_b64)
     except Exception:  # noqa: BLE001 (a stored PSBT that no longer parses links to nothing)
-        return None, {}
+        return None, ()
     keys = {pub.sec().hex(): d.fingerprint.hex() for scope in psbt.inputs
             for pub, d in scope.bip32_derivations.items()}
-    return psbt.tx.txid().hex(), keys
+    return psbt.tx.txid().hex(), tuple(keys.items())
 
 
 def _read_chain(db: Database, wallet_id: int, by_id: dict[int, tuple[str, _Linked]]) -> None:
