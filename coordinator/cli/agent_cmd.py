@@ -289,6 +289,14 @@ def pair(url: str, code: str | None, label: str | None) -> None:
                         label or socket.gethostname()[:48] or "agent")
     click.echo(f"Paired with {link.url} as {link.user_name} (user {link.user_id}); "
                f"API token {link.token_id} kept in {agent_dir() / pairing.FILE} (mode 0600)")
+    from ..hw import agent_key
+
+    key, problem = agent_key.try_register(agent_dir(), link)
+    if problem is None:
+        click.echo(f"Agent key {key.public} registered with the server")
+    else:
+        click.echo(f"warning: agent key {key.public} is not registered yet ({problem.message} [{problem.code}]); "
+                   "huddle agent key --register retries", err=True)
 
 
 @group.command("unpair")
@@ -322,24 +330,52 @@ def _read_code() -> str:
 @click.option("--network", default="bitcoin", show_default=True, help="The network HWI opens devices for.")
 @emulators_option
 def run(network: str, emulators: bool) -> None:
-    """Connect out to the paired server and stay connected, one status line per change."""
+    """Connect out to the paired server and answer its sign requests, one status line per change.
+
+    Every sign request is checked against the wallets, rosters and audit heads
+    this agent pinned before any device is asked; Ctrl-C stops it.
+    """
     import threading
     import time
 
-    from ..hw import connection, pairing
-    from ..hw.pinned import agent_dir
+    from ..hw import agent_key, connection, pairing
+    from ..hw.injection import factory
+    from ..hw.pinned import PinStore, agent_dir
+    from ..hw.sign_request import Responder
 
     link = pairing.load(agent_dir())
+    say = lambda line: click.echo(f"{time.strftime('%H:%M:%S')} {line}")  # noqa: E731
 
     def devices() -> list[str]:
-        from ..hw.injection import factory
-
         listing = factory(network, emulators).enumerate()
         return [d.line() for d in listing.devices] + [f"{p.message} [{p.code}]" for p in listing.problems]
 
+    key = agent_key.load_or_create(agent_dir())
+    if key.registered_at is None:
+        key, problem = agent_key.try_register(agent_dir(), link)
+        if problem is not None:
+            click.echo(f"warning: the agent key is not registered with the server yet ({problem.message} "
+                       f"[{problem.code}]); huddle agent key --register retries", err=True)
+    responder = Responder(PinStore(), link.user_id, key, lambda net: factory(net, emulators), say)
     click.echo(f"Connecting to {link.url} as {link.user_name}")
     try:
-        connection.run(link, lambda line: click.echo(f"{time.strftime('%H:%M:%S')} {line}"), threading.Event(),
-                       devices)
+        connection.run(link, say, threading.Event(), devices, on_request=responder,
+                       on_connect=responder.on_connect)
     except KeyboardInterrupt:
         click.echo("Stopped.")
+
+
+@group.command("key")
+@click.option("--register", "again", is_flag=True, help="Register it with the paired server (again).")
+def key(again: bool) -> None:
+    """Show this agent's public key (BIP-340, hex), made on first need and kept 0600."""
+    from ..hw import agent_key, pairing
+    from ..hw.pinned import agent_dir
+
+    current = agent_key.load_or_create(agent_dir())
+    if again:
+        current = agent_key.register(agent_dir(), pairing.load(agent_dir()))
+    click.echo(current.public)
+    state = f"registered with the server {current.registered_at}" if current.registered_at else \
+        "not registered with a server yet (huddle agent key --register)"
+    click.echo(f"Made {current.created_at}; {state}; kept in {agent_dir() / agent_key.FILE} (mode 0600)", err=True)

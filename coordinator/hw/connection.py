@@ -1,12 +1,14 @@
-"""The agent's live connection: Socket.IO over a WebSocket, always opened by the
-agent (no inbound port), to the namespace ``/agent`` with its paired token.
+"""The agent's live connection: a python-socketio client, always opened by the agent
+(no inbound port), over a WebSocket to the namespace ``/agent`` with its paired token.
 
-The Socket.IO and Engine.IO packets are python-socketio's own codecs; the
-WebSocket is simple-websocket's client, which the agent's install already
-carries (python-socketio's ready-made client would need requests and
-websocket-client as well). It reconnects with backoff and reports one status
-line per change: connected as whom, the devices it sees, a lost connection and
-when it retries. A token the server refuses ends it: retrying cannot help.
+It reconnects with its own backoff (python-socketio's is turned off, so the status
+line can say exactly when it retries), and reports one line per change: connected as
+whom, the devices it sees, a lost connection and when it reconnects. A token the
+server refuses ends it: retrying cannot help.
+
+Sign requests (docs/agent.md, "Sign requests") are handed to ``on_request`` in a
+thread of their own, one at a time, so the socket keeps answering pings while a
+device waits for a button press.
 """
 
 from __future__ import annotations
@@ -16,9 +18,7 @@ import time
 import urllib.parse
 from collections.abc import Callable
 
-import simple_websocket
-from engineio import packet as eio
-from socketio import packet as sio
+import socketio
 
 from ..errors import HuddleError, Unauthenticated
 from .pairing import Link
@@ -27,108 +27,163 @@ NAMESPACE = "/agent"
 BACKOFF = (1, 2, 5, 10, 30, 60)  # seconds; the last one repeats
 POLL = 5.0  # seconds between looks at the devices
 OPEN_TIMEOUT = 15.0
+ACK_TIMEOUT = 30.0  # seconds the server has to acknowledge a result
+CLOSE_WAIT = 1.0
 
 
 class Lost(Exception):
     """The connection failed or ended; worth trying again."""
 
 
-def socket_url(link: Link) -> str:
+def endpoint(link: Link) -> tuple[str, str]:
+    """(base URL, Socket.IO path): a server under a path prefix keeps it."""
     parts = urllib.parse.urlsplit(link.url)
-    scheme = "wss" if parts.scheme == "https" else "ws"
-    return f"{scheme}://{parts.netloc}{parts.path}/socket.io/?EIO=4&transport=websocket"
+    return f"{parts.scheme}://{parts.netloc}", f"{parts.path.strip('/')}/socket.io".lstrip("/")
+
+
+class Channel:
+    """What a sign request's handler may send back: events, and results that want an ack."""
+
+    def __init__(self, client: socketio.Client) -> None:
+        self.client = client
+
+    def emit(self, event: str, data: dict) -> None:
+        try:
+            self.client.emit(event, data, namespace=NAMESPACE)
+        except socketio.exceptions.SocketIOError:
+            pass  # the connection went; the server re-sends what it still wants
+
+    def call(self, event: str, data: dict, timeout: float = ACK_TIMEOUT) -> object:
+        try:
+            return self.client.call(event, data, namespace=NAMESPACE, timeout=timeout)
+        except socketio.exceptions.SocketIOError as err:
+            return {"error": {"code": "server_unreachable", "message": f"no acknowledgement ({err!r})"}}
+
+
+Handler = Callable[[dict, Channel], None]
+
+
+class Session:
+    """One connection, from connect to disconnect."""
+
+    def __init__(self, link: Link, say: Callable[[str], None], on_request: Handler | None = None,
+                 on_connect: Callable[[Channel], None] | None = None) -> None:
+        self.link, self.say, self.on_request, self.on_connect = link, say, on_request, on_connect
+        # no Origin header: the agent is no browser page (the server refuses foreign origins)
+        self.client = socketio.Client(reconnection=False, handle_sigint=False,
+                                      websocket_extra_options={"suppress_origin": True})
+        self.channel = Channel(self.client)
+        self.refused: str | None = None
+        self.gone = threading.Event()
+        self.reason = "the connection closed"
+        self.welcomed = False
+        self._one_at_a_time = threading.Lock()
+        for event, handler in (("connect_error", self._refused), ("disconnect", self._disconnected),
+                               ("welcome", self._welcome), ("sign_request", self._sign_request)):
+            self.client.on(event, handler, namespace=NAMESPACE)
+
+    def open(self) -> None:
+        base, path = endpoint(self.link)
+        try:
+            self.client.connect(base, auth={"token": self.link.token}, namespaces=[NAMESPACE],
+                                transports=["websocket"], socketio_path=path, wait_timeout=OPEN_TIMEOUT)
+        except (socketio.exceptions.ConnectionError, ValueError, OSError) as err:
+            if self.refused is not None:
+                raise Unauthenticated("bad_token", f"{self.link.url} refused this agent ({self.refused}): its "
+                                      "token was revoked or has expired; pair again (huddle agent unpair, "
+                                      "then pair)") from None
+            raise Lost(f"cannot connect: {_why(err)}") from None
+
+    def hold(self, stop: threading.Event, devices: Callable[[], list[str]] | None, seen: dict) -> str | None:
+        """Until the connection ends (its reason) or ``stop`` is set (None)."""
+        next_look = 0.0
+        while not stop.is_set():
+            if self.gone.wait(0.2):
+                return self.reason
+            if self.welcomed and devices is not None and time.monotonic() >= next_look:
+                _report_devices(devices, self.say, seen)
+                next_look = time.monotonic() + POLL
+        return None
+
+    def close(self) -> None:
+        """Disconnect, waiting at most a second: websocket-client waits up to 3 s for the
+        server's close frame, and Ctrl-C should not."""
+        def disconnect() -> None:
+            try:
+                self.client.disconnect()
+            except (socketio.exceptions.SocketIOError, OSError):
+                pass  # closing is best effort
+
+        closing = threading.Thread(target=disconnect, name="huddle-agent-close", daemon=True)
+        closing.start()
+        closing.join(CLOSE_WAIT)
+
+    # -- events from the server ---------------------------------------------------
+
+    def _refused(self, data=None) -> None:
+        message = data.get("message") if isinstance(data, dict) else None
+        if message:  # a namespace refusal; a transport failure comes as plain text
+            self.refused = str(message)
+            self.say(f"Refused by {self.link.url}: {message}")
+
+    def _disconnected(self, reason=None) -> None:
+        server = reason == socketio.Client.reason.SERVER_DISCONNECT
+        self.reason = "the server disconnected this agent" if server else f"the connection closed ({reason})"
+        self.gone.set()
+
+    def _welcome(self, data=None) -> None:
+        user = data.get("user", {}) if isinstance(data, dict) else {}
+        wallets = data.get("wallets", []) if isinstance(data, dict) else []
+        listed = ", ".join(str(w) for w in wallets) if wallets else "none yet"
+        self.welcomed = True
+        self.say(f"Connected to {self.link.url} as {user.get('name', '?')}; wallets it may sign for: {listed}")
+        if self.on_connect is not None:
+            self.client.start_background_task(self.on_connect, self.channel)
+
+    def _sign_request(self, data=None) -> None:
+        if self.on_request is None:
+            return
+
+        def handle() -> None:
+            with self._one_at_a_time:  # one request (and so one device operation) at a time
+                self.on_request(data if isinstance(data, dict) else {}, self.channel)
+
+        self.client.start_background_task(handle)
 
 
 def run(link: Link, say: Callable[[str], None], stop: threading.Event,
-        devices: Callable[[], list[str]] | None = None, backoff: tuple[float, ...] = BACKOFF) -> None:
+        devices: Callable[[], list[str]] | None = None, backoff: tuple[float, ...] = BACKOFF,
+        on_request: Handler | None = None, on_connect: Callable[[Channel], None] | None = None) -> None:
     """Stay connected until ``stop`` is set; raises only when the token is refused."""
-    failures = 0
+    failures, seen = 0, {"devices": None}
     while not stop.is_set():
-        state = {"connected": False, "devices": None}
+        session = Session(link, say, on_request, on_connect)
         try:
-            _session(link, say, stop, devices, state)
-            return
+            session.open()
+            reason = session.hold(stop, devices, seen)
+            if reason is None:
+                return
+            failures = 0  # a connection that worked starts the backoff again
         except Lost as err:
-            failures = 0 if state["connected"] else failures  # a fresh outage starts the backoff again
-            delay = backoff[min(failures, len(backoff) - 1)]
-            failures += 1
-            say(f"Disconnected from {link.url} ({err}); retrying in {delay:g}s")
-            stop.wait(delay)
+            reason = str(err)
+        finally:
+            session.close()
+        delay = backoff[min(failures, len(backoff) - 1)]
+        failures += 1
+        say(f"Disconnected from {link.url} ({reason}); reconnecting in {delay:g}s")
+        stop.wait(delay)
 
 
-def _session(link: Link, say, stop: threading.Event, devices, state: dict) -> None:
+def _why(err: Exception) -> str:
+    text = str(err.args[0]) if err.args else repr(err)
+    return text or type(err).__name__
+
+
+def _report_devices(devices: Callable[[], list[str]], say, seen: dict) -> None:
     try:
-        ws = simple_websocket.Client.connect(socket_url(link))
-    except (OSError, simple_websocket.ConnectionError) as err:
-        raise Lost(f"cannot connect: {err}") from None
-    try:
-        opened = _open(ws)
-        ws.send(eio.Packet(eio.MESSAGE, sio.Packet(sio.CONNECT, {"token": link.token}, NAMESPACE).encode()).encode())
-        _loop(ws, link, say, stop, devices, state, opened)
-    except simple_websocket.ConnectionClosed as err:
-        raise Lost(f"the connection closed ({err.reason})") from None
-    except OSError as err:
-        raise Lost(str(err)) from None
-    finally:
-        ws.close()
-
-
-def _open(ws) -> float:
-    """The Engine.IO handshake; the seconds within which the server pings."""
-    text = ws.receive(timeout=OPEN_TIMEOUT)
-    packet = eio.Packet(encoded_packet=text) if isinstance(text, str) else None
-    if packet is None or packet.packet_type != eio.OPEN or not isinstance(packet.data, dict):
-        raise Lost("the server did not open a Socket.IO session")
-    return (packet.data.get("pingInterval", 25000) + packet.data.get("pingTimeout", 20000)) / 1000
-
-
-def _loop(ws, link: Link, say, stop: threading.Event, devices, state: dict, quiet_limit: float) -> None:
-    heard = time.monotonic()
-    while not stop.is_set():
-        text = ws.receive(timeout=POLL)
-        now = time.monotonic()
-        if text is None:
-            if now - heard > quiet_limit:
-                raise Lost("the server stopped answering")
-        else:
-            heard = now
-            _handle(ws, eio.Packet(encoded_packet=text), link, say, state)
-        if state["connected"] and devices is not None:
-            _report_devices(devices, say, state)
-
-
-def _handle(ws, packet: eio.Packet, link: Link, say, state: dict) -> None:
-    if packet.packet_type == eio.PING:
-        ws.send(eio.Packet(eio.PONG, packet.data).encode())
-    elif packet.packet_type == eio.CLOSE:
-        raise Lost("the server closed the session")
-    elif packet.packet_type == eio.MESSAGE and isinstance(packet.data, str):
-        message = sio.Packet(encoded_packet=packet.data)
-        if message.namespace != NAMESPACE:
-            return
-        if message.packet_type == sio.CONNECT_ERROR:
-            reason = message.data.get("message") if isinstance(message.data, dict) else message.data
-            raise Unauthenticated("bad_token", f"{link.url} refused this agent ({reason}): its token was revoked "
-                                               "or has expired; pair again (huddle agent unpair, then pair)")
-        if message.packet_type == sio.DISCONNECT:
-            raise Lost("the server disconnected this agent")
-        if message.packet_type == sio.EVENT and message.data and message.data[0] == "welcome":
-            state["connected"] = True
-            _welcome(message.data[1] if len(message.data) > 1 else {}, link, say)
-
-
-def _welcome(data: object, link: Link, say) -> None:
-    user = data.get("user", {}) if isinstance(data, dict) else {}
-    wallets = data.get("wallets", []) if isinstance(data, dict) else []
-    listed = ", ".join(str(w) for w in wallets) if wallets else "none yet"
-    say(f"Connected to {link.url} as {user.get('name', '?')}; wallets it may sign for: {listed}")
-
-
-def _report_devices(devices: Callable[[], list[str]], say, state: dict) -> None:
-    try:
-        seen = sorted(devices())
+        listed = sorted(devices())
     except HuddleError as err:
-        seen = [f"cannot list devices: {err.message} [{err.code}]"]
-    if seen != state["devices"]:
-        state["devices"] = seen
-        say(f"Devices: {', '.join(seen) if seen else 'none connected'}")
+        listed = [f"cannot list devices: {err.message} [{err.code}]"]
+    if listed != seen["devices"]:
+        seen["devices"] = listed
+        say(f"Devices: {', '.join(listed) if listed else 'none connected'}")

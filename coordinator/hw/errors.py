@@ -29,6 +29,17 @@ register({
     "ledger_registration_refused": "the Ledger refused the stored registration (reset, or another seed?)",
     # the audit head the agent remembers (heads.py)
     "history_rewritten": "the server's audit history no longer extends the head this agent saw; it refuses to sign",
+    "history_forked": "another agent's signed head is not on this agent's chain: the server shows members different histories",
+    "signed_head_invalid": "another agent's signed head does not verify against its pinned agent key",
+    # live sign requests (sign_request.py, request_checks.py)
+    "bad_sign_request": "a sign request that is not what the agent protocol says (docs/agent.md)",
+    "not_pinned": "the agent has pinned no wallet with the sign request's policy id",
+    "agent_roster_missing": "the wallet has no pinned roster at this agent: confirm its setup first",
+    "intent_mismatch": "the PSBT does not pay exactly the recipients and amounts of the intent the group approved",
+    "memo_mismatch": "the memo sent does not hash to the intent's memo hash",
+    "intent_expired": "the intent expired by this agent's own clock",
+    "intent_fee_over_ceiling": "the PSBT's fee is above the fee ceiling of the intent the group approved",
+    "quorum_not_met": "fewer members approved this intent than the pinned roster's threshold",
     # the pinned wallets
     "descriptor_mismatch": "a descriptor sent to the agent differs from the one it pinned",
     "wallet_not_pinned": "the agent has no pinned wallet of this name",

@@ -6,6 +6,10 @@ last, link by link (governance/audit.verify), and only then moves its head on. I
 they do not, history was rewritten for this agent: it refuses to sign, loudly
 (``history_rewritten``), and keeps its old head. A chain this agent has never seen
 must begin by committing to the pinned wallet's policy id (``wallet_created``).
+
+It also keeps the hash of every entry it verified (``known``), so that it can
+tell whether another agent's signed head is on its own chain (DESIGN: "each must
+be its own head, or a head that its own chain extends or is extended by").
 """
 
 from __future__ import annotations
@@ -60,8 +64,28 @@ class HeadStore:
         if start == EMPTY and entries:
             _check_genesis(entries[0], wallet)
         if entries:
-            files.write_json(self._path(wallet), {"chain": entries[0].chain, "seq": head.seq, "hash": head.hash})
+            seen = self._seen(wallet) | {e.seq: e.hash for e in entries}
+            files.write_json(self._path(wallet), {"chain": entries[0].chain, "seq": head.seq, "hash": head.hash,
+                                                  "seen": {str(k): v for k, v in sorted(seen.items())}})
         return head
+
+    def known(self, wallet: PinnedWallet, seq: int) -> str | None:
+        """The hash of entry ``seq`` of the chain this agent verified, if it saw it."""
+        if seq == 0:
+            return EMPTY.hash
+        return self._seen(wallet).get(seq)
+
+    def _seen(self, wallet: PinnedWallet) -> dict[int, str]:
+        path = self._path(wallet)
+        if not path.exists():
+            return {}
+        data = files.read_json(path)
+        try:
+            seen = {int(k): str(v) for k, v in data.get("seen", {}).items()}
+            seen[int(data["seq"])] = str(data["hash"])
+        except (KeyError, TypeError, ValueError, AttributeError) as err:
+            raise StorageError("agent_dir_error", f"{path} is not a remembered audit head ({err})") from None
+        return seen
 
     def _path(self, wallet: PinnedWallet):
         return self.dir / f"{self.store.file_key(wallet.name)}.json"

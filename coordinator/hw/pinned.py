@@ -6,6 +6,11 @@ compared with them (signing.same_as_pinned). The directory is private (0700),
 each wallet one JSON file (0600), written whole through a temporary file and a
 rename, so a crash leaves the old file or the new one, never half of one.
 
+A wallet pinned at the setup ceremony also keeps its roster (version 2,
+governance/roster.py: members, passkeys, agent keys, approval policy), the
+safety code its keyholders read aloud, and the server's id of the wallet; live
+sign requests are answered only for such a wallet (sign_request.py).
+
 Where: ``HUDDLE_AGENT_DIR``, else the platform's user config dir + ``huddle-agent``.
 """
 
@@ -20,6 +25,7 @@ from pathlib import Path
 import platformdirs
 
 from ..errors import Conflict, InvalidInput, NotFound, StorageError
+from ..governance import agent_keys
 from ..psbt.checks import change_index_limit
 from ..store.wallets import check_name
 from ..wallet.addresses import GAP_LIMIT
@@ -43,6 +49,21 @@ class PinnedWallet:
     pinned_at: str
     # the highest index per branch the agent has seen used (inputs it signed for, change it made)
     last_used: dict[str, int | None] = field(default_factory=lambda: {"receive": None, "change": None})
+    roster: dict | None = None  # the pinned roster, version 2, as confirmed at the ceremony
+    wallet_id: int | None = None  # the server's id of this wallet, learned with the roster
+
+    @property
+    def safety_code(self) -> str | None:
+        return agent_keys.safety_code(self.roster) if self.roster is not None else None
+
+    def pinned_roster(self):
+        """The roster as governance/roster.PinnedRoster (``agent_roster_missing`` without one)."""
+        from ..governance.roster import PinnedRoster
+
+        if self.roster is None:
+            raise NotFound("agent_roster_missing", f"no roster is pinned for {self.name!r}: confirm the wallet's "
+                           "setup at this agent (huddle agent confirm-setup) before it signs live")
+        return PinnedRoster.from_dict(self.roster)
 
     def index_limit(self, branch: int) -> int:
         """The highest index a signer accepts on ``branch``: the gap limit past the last used one."""
@@ -54,7 +75,8 @@ class PinnedWallet:
     def to_dict(self) -> dict:
         return {"version": VERSION, "name": self.name, "network": self.network,
                 "descriptor": self.descriptor.to_string(), "policy_id": self.descriptor.policy_id,
-                "pinned_at": self.pinned_at, "last_used": dict(self.last_used)}
+                "pinned_at": self.pinned_at, "last_used": dict(self.last_used), "roster": self.roster,
+                "safety_code": self.safety_code, "wallet_id": self.wallet_id}
 
     @classmethod
     def from_dict(cls, data: dict, where: str) -> "PinnedWallet":
@@ -63,12 +85,27 @@ class PinnedWallet:
                 raise KeyError("version")
             descriptor = MultisigDescriptor.from_string(data["descriptor"])
             wallet = cls(data["name"], data["network"], descriptor, data["pinned_at"],
-                         {k: data["last_used"].get(k) for k in ("receive", "change")})
+                         {k: data["last_used"].get(k) for k in ("receive", "change")},
+                         data.get("roster"), data.get("wallet_id"))
         except (KeyError, TypeError, AttributeError, InvalidInput) as err:
             raise StorageError("agent_dir_error", f"{where} is not a pinned wallet file ({err})") from None
         if descriptor.policy_id != data.get("policy_id"):
             raise StorageError("agent_dir_error", f"{where}: the descriptor does not match its policy id")
+        if wallet.roster is not None and (not _roster_fits(wallet.roster, descriptor, wallet.network)
+                                          or data.get("safety_code") != wallet.safety_code):
+            raise StorageError("agent_dir_error", f"{where}: the pinned roster does not match its descriptor "
+                               "or its safety code")
         return wallet
+
+
+def _roster_fits(roster: object, descriptor: MultisigDescriptor, network: str) -> bool:
+    """The roster names exactly this wallet: its policy, its key origins, its network."""
+    try:
+        theirs = MultisigDescriptor.from_string(roster["descriptor"])
+    except (KeyError, TypeError, InvalidInput):
+        return False
+    return roster.get("policy_id") == descriptor.policy_id == theirs.policy_id \
+        and theirs.to_string() == descriptor.to_string() and roster.get("network") == network
 
 
 class PinStore:
@@ -95,6 +132,42 @@ class PinStore:
         wallet = PinnedWallet(name, network, descriptor, now)
         self._write(wallet)
         return wallet, True
+
+    def pin_roster(self, name: str, roster: dict, wallet_id: int) -> tuple[PinnedWallet, bool]:
+        """Pin the wallet a confirmed roster describes, with the roster; (wallet, True if changed).
+        The roster of a pinned wallet is replaced only through ``change_roster``."""
+        from ..governance.roster import PinnedRoster
+
+        parsed = PinnedRoster.from_dict(roster)  # bad_roster unless a well-formed version 2
+        descriptor = MultisigDescriptor.from_string(parsed.descriptor)
+        wallet, new = self.pin(name, parsed.network, descriptor)
+        if wallet.roster == roster and wallet.wallet_id == wallet_id:
+            return wallet, new
+        if wallet.roster is not None:
+            raise Conflict("wallet_pinned_differently", f"{wallet.name!r} already has another roster pinned "
+                           f"(safety code {wallet.safety_code}); a roster changes only by a roster change")
+        return self._store(replace(wallet, roster=roster, wallet_id=wallet_id)), True
+
+    def change_roster(self, wallet: PinnedWallet, roster: dict) -> PinnedWallet:
+        """Pin the roster a roster change made, for the same wallet (same descriptor)."""
+        from ..governance.roster import PinnedRoster
+
+        PinnedRoster.from_dict(roster)
+        if not _roster_fits(roster, wallet.descriptor, wallet.network):
+            raise InvalidInput("descriptor_mismatch", f"the changed roster is not of the pinned wallet {wallet.name!r}")
+        return self._store(replace(wallet, roster=roster))
+
+    def by_policy(self, policy_id: object) -> PinnedWallet:
+        """The pinned wallet with this policy id; ``not_pinned`` if none."""
+        for wallet in self.all():
+            if wallet.descriptor.policy_id == policy_id:
+                return wallet
+        raise NotFound("not_pinned", f"this agent has pinned no wallet with policy {policy_id!r}; it signs only "
+                       "for wallets it pinned itself")
+
+    def _store(self, wallet: PinnedWallet) -> PinnedWallet:
+        self._write(wallet)
+        return wallet
 
     def get(self, name: str) -> PinnedWallet:
         if not self._path(name).exists():

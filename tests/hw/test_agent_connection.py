@@ -92,8 +92,8 @@ def test_the_agent_retries_while_the_server_is_away_and_reconnects(world):
     world["served"].stop()
     agent = Agent(link)
     try:
-        assert "retrying in 0.2s" in agent.next_line("Disconnected")
-        assert "retrying in 0.4s" in agent.next_line("Disconnected")  # the backoff grows
+        assert "reconnecting in 0.2s" in agent.next_line("Disconnected")
+        assert "reconnecting in 0.4s" in agent.next_line("Disconnected")  # the backoff grows
         world["served"] = Served(world["app"], port)
         assert agent.next_line("Connected").endswith("as Ada; wallets it may sign for: none yet")
     finally:

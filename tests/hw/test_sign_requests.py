@@ -1,0 +1,240 @@
+"""Live sign requests, end to end over loopback: the test plays the server (a real
+Socket.IO server on werkzeug, agent_server.ServerSide), the agent is `huddle agent
+run`'s own client (connection.run with sign_request.Responder) and a software
+device. A good request comes back signed with ONLY the device's new signatures;
+each forged or stale one is refused with its code before the device is asked."""
+
+from __future__ import annotations
+
+import base64
+import threading
+
+import pytest
+from embit.psbt import PSBT
+
+from coordinator.governance import agent_keys
+from coordinator.hw import connection
+from coordinator.hw.agent_key import load_or_create
+from coordinator.hw.heads import HeadStore
+from coordinator.hw.pinned import PinStore
+from coordinator.hw.sign_request import Responder
+from coordinator.psbt.status import status
+
+from .. import keys
+from ..psbt import chain
+from ..psbt.test_checks import make
+from .agent_server import Group, ServerSide
+from .software_device import SoftwareDevice, SoftwareFactory
+
+ME = 2  # the agent's user; its device holds seed 1 (cosigner slot 1)
+
+
+class Running:
+    """The agent, connected to the test's server, signing with its software device."""
+
+    def __init__(self, tmp_path, group: Group, server: ServerSide, *, clock=None, seed: int = 1) -> None:
+        self.store = PinStore(tmp_path / "agent")
+        self.store.pin_roster("family", group.roster, group.wallet_id)
+        self.device = SoftwareDevice(seed)
+        self.lines: list[str] = []
+        self.responder = Responder(self.store, ME, load_or_create(self.store.root),
+                                   lambda network: SoftwareFactory(self.device), self.lines.append, timeout=30)
+        if clock is not None:
+            self.responder.clock = clock
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=connection.run, daemon=True, args=(
+            server.link(), self.lines.append, self.stop), kwargs={
+            "on_request": self.responder, "on_connect": self.responder.on_connect, "backoff": (0.2,)})
+        self.thread.start()
+        self.sid = server.sids.get(timeout=20)
+
+    def close(self) -> None:
+        self.stop.set()
+        self.thread.join(timeout=15)
+
+
+@pytest.fixture
+def server():
+    side = ServerSide(user=ME)
+    yield side
+    side.stop()
+
+
+def ask(tmp_path, server, group, request, **kw):
+    agent = Running(tmp_path, group, server, **kw)
+    try:
+        server.send(agent.sid, request)
+        seen, result = server.until_result()
+    finally:
+        agent.close()
+    return agent, seen, result
+
+
+def refusal(tmp_path, server, group, request, **kw) -> str:
+    agent, seen, result = ask(tmp_path, server, group, request, **kw)
+    assert agent.device.calls == []  # refused before the device was asked anything
+    assert [name for name, _ in seen if name == "sign_step"] == []
+    assert result["request_id"] == request["request_id"] and result["proposal_id"] == request["proposal_id"]
+    return result["refused"]["code"]
+
+
+@pytest.mark.parametrize("script_type", ["wsh", "sh-wsh"])
+@pytest.mark.parametrize("m,n", [(2, 3), (3, 5)])
+def test_a_good_request_comes_back_with_only_the_devices_new_signatures(tmp_path, server, script_type, m, n):
+    group = Group(m, n, script_type, threshold=2)
+    unsigned = group.psbt()
+    already = chain.sign(PSBT.parse(unsigned), [0], True, script_type).serialize()  # member 1 signed first
+    intent = group.intent(unsigned)
+    group.append("signature_added", {"proposal": 7, "input": 0, "pubkey": "00", "user": 1, "channel": "agent"})
+    request = group.request(already, intent, signed_heads=[group.signed_head(1)],
+                            fingerprint=keys.fingerprint(1))
+
+    agent, seen, result = ask(tmp_path, server, group, request)
+
+    returned = PSBT.parse(base64.b64decode(result["psbt"]))
+    mine = {group.descriptor.cosigners[1].child_pubkey(0, i) for i in (0, 1)}
+    assert [{pub.sec() for pub in scope.partial_sigs} for scope in returned.inputs] == [
+        {group.descriptor.cosigners[1].child_pubkey(0, 0)}, {group.descriptor.cosigners[1].child_pubkey(0, 1)}]
+    assert set().union(*([pub.sec() for pub in s.partial_sigs] for s in returned.inputs)) == mine
+    assert [c.fingerprint for c in status(returned, group.descriptor).cosigners if c.done] == [keys.fingerprint(1)]
+    for scope in returned.inputs:  # apart from the signatures, exactly the PSBT the server sent
+        scope.partial_sigs.clear()
+    assert returned.serialize() == unsigned
+    assert agent.device.calls[-2:] == ["sign_tx", "close"]
+    steps = [data["step"] for name, data in seen if name == "sign_step"]
+    assert steps == ["device_ready", "reviewing", "signed"]
+    head = next(data for name, data in seen if name == "head")
+    last = group.entries[-1]
+    assert (head["wallet_id"], head["seq"], head["hash"]) == (1, last.seq, last.hash)
+    assert agent_keys.verify(load_or_create(agent.store.root).public, "head",
+                             agent_keys.head_body(1, last.seq, last.hash), head["signature"])
+
+
+def test_a_policy_this_agent_never_pinned_is_refused_not_pinned(tmp_path, server):
+    group, other = Group(), Group(2, 3, "sh-wsh")
+    psbt = other.psbt()
+    request = group.request(psbt, other.intent(psbt), approvals=other.approvals(other.intent(psbt), (1, 3)))
+    assert refusal(tmp_path, server, group, request) == "not_pinned"
+
+
+def test_a_psbt_of_a_foreign_descriptor_under_the_pinned_policy_id_is_refused(tmp_path, server):
+    group = Group()
+    psbt = make(keys.descriptor(2, 3, True, "wsh", first=4)).serialize()
+    intent = group.intent(group.psbt())
+    request = group.request(psbt, intent)
+    assert refusal(tmp_path, server, group, request) == "xpub_mismatch"
+
+
+def test_a_changed_recipient_is_refused_intent_mismatch(tmp_path, server):
+    group = Group()
+    approved = group.intent(group.psbt())
+    changed = group.psbt(pay=6_000_000, change=1_990_000)  # another amount to the recipient
+    assert refusal(tmp_path, server, group, group.request(changed, approved)) == "intent_mismatch"
+
+
+def test_a_memo_other_than_the_approved_one_is_refused(tmp_path, server):
+    group = Group()
+    psbt = group.psbt()
+    request = group.request(psbt, group.intent(psbt, memo="rent"), memo="rent (and a gift to Mallory)")
+    assert refusal(tmp_path, server, group, request) == "memo_mismatch"
+
+
+def test_an_intent_expired_by_the_agents_own_clock_is_refused(tmp_path, server):
+    group = Group()
+    psbt = group.psbt()
+    intent = group.intent(psbt, expires_at=1_900_000_000)
+    request = group.request(psbt, intent)
+    assert refusal(tmp_path, server, group, request, clock=lambda: 1_900_000_001) == "intent_expired"
+
+
+def test_a_fee_over_the_approved_ceiling_is_refused(tmp_path, server):
+    group = Group()
+    psbt = group.psbt()  # pays 10,000 sat in fees
+    request = group.request(psbt, group.intent(psbt, fee_ceiling=9_999))
+    assert refusal(tmp_path, server, group, request) == "intent_fee_over_ceiling"
+
+
+@pytest.mark.parametrize("approvers", [(1,), (1, 1), (1, 9)], ids=["one of two", "replayed", "a non-member"])
+def test_a_missing_quorum_is_refused(tmp_path, server, approvers):
+    group = Group(threshold=2)
+    psbt = group.psbt()
+    intent = group.intent(psbt)
+    approvals = group.approvals(intent, approvers)
+    assert refusal(tmp_path, server, group, group.request(psbt, intent, approvals=approvals)) == "quorum_not_met"
+
+
+def test_an_approval_of_another_intent_does_not_count(tmp_path, server):
+    group = Group(threshold=2)
+    psbt = group.psbt()
+    intent = group.intent(psbt)
+    other = group.intent(psbt, memo="another memo")
+    approvals = group.approvals(intent, (1,)) + group.approvals(other, (3,))
+    assert refusal(tmp_path, server, group, group.request(psbt, intent, approvals=approvals)) == "quorum_not_met"
+
+
+def test_history_rewritten_since_the_agents_head_is_refused(tmp_path, server):
+    group = Group()
+    psbt = group.psbt()
+    intent = group.intent(psbt)
+    group.append("proposal_created", {"proposal": 7})
+    store = PinStore(tmp_path / "agent")
+    store.pin_roster("family", group.roster, group.wallet_id)
+    HeadStore(store).advance(store.get("family"), [e.to_dict() for e in group.entries])  # the agent saw 1..2
+
+    rewritten = Group()  # the same wallet, another history: entry 2 is not the one the agent saw
+    rewritten.append("proposal_created", {"proposal": 8})
+    rewritten.append("proposal_created", {"proposal": 7})
+    assert refusal(tmp_path, server, group, rewritten.request(psbt, intent)) == "history_rewritten"
+
+
+def test_entries_short_of_the_announced_head_are_refused(tmp_path, server):
+    group = Group()
+    psbt = group.psbt()
+    group.append("proposal_created", {"proposal": 7})
+    request = group.request(psbt, group.intent(psbt))
+    request["audit"] = request["audit"][:1]
+    assert refusal(tmp_path, server, group, request) == "history_rewritten"
+
+
+def test_a_signed_head_that_does_not_verify_is_refused(tmp_path, server):
+    group = Group()
+    psbt = group.psbt()
+    forged = group.signed_head(1, key_of=3)  # "user 1's" head, signed with user 3's agent key
+    request = group.request(psbt, group.intent(psbt), signed_heads=[forged])
+    assert refusal(tmp_path, server, group, request) == "signed_head_invalid"
+
+
+def test_a_signed_head_on_another_history_is_refused_as_a_fork(tmp_path, server):
+    group = Group()
+    psbt = group.psbt()
+    group.append("proposal_created", {"proposal": 7})
+    elsewhere = Group()
+    elsewhere.append("proposal_created", {"proposal": 99})  # what the server showed user 1
+    request = group.request(psbt, group.intent(psbt), signed_heads=[elsewhere.signed_head(1)])
+    assert refusal(tmp_path, server, group, request) == "history_forked"
+
+
+def test_a_signed_head_ahead_of_the_history_the_agent_was_shown_is_refused(tmp_path, server):
+    group = Group()
+    psbt = group.psbt()
+    intent = group.intent(psbt)
+    group.append("proposal_created", {"proposal": 7})
+    ahead = group.signed_head(1)
+    request = group.request(psbt, intent, signed_heads=[ahead])
+    request["audit"], request["audit_head"] = request["audit"][:1], {"seq": 1, "hash": group.entries[0].hash}
+    assert refusal(tmp_path, server, group, request) == "history_forked"
+
+
+def test_a_request_for_a_device_that_is_not_a_cosigner_never_reaches_it(tmp_path, server):
+    group = Group()
+    psbt = group.psbt()
+    request = group.request(psbt, group.intent(psbt), fingerprint=keys.fingerprint(7))
+    assert refusal(tmp_path, server, group, request) == "device_not_cosigner"
+
+
+def test_a_malformed_request_is_refused_with_its_ids(tmp_path, server):
+    group = Group()
+    psbt = group.psbt()
+    request = group.request(psbt, group.intent(psbt))
+    request["approvals"] = "all of them"
+    assert refusal(tmp_path, server, group, request) == "bad_sign_request"
