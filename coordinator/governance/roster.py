@@ -168,7 +168,7 @@ class PinnedRoster:
     def from_dict(cls, data: object) -> "PinnedRoster":
         try:
             return _read_v2(data)
-        except (KeyError, TypeError, ValueError, AttributeError):
+        except (KeyError, TypeError, ValueError, AttributeError, InvalidInput):  # InvalidInput: a bad agent key
             raise InvalidInput("bad_roster", "not a version 2 roster (network, policy_id, descriptor, m, rp_id, "
                                "origin, require_user_verification, members, policy)") from None
 
