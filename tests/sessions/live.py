@@ -76,8 +76,8 @@ def serve(exe, data_dir, chain_url: str, extra_env: dict | None = None) -> Serve
     and wait until it answers; returns the setup token it printed."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("HUDDLE_")}
-    env.update(HUDDLE_DATA=str(data_dir), HUDDLE_NETWORK="regtest", HUDDLE_CHAIN=f"esplora:{chain_url}",
-               HUDDLE_WATCH_INTERVAL="1", **(extra_env or {}))
+    env.update({"HUDDLE_DATA": str(data_dir), "HUDDLE_NETWORK": "regtest", "HUDDLE_CHAIN": f"esplora:{chain_url}",
+                "HUDDLE_WATCH_INTERVAL": "1", **(extra_env or {})})
     proc = subprocess.Popen([str(exe), "serve", "--port", str(port)], env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)
     lines: list[str] = []
