@@ -220,7 +220,7 @@ def _fee(coins: list[Utxo], outputs: list[Output], input_weight: int, rate: int,
 
 
 def _free_coins(db: Database, wallet: Wallet) -> list[Utxo]:
-    """Confirmed, mature-by-kind (no coinbase), unlocked coins, largest first."""
+    """Confirmed, unlocked coins (no coinbase, which may be immature), largest first."""
     held = locks.locked(db, wallet.id)
     confirmed = {(u.txid, u.vout) for u in chain_store.utxos(db, wallet.id) if u.height is not None and not u.coinbase}
     free = [u for u in chain_store.coins(db, wallet.id) if (u.txid, u.vout) in confirmed - set(held)]
