@@ -4,11 +4,13 @@ take force; each step is an audit entry. The approval threshold is set this way.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from coordinator.accounts import passkeys, roles, users
 from coordinator.errors import AccessDenied, Conflict, InvalidInput, NotFound
-from coordinator.governance import agent_keys, audit, roster, roster_changes
+from coordinator.governance import agent_keys, audit, outbox, roster, roster_changes, roster_events
 from coordinator.governance.roster import LOCAL_RP
 
 from ..authenticator import SoftAuthenticator, b64url
@@ -136,3 +138,22 @@ def test_narrowing_the_approvers_clamps_nothing_silently(db):
 
     assert change.roster.approvers == (members[0].id, members[1].id) and change.roster.threshold == 1
     assert change.summary[0].startswith("threshold 0 -> 1")
+
+
+@pytest.mark.parametrize("event", roster_events.EVENTS, ids=lambda e: e.__name__)
+def test_every_roster_event_is_documented(event):
+    text = (Path(__file__).resolve().parents[2] / "docs" / "events.md").read_text(encoding="utf-8")
+
+    assert f"### {event(**{f: 0 for f in event.__dataclass_fields__}).type}" in text
+
+
+def test_roster_change_events_reach_the_wallets_room(db):
+    admin, members, draft = set_up(db)
+    roster_changes.propose(db, draft.wallet_id, admin.id, LOCAL_RP, threshold=1)
+    _confirm(db, draft.wallet_id, members[0], 0)
+    _confirm(db, draft.wallet_id, members[1], 1)
+
+    sent = [e.type for e in outbox.since(db, f"wallet:{draft.wallet_id}", 0)]
+
+    assert sent[-4:] == ["roster_change_proposed", "roster_change_confirmed", "roster_change_confirmed",
+                         "roster_changed"]
