@@ -64,10 +64,11 @@ class Label:
                 out[name] = getattr(self, name)
         return out
 
-    def to_string(self) -> str:
-        """One JSON Lines record. Characters that some readers take for a line end
-        (NEL, U+2028, U+2029: Python's splitlines, JavaScript) are escaped."""
-        text = json.dumps(self.to_dict(), ensure_ascii=False, separators=(", ", ": "))
+    def to_string(self, extra: dict | None = None) -> str:
+        """One JSON Lines record (``extra``: BIP-329 additional fields). Characters that some
+        readers take for a line end (NEL, U+2028, U+2029: Python's splitlines, JavaScript)
+        are escaped."""
+        text = json.dumps({**self.to_dict(), **(extra or {})}, ensure_ascii=False, separators=(", ", ": "))
         for char in _LINE_BREAKS:
             text = text.replace(char, f"\\u{ord(char):04x}")
         return text
@@ -105,14 +106,34 @@ def parse(text: str | bytes, network: str) -> list[Label]:
 
 
 def export(db: Database, wallet_id: int) -> str:
-    """The wallet's labels as BIP-329 JSON Lines: memos as tx labels, then the rest."""
+    """The wallet's labels as BIP-329 JSON Lines: memos as tx labels, then the rest,
+    each transaction the ledger knows with what the chain says of it."""
     records = {(r["type"], r["ref"]): Label.from_row(r) for r in db.query(
         "SELECT type, ref, label, origin, spendable FROM wallet_labels WHERE wallet_id = ?", [wallet_id])}
-    for txid, memo in ledger.memos(db, wallet_id).items():
-        held = records.get(("tx", txid))
-        records[("tx", txid)] = Label("tx", txid, memo, held.origin if held else None)
+    known = {e.txid: e for e in ledger.build(db, wallet_id).entries}
+    for entry in known.values():
+        if entry.memo is not None:
+            held = records.get(("tx", entry.txid))
+            records[("tx", entry.txid)] = Label("tx", entry.txid, entry.memo, held.origin if held else None)
     ordered = sorted(records.values(), key=lambda r: (TYPES.index(r.type), r.ref))
-    return "".join(r.to_string() + "\n" for r in ordered)
+    return "".join(r.to_string(_chain_fields(known.get(r.ref)) if r.type == "tx" else None) + "\n"
+                   for r in ordered)
+
+
+def _chain_fields(entry: ledger.LedgerEntry | None) -> dict:
+    """BIP-329 "Additional Fields" of a transaction: its height and block time once 6
+    blocks deep (the BIP: omit them before), the fee the wallet paid, its net value."""
+    if entry is None:
+        return {}
+    out: dict = {}
+    if entry.confirmations >= 6:
+        out["height"] = entry.height
+        if entry.time is not None:
+            out["time"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(entry.time))
+    if entry.fee is not None:
+        out["fee"] = entry.fee
+    out["value"] = entry.net
+    return out
 
 
 def stored(db: Database, wallet_id: int) -> list[Label]:

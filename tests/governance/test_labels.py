@@ -4,6 +4,7 @@ rewritten by an import and export as tx labels."""
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import json
 
@@ -202,12 +203,20 @@ def spent(db, wallet, chain, client):
     return made, ledger.build(db, wallet.id).entries[-1].txid
 
 
-def test_a_memo_exports_as_its_transactions_label(db, wallet, spent):
+def test_a_memo_exports_as_its_transactions_label_with_what_the_chain_says(db, wallet, spent, chain, client):
     _, txid = spent
+    pending = ledger.build(db, wallet.id).entries[-1]
 
     exported = [json.loads(line) for line in labels.export(db, wallet.id).splitlines()]
+    chain.mine(6)
+    sync_wallet(db, wallet, client)
+    deep = json.loads(labels.export(db, wallet.id))
 
-    assert exported == [{"type": "tx", "ref": txid, "label": "new roof"}]
+    assert exported == [{"type": "tx", "ref": txid, "label": "new roof", "fee": pending.fee, "value": pending.net}]
+    mined = ledger.build(db, wallet.id).entries[-1]
+    block_time = datetime.datetime.fromtimestamp(mined.time, datetime.timezone.utc)
+    assert deep == {**exported[0], "height": mined.height, "time": block_time.strftime("%Y-%m-%dT%H:%M:%SZ")}
+    assert labels.import_labels(db, wallet.id, "regtest", labels.export(db, wallet.id), actor=1).applied == 0
 
 
 def test_an_import_never_rewrites_a_memo(db, wallet, spent):

@@ -106,7 +106,8 @@ def test_labels_export_the_memo_and_a_keyholder_imports_more(history):
     again = carol.get(f"{base}/labels").get_data(as_text=True).splitlines()
 
     assert exported.status_code == 200 and exported.mimetype == "application/jsonl"
-    assert json.loads(exported.get_data(as_text=True)) == {"type": "tx", "ref": txid, "label": MEMO}
+    assert json.loads(exported.get_data(as_text=True)) == {"type": "tx", "ref": txid, "label": MEMO,
+                                                           "fee": history["fee"], "value": -(20_000 + history["fee"])}
     assert refused.status_code == 403
     assert imported.status_code == 200 and imported.get_json()["imported"] == {
         "records": 2, "applied": 1, "unchanged": 1}
