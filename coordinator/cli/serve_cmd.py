@@ -59,8 +59,15 @@ def _app(web):
 
 
 def _werkzeug(web, host: str, port: int) -> None:
+    import signal
+
     from ..web import logs
     from ..web.realtime import socketio
 
     app = logs.init_app(_app(web), emit=True)
+    signal.signal(signal.SIGTERM, _interrupt)  # stop as on Ctrl-C: Werkzeug closes and we exit 0
     socketio.run(app, host=host, port=port, allow_unsafe_werkzeug=True, use_reloader=False, log_output=False)
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt

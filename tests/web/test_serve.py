@@ -1,8 +1,11 @@
 """`huddle serve` as the real script: the first run prints a one-time setup
-link that works; a later run prints none; an origin passkeys cannot use is refused."""
+link that works; a later run prints none; an origin passkeys cannot use is refused;
+gunicorn by default and Werkzeug with --dev, both logging JSON lines.
+(Behind nginx, SIGTERM and secrets in logs: tests/deploy/test_production.py.)"""
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -40,7 +43,7 @@ def _serve_until_ready(run: Huddle, port: int) -> subprocess.Popen:
 
 def _stop(proc: subprocess.Popen) -> str:
     proc.terminate()
-    out, _ = proc.communicate(timeout=10)
+    out, _ = proc.communicate(timeout=40)
     return out
 
 
@@ -70,3 +73,47 @@ def test_serve_refuses_an_origin_passkeys_cannot_use(huddle, tmp_path, origin):
     run = Huddle(huddle, tmp_path / "data")
 
     fails(run("serve", "--origin", origin), 3, "bad_config")
+
+
+def _logged(err_file, request_id: str) -> list[dict]:
+    """The log's lines once the request's own is there (it is written just after the answer)."""
+    deadline = time.monotonic() + 10
+    while True:
+        lines = [json.loads(line) for line in err_file.read_text().splitlines()]
+        if any(line.get("request_id") == request_id for line in lines) or time.monotonic() > deadline:
+            return lines
+        time.sleep(0.05)
+
+
+@pytest.mark.parametrize("options, server", [((), "gunicorn"), (("--dev",), "werkzeug")])
+def test_both_servers_answer_log_one_json_line_per_request_and_stop_on_sigterm(huddle, tmp_path, options, server):
+    port, err_file = _free_port(), tmp_path / "stderr"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HUDDLE_")}
+    env.update(HUDDLE_DATA=str(tmp_path / "data"), HUDDLE_NETWORK="testnet")
+    with err_file.open("w") as err:
+        proc = subprocess.Popen([str(huddle), "serve", "--port", str(port), *options], env=env,
+                                stdout=subprocess.DEVNULL, stderr=err)
+    try:
+        answer = _first_answer(proc, f"http://127.0.0.1:{port}/healthz?probe=1")
+        lines = _logged(err_file, answer.headers["X-Request-ID"])
+    finally:
+        proc.terminate()
+        code = proc.wait(timeout=40)
+
+    assert answer.status_code == 200 and code == 0
+    assert lines[0]["event"] == "serving" and lines[0]["server"] == server
+    logged = [line for line in lines if line.get("request_id") == answer.headers["X-Request-ID"]]
+    assert [(line["method"], line["path"], line["status"]) for line in logged] == [("GET", "/healthz", 200)]
+    assert all(isinstance(line["time"], str) and line["level"] in ("info", "warning", "error") for line in lines)
+
+
+def _first_answer(proc: subprocess.Popen, url: str) -> httpx.Response:
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            return httpx.get(url, timeout=1)
+        except httpx.TransportError:
+            if proc.poll() is not None:
+                pytest.fail(f"huddle serve exited with {proc.returncode}")
+            time.sleep(0.1)
+    pytest.fail("huddle serve did not start")
