@@ -379,3 +379,13 @@ def key(again: bool) -> None:
     state = f"registered with the server {current.registered_at}" if current.registered_at else \
         "not registered with a server yet (huddle agent key --register)"
     click.echo(f"Made {current.created_at}; {state}; kept in {agent_dir() / agent_key.FILE} (mode 0600)", err=True)
+
+
+def _add_roster_commands() -> None:
+    from .agent_roster_cmd import COMMANDS
+
+    for command in COMMANDS:
+        group.add_command(command)
+
+
+_add_roster_commands()

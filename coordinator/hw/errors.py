@@ -39,6 +39,10 @@ register({
     "memo_mismatch": "the memo sent does not hash to the intent's memo hash",
     "intent_expired": "the intent expired by this agent's own clock",
     "intent_fee_over_ceiling": "the PSBT's fee is above the fee ceiling of the intent the group approved",
+    # the roster ceremony, approvals and roster changes at the agent (roster.py)
+    "roster_not_ours": "the roster gives this agent's user no slot, or pins another agent key for them",
+    "server_roster_mismatch": "what the server says of a roster (hash, safety code, first address) is not what the agent computes",
+    "roster_change_stale": "the roster change does not start from the roster this agent pinned",
     "quorum_not_met": "fewer members approved this intent than the pinned roster's threshold",
     # the pinned wallets
     "descriptor_mismatch": "a descriptor sent to the agent differs from the one it pinned",

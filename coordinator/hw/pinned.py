@@ -133,7 +133,7 @@ class PinStore:
         self._write(wallet)
         return wallet, True
 
-    def pin_roster(self, name: str, roster: dict, wallet_id: int) -> tuple[PinnedWallet, bool]:
+    def pin_roster(self, name: str, roster: dict, wallet_id: int | None) -> tuple[PinnedWallet, bool]:
         """Pin the wallet a confirmed roster describes, with the roster; (wallet, True if changed).
         The roster of a pinned wallet is replaced only through ``change_roster``."""
         from ..governance.roster import PinnedRoster
@@ -141,12 +141,18 @@ class PinStore:
         parsed = PinnedRoster.from_dict(roster)  # bad_roster unless a well-formed version 2
         descriptor = MultisigDescriptor.from_string(parsed.descriptor)
         wallet, new = self.pin(name, parsed.network, descriptor)
-        if wallet.roster == roster and wallet.wallet_id == wallet_id:
+        if wallet.roster == roster and wallet.wallet_id == (wallet_id or wallet.wallet_id):
             return wallet, new
-        if wallet.roster is not None:
+        if wallet.roster is not None and wallet.roster != roster:
             raise Conflict("wallet_pinned_differently", f"{wallet.name!r} already has another roster pinned "
                            f"(safety code {wallet.safety_code}); a roster changes only by a roster change")
-        return self._store(replace(wallet, roster=roster, wallet_id=wallet_id)), True
+        return self._store(replace(wallet, roster=roster, wallet_id=wallet_id or wallet.wallet_id)), True
+
+    def remember_wallet_id(self, wallet: PinnedWallet, wallet_id: int) -> PinnedWallet:
+        """The server's id of a wallet pinned before the server had made it (set once)."""
+        if wallet.wallet_id is not None:
+            return wallet
+        return self._store(replace(wallet, wallet_id=wallet_id))
 
     def change_roster(self, wallet: PinnedWallet, roster: dict) -> PinnedWallet:
         """Pin the roster a roster change made, for the same wallet (same descriptor)."""

@@ -95,11 +95,13 @@ def decide(request: SignRequest, store: PinStore, own_user: int, now: int | None
         raise InvalidInput("bad_sign_request", f"the request names wallet {request.wallet_id}, but policy "
                            f"{request.policy_id} is pinned here as wallet {wallet.wallet_id}")
     roster = wallet.pinned_roster()  # agent_roster_missing
+    if wallet.wallet_id is None:  # confirmed before the wallet existed: the server's id, learnt now
+        wallet = store.remember_wallet_id(wallet, request.wallet_id)
     heads = HeadStore(store)
     head = check_history(request, wallet, heads)
     check_signed_heads(request, wallet, heads, head, roster)
     summary = signing.review(request.psbt, wallet, now=now)  # the signer checks, pinned descriptor
-    check_intent(request, wallet, summary, now)
+    check_intent(request.intent, request.psbt, request.memo, wallet, summary, now)
     approved = check_quorum(request, roster)
     return Decision(wallet, summary, head, frozenset(approved))
 
@@ -149,17 +151,17 @@ def recipients(psbt: bytes, wallet: PinnedWallet) -> Counter:
                    if not is_change(o, wallet.descriptor))
 
 
-def check_intent(request: SignRequest, wallet: PinnedWallet, summary: Summary, now: int | None) -> None:
-    """The PSBT fulfils the intent, rebuilt from what the signer checks verified."""
-    intent = request.intent
+def check_intent(intent: Intent, psbt: bytes, memo: str, wallet: PinnedWallet, summary: Summary,
+                 now: int | None) -> None:
+    """The PSBT (``summary``: what the signer checks verified of it) fulfils the intent."""
     if intent.policy_id != wallet.descriptor.policy_id or intent.network != wallet.network:
         raise InvalidInput("intent_mismatch", f"the intent is for policy {intent.policy_id} on {intent.network}, "
                            f"not the pinned wallet {wallet.name!r}")
     wanted = Counter((r.script_pubkey, r.amount) for r in intent.recipients)
-    if recipients(request.psbt, wallet) != wanted:
+    if recipients(psbt, wallet) != wanted:
         raise InvalidInput("intent_mismatch", "the PSBT does not pay exactly the recipients and amounts the "
                            "group approved (a recipient or an amount changed); nothing was signed")
-    if memo_hash(request.memo) != intent.memo_sha256:
+    if memo_hash(memo) != intent.memo_sha256:
         raise InvalidInput("memo_mismatch", "the memo sent is not the one the group approved (its hash differs)")
     clock = int(time.time()) if now is None else now
     if clock >= intent.expires_at:
