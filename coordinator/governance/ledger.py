@@ -21,6 +21,7 @@ from sqlite_utils import Database
 from ..psbt import codec
 from ..psbt.model import parse_tx
 from . import audit
+from .intent import memo_hash
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,7 @@ class LedgerEntry:
     confirmations: int
     balance_after: int | None  # the confirmed balance after this transaction; None while pending
     memo: str | None = None
+    memo_verified: bool | None = None  # the memo's SHA-256 is the one the audit chain committed to
     label: str | None = None
     proposal: int | None = None
     proposer: Person | None = None
@@ -65,7 +67,7 @@ class LedgerEntry:
         return {"txid": self.txid, "direction": self.direction, "net": self.net, "fee": self.fee,
                 "height": self.height, "time": self.time, "confirmations": self.confirmations,
                 "pending": self.pending, "balance_after": self.balance_after, "memo": self.memo,
-                "label": self.label, "proposal": self.proposal,
+                "memo_verified": self.memo_verified, "label": self.label, "proposal": self.proposal,
                 "proposer": self.proposer.to_dict() if self.proposer else None,
                 "approved_by": [p.to_dict() for p in self.approved_by],
                 "signed_by": [p.to_dict() for p in self.signed_by]}
@@ -110,6 +112,7 @@ class _Linked:
     proposer: int
     memo: str | None
     keys: dict[str, str]  # pubkey hex -> master fingerprint hex, from the PSBT's derivations
+    memo_sha256: str | None = None  # what the chain's proposal_created entry committed to
     approvers: list[int] = field(default_factory=list)
     signers: list[tuple[int | None, str]] = field(default_factory=list)  # (user, pubkey hex)
 
@@ -157,7 +160,8 @@ def _entry(row: dict, tip: int | None, running: int, link: _Linked | None, names
         signer = Person(user, names.get(user) if user is not None else None, fingerprint, cosigners.get(fingerprint))
         if signer not in signers:
             signers.append(signer)
-    return LedgerEntry(**{**entry.__dict__, "memo": link.memo, "proposal": link.proposal,
+    verified = None if link.memo is None or link.memo_sha256 is None else memo_hash(link.memo) == link.memo_sha256
+    return LedgerEntry(**{**entry.__dict__, "memo": link.memo, "memo_verified": verified, "proposal": link.proposal,
                           "proposer": person(link.proposer),
                           "approved_by": tuple(person(u) for u in dict.fromkeys(link.approvers)),
                           "signed_by": tuple(signers)})
@@ -235,7 +239,10 @@ def _read_chain(db: Database, wallet_id: int, by_id: dict[int, tuple[str, _Linke
         if link is None:
             continue
         txid, linked = link
-        if entry.type in ("approval_added", "agent_approval_added"):
+        if entry.type == "proposal_created" and isinstance(body.get("intent"), dict):
+            committed = body["intent"].get("memo_sha256")
+            linked.memo_sha256 = committed if isinstance(committed, str) else None
+        elif entry.type in ("approval_added", "agent_approval_added"):
             user = _member(body, entry.actor)
             for sibling in families.get(linked.family, ()):  # approvals sign the family's intent
                 if user is not None:

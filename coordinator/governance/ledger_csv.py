@@ -23,11 +23,12 @@ import io
 from .ledger import Ledger, LedgerEntry, Person
 
 COLUMNS = ("txid", "time_utc", "height", "confirmations", "status", "direction", "net_sats", "net_btc",
-           "fee_sats", "fee_btc", "balance_sats", "balance_btc", "memo", "label", "proposal", "proposer",
-           "approved_by", "signed_by")
+           "fee_sats", "fee_btc", "balance_sats", "balance_btc", "memo", "memo_verified", "label", "proposal",
+           "proposer", "approved_by", "signed_by")
 # Formula triggers, and their full-width forms that some spreadsheets also read as formulas.
 _TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n", "\0", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 SATS_PER_BTC = 100_000_000
+_VERIFIED = {True: "yes", False: "no", None: ""}
 
 
 def to_string(ledger: Ledger) -> str:
@@ -59,7 +60,7 @@ def _row(e: LedgerEntry) -> list[str]:
     when = "" if e.time is None else dt.datetime.fromtimestamp(e.time, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     return [e.txid, when, _int(e.height), str(e.confirmations), "pending" if e.pending else "confirmed",
             e.direction, str(e.net), btc(e.net), _int(e.fee), btc(e.fee), _int(e.balance_after),
-            btc(e.balance_after), guard(e.memo), guard(e.label), _int(e.proposal),
+            btc(e.balance_after), guard(e.memo), _VERIFIED[e.memo_verified], guard(e.label), _int(e.proposal),
             guard(_name(e.proposer)), guard("; ".join(_name(p) for p in e.approved_by)),
             guard("; ".join(_name(p) for p in e.signed_by))]
 

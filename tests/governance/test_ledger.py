@@ -101,8 +101,8 @@ def test_a_proposal_signed_broadcast_and_mined_shows_why_and_who(db, funded, cha
     assert pending.pending and pending.balance_after is None and pending.time is not None
     assert spent.txid == str(bdk.Transaction(raw).compute_txid()) == pending.txid
     assert spent.direction == "outgoing" and spent.fee == theirs.fee() and spent.net == -(30_000 + theirs.fee())
-    assert spent.memo == MEMO and spent.proposal == proposal.id and spent.proposer.name == "Bob"
-    assert [p.name for p in spent.approved_by] == ["Carol"]
+    assert spent.memo == MEMO and spent.memo_verified and spent.proposal == proposal.id
+    assert spent.proposer.name == "Bob" and [p.name for p in spent.approved_by] == ["Carol"]
     assert [(p.user, p.name, p.fingerprint, p.cosigner) for p in spent.signed_by] == [
         (bob.id, "Bob", keys.fingerprint(0), "member 1"), (None, None, keys.fingerprint(1), "member 2")]
     assert spent.height == chain.height and not spent.pending
@@ -146,8 +146,22 @@ def test_an_erased_memo_leaves_the_entry_and_its_people(db, funded, client):
 
     spent = ledger.build(db, wallet.id).entries[-1]
 
-    assert spent.memo is None and spent.proposal == proposal.id and spent.proposer.name == "Bob"
-    assert ledger.memos(db, wallet.id) == {}
+    assert spent.memo is None and spent.memo_verified is None and spent.proposal == proposal.id
+    assert spent.proposer.name == "Bob" and ledger.memos(db, wallet.id) == {}
+
+
+def test_a_memo_edited_outside_huddle_is_flagged_against_the_chains_hash(db, funded, client):
+    """The intent and the audit chain commit to the memo's SHA-256 (DESIGN.md); the text is not in the chain."""
+    wallet, _, _, proposal = funded
+    _broadcast(client, sign(PSBT.from_base64(proposal.psbt), [1, 2]).to_base64())
+    sync_wallet(db, wallet, client)
+    honest = ledger.build(db, wallet.id).entries[-1]
+    db.execute("UPDATE proposals SET memo = 'office party' WHERE id = ?", [proposal.id])
+
+    edited = ledger.build(db, wallet.id).entries[-1]
+
+    assert honest.memo_verified is True
+    assert edited.memo == "office party" and edited.memo_verified is False
 
 
 def test_a_wallet_never_synced_has_an_empty_ledger(db, wallet):
@@ -235,5 +249,6 @@ def test_the_csv_quotes_commas_quotes_and_line_breaks_and_guards_names(db, funde
     assert rows[0] == list(ledger_csv.COLUMNS) and len(rows) == 4
     assert text.endswith("\r\n") and '"new roof, ""the good one""\nsecond line"' in text
     spent = dict(zip(rows[0], rows[-1]))
-    assert spent["memo"] == memo and spent["proposer"] == "'@bob" and spent["status"] == "pending"
+    assert spent["memo"] == memo and spent["memo_verified"] == "no"  # edited in the database, not by Huddle
+    assert spent["proposer"] == "'@bob" and spent["status"] == "pending"
     assert spent["height"] == "" and spent["balance_sats"] == "" and spent["fee_sats"] != ""
