@@ -8,7 +8,10 @@ its own browser context."""
 
 from __future__ import annotations
 
+import os
 import socket
+import subprocess
+import sys
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -83,6 +86,37 @@ def serving(folder: Path):
 
 
 @pytest.fixture
+def huddle_serve(tmp_path):
+    """The real `huddle serve` script on loopback; yields the setup link it prints."""
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HUDDLE_")}
+    env.update(HUDDLE_DATA=str(tmp_path / "data"), HUDDLE_NETWORK="regtest")
+    proc = subprocess.Popen([str(Path(sys.executable).parent / "huddle"), "serve", "--port", str(port)], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        link = next((line.strip() for line in proc.stdout if "/setup#" in line), None)
+        if link is None:
+            pytest.fail("huddle serve printed no setup link")
+        _wait_until_listening(port, proc)
+        yield link
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+def _wait_until_listening(port: int, proc) -> None:
+    for _ in range(200):
+        if proc.poll() is not None:
+            pytest.fail("huddle serve exited")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            threading.Event().wait(0.1)
+    pytest.fail("huddle serve did not start listening")
+
+
+@pytest.fixture
 def server(tmp_path):
     with serving(tmp_path) as found:
         yield found
@@ -123,10 +157,22 @@ class Page:
 
 
 @pytest.fixture
-def tab(browser, server):
-    context = browser.new_context(base_url=server.url, viewport={"width": 390, "height": 844})
-    yield Page(context, server)
-    context.close()
+def new_tab(browser):
+    """Open another member's browser (a new context) on a server: new_tab(server, width)."""
+    contexts = []
+
+    def open_tab(server: Server, width: int = 390) -> Page:
+        contexts.append(browser.new_context(viewport={"width": width, "height": 844}))
+        return Page(contexts[-1], server)
+
+    yield open_tab
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def tab(new_tab, server):
+    return new_tab(server)
 
 
 def set_up_admin(tab: Page, name: str = "Ada") -> None:

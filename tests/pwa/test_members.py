@@ -5,10 +5,10 @@ No screen on the way reports a CSP violation."""
 
 from __future__ import annotations
 
-from .conftest import Page, import_wallet, set_up_admin
+from .conftest import import_wallet, set_up_admin
 
 
-def test_an_invite_link_from_the_members_screen_lets_a_second_member_join(browser, tab, server):
+def test_an_invite_link_from_the_members_screen_lets_a_second_member_join(new_tab, tab, server):
     set_up_admin(tab, "Ada")
     wallet_id = import_wallet(server)
     admin = tab.page
@@ -20,21 +20,17 @@ def test_an_invite_link_from_the_members_screen_lets_a_second_member_join(browse
     assert link.startswith(f"{server.url}/join#")
     assert admin.locator("#invite-link svg.qr path").get_attribute("d").startswith("M")
 
-    context = browser.new_context(viewport={"width": 360, "height": 740})
-    try:
-        bob = Page(context, server)
-        bob.page.goto(link)
-        assert "as keyholder" in bob.page.locator("#invite-grants").text_content()
-        bob.page.get_by_label("Your name").fill("Bob")
-        bob.page.get_by_role("button", name="Create my passkey and join").click()
-        bob.page.locator("#recovery-codes").wait_for()
-        assert bob.page.url == f"{server.url}/join"  # the spent token left the address bar
-        bob.page.locator("#continue").click()
-        bob.page.locator(f"[data-wallet='{wallet_id}']").wait_for()
-        assert "you are keyholder" in bob.page.locator(f"[data-wallet='{wallet_id}']").text_content()
-        assert bob.violations == [] and bob.errors == []
-    finally:
-        context.close()
+    bob = new_tab(server, width=360)
+    bob.page.goto(link)
+    assert "as keyholder" in bob.page.locator("#invite-grants").text_content()
+    bob.page.get_by_label("Your name").fill("Bob")
+    bob.page.get_by_role("button", name="Create my passkey and join").click()
+    bob.page.locator("#recovery-codes").wait_for()
+    assert bob.page.url == f"{server.url}/join"  # the spent token left the address bar
+    bob.page.locator("#continue").click()
+    bob.page.locator(f"[data-wallet='{wallet_id}']").wait_for()
+    assert "you are keyholder" in bob.page.locator(f"[data-wallet='{wallet_id}']").text_content()
+    assert bob.violations == [] and bob.errors == []
 
     tab.goto("/members")
     assert [row.text_content().split(" ")[0] for row in admin.locator("#users li").all()] == ["Ada", "Bob"]

@@ -1,14 +1,22 @@
-"""Signing in with a passkey in a real browser: the first run's setup link, then
-sign-out and sign-in again with the same passkey from the virtual authenticator."""
+"""Signing in with a passkey in a real browser: the setup link the real
+`huddle serve` prints on its first run, then sign-out and sign-in again with the
+same passkey from the virtual authenticator; and recovery codes."""
 
 from __future__ import annotations
 
-from .conftest import set_up_admin
+from urllib.parse import urlsplit
+
+from .conftest import Server
 
 
-def test_the_setup_link_creates_the_admin_and_the_passkey_signs_them_in_again(tab):
-    set_up_admin(tab, "Ada")
+def test_the_printed_setup_link_creates_the_admin_and_the_passkey_signs_them_in_again(new_tab, huddle_serve):
+    tab = new_tab(Server(None, "http://" + urlsplit(huddle_serve).netloc))
     page = tab.page
+    page.goto(huddle_serve)
+    page.get_by_label("Your name").fill("Ada")
+    page.get_by_role("button", name="Create my passkey").click()
+    page.locator("#continue").click()
+    page.locator("main[data-view='/wallets']").wait_for()
     assert page.locator("#user-name").text_content() == "Ada"
     assert len(tab.credentials()) == 1
 

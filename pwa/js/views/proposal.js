@@ -47,18 +47,25 @@ function approvals(base, approvedBy, canApprove, open, refresh) {
     ], (_, status) => approve(base, status, refresh)) : null);
 }
 
-function comments(base, list, canComment, refresh) {
+function comments(list) {
   return h("section", { class: "panel", id: "comments" }, h("h2", {}, "Comments"),
     list.length ? h("ul", { class: "comments" }, list.map((c) => h("li", {},
       h("p", {}, c.text), h("small", { class: "muted" }, `${who(c.member)} · ${when(c.created_at)}`))))
-      : h("p", { class: "muted" }, "No comments yet."),
-    canComment ? form({ id: "comment" }, [
-      field("Comment", h("textarea", { name: "text", required: true, maxlength: 2000, rows: 2 })),
-      h("button", { type: "submit" }, "Comment"),
-    ], async (data) => {
-      await post(`${base}/comments`, { text: String(data.get("text")) });
-      await refresh();
-    }) : null);
+      : h("p", { class: "muted" }, "No comments yet."));
+}
+
+// Made once per screen, outside what live events redraw, so a redraw never
+// throws away what someone is typing.
+function commentForm(base, refresh) {
+  const el = form({ id: "comment" }, [
+    field("Comment", h("textarea", { name: "text", required: true, maxlength: 2000, rows: 2 })),
+    h("button", { type: "submit" }, "Comment"),
+  ], async (data) => {
+    await post(`${base}/comments`, { text: String(data.get("text")) });
+    el.reset();
+    await refresh();
+  });
+  return el;
 }
 
 async function build(walletId, proposalId, refresh) {
@@ -71,7 +78,7 @@ async function build(walletId, proposalId, refresh) {
   return h("div", {},
     summary(shown.proposal),
     approvals(base, shown.approved_by, keyholder, open, refresh),
-    comments(base, talk.comments, keyholder, refresh),
+    comments(talk.comments),
     canCancel ? form({ id: "cancel" }, [h("button", { type: "submit", class: "danger" }, "Cancel this proposal")],
       async () => { await post(`${base}/cancel`); await refresh(); }) : null);
 }
@@ -91,7 +98,9 @@ export async function proposalView({ id, pid }) {
     }
   };
   body = await build(walletId, proposalId, refresh);
-  const section = h("section", { "data-proposal": proposalId }, h("h1", {}, `Proposal ${proposalId}`), body);
+  const base = `/wallets/${walletId}/proposals/${proposalId}`;
+  const section = h("section", { "data-proposal": proposalId }, h("h1", {}, `Proposal ${proposalId}`), body,
+    atLeast(walletId, "keyholder") ? commentForm(base, refresh) : null);
   const stop = onWalletEvent((eventWallet, envelope) => {
     if (!section.isConnected) { stop(); return; }
     const about = envelope.data ? envelope.data.proposal : undefined;
