@@ -17,7 +17,7 @@ from embit.script import Script
 
 from coordinator.accounts import users
 from coordinator.chain.sync import sync_wallet
-from coordinator.governance import approvals, audit, ledger, ledger_csv, proposals
+from coordinator.governance import approvals, audit, ledger, ledger_csv, proposals, replacements
 from coordinator.governance.approvals import PasskeyApproval
 from coordinator.psbt.model import Recipient as Payment
 from coordinator.store import chain as chain_store
@@ -252,3 +252,19 @@ def test_the_csv_quotes_commas_quotes_and_line_breaks_and_guards_names(db, funde
     assert spent["memo"] == memo and spent["memo_verified"] == "no"  # edited in the database, not by Huddle
     assert spent["proposer"] == "'@bob" and spent["status"] == "pending"
     assert spent["height"] == "" and spent["balance_sats"] == "" and spent["fee_sats"] != ""
+
+
+def test_a_fee_bump_that_confirms_carries_the_familys_memo_and_approvals(db, funded, chain, client):
+    """Approvals sign the family's intent (DESIGN.md), so the replacement that
+    confirms is approved by whoever approved the original."""
+    wallet, bob, carol, proposal = funded
+    _approve(db, proposal, carol)
+    bumped = replacements.bump(db, wallet, proposal.id, bob.id, 3_500)
+    _broadcast(client, sign(PSBT.from_base64(bumped.psbt), [0, 1]).to_base64())
+    chain.mine(1)
+    sync_wallet(db, wallet, client)
+
+    spent = ledger.build(db, wallet.id).entries[-1]
+
+    assert spent.proposal == bumped.id != proposal.id and spent.memo == MEMO and spent.memo_verified
+    assert [p.name for p in spent.approved_by] == ["Carol"] and spent.fee > 0
