@@ -1,10 +1,13 @@
 """The ledger API on a real history: a coin comes in on the regtest sandbox, Bob
-proposes a spend over HTTP, two test seeds sign it, it is broadcast and mined.
+proposes a spend over HTTP, Bob and Dave upload their devices' signatures (test
+seeds) to the signing ceremony, the combined PSBT is finalized by bdkpython,
+broadcast and mined.
 Every member, a viewer too, reads the ledger and its CSV and label exports;
 keyholders import labels; outsiders get 404, the anonymous 401."""
 
 from __future__ import annotations
 
+import base64
 import csv
 import io
 import json
@@ -48,16 +51,23 @@ def _sync(config, sandbox, wallet_id: int) -> None:
 
 @pytest.fixture
 def history(app, config, admin, wallet_id, sandbox):
-    """100,000 sat in (confirmed); Bob's proposal paying 20,000 signed by seeds 0
-    and 1, broadcast and mined; Carol is a viewer."""
+    """100,000 sat in (confirmed); Bob's proposal paying 20,000, which Bob (seed 0)
+    and Dave (seed 1) sign through the signing ceremony's upload route, broadcast
+    and mined; Carol is a viewer."""
     bob = member(app, admin, wallet_id, "keyholder", "Bob")
+    dave = member(app, admin, wallet_id, "keyholder", "Dave")
     carol = member(app, admin, wallet_id, "viewer", "Carol")
     faucet.pay(sandbox.chain, keys.descriptor(2, 3).script_pubkey(0, 0).data, 100_000, confirm=True)
     _sync(config, sandbox, wallet_id)
     made = bob.post(f"/wallets/{wallet_id}/proposals", {
         "payments": [{"address": faucet_address(), "amount": 20_000}], "memo": MEMO, "fee_rate": 2_000})
     assert made.status_code == 201, made.get_json()
-    signed = sign(PSBT.from_base64(made.get_json()["psbt"]), [0, 1]).to_base64()
+    path = f"/wallets/{wallet_id}/proposals/{made.get_json()['proposal']['id']}"
+    for who, seed in ((bob, 0), (dave, 1)):
+        mine = sign(PSBT.from_base64(made.get_json()["psbt"]), [seed]).to_base64()
+        uploaded = who.post(f"{path}/signatures", {"psbt": mine, "channel": "upload"})
+        assert uploaded.status_code == 201, uploaded.get_json()
+    signed = base64.b64encode(bob.get(f"{path}/psbt").get_data()).decode()
     final = bdk.Psbt(signed).finalize()
     assert final.could_finalize, final.errors
     sandbox.chain.submit(bytes(final.psbt.extract_tx().serialize()))
@@ -76,7 +86,9 @@ def test_a_viewer_reads_the_ledger_with_the_memo_the_proposer_and_the_balance(hi
     assert (incoming["direction"], incoming["net"], incoming["balance_after"]) == ("incoming", 100_000, 100_000)
     assert spent["direction"] == "outgoing" and spent["net"] == -(20_000 + history["fee"])
     assert spent["fee"] == history["fee"] and spent["memo"] == MEMO and spent["proposal"] == history["proposal"]
-    assert spent["proposer"]["name"] == "Bob" and not spent["pending"]
+    assert spent["proposer"]["name"] == "Bob" and not spent["pending"] and spent["memo_verified"] is True
+    assert [(p["name"], p["fingerprint"]) for p in spent["signed_by"]] == [
+        ("Bob", keys.fingerprint(0)), ("Dave", keys.fingerprint(1))]
     assert book["balance"] == {"confirmed": 80_000 - history["fee"], "pending": 0, "total": 80_000 - history["fee"]}
     assert [p["balance"] for p in book["balances"]] == [100_000, 80_000 - history["fee"]]
 
@@ -90,7 +102,7 @@ def test_the_csv_has_a_header_sats_and_btc_and_a_guarded_memo(history):
     assert response.get_data(as_text=True).splitlines()[0].split(",") == list(COLUMNS)
     assert [r["direction"] for r in rows] == ["incoming", "outgoing"]
     spent = rows[1]
-    assert spent["memo"] == "'" + MEMO and spent["proposer"] == "Bob"
+    assert spent["memo"] == "'" + MEMO and spent["proposer"] == "Bob" and spent["signed_by"] == "Bob; Dave"
     assert int(spent["net_sats"]) == -(20_000 + history["fee"]) and int(spent["fee_sats"]) == history["fee"]
     assert spent["net_btc"] == f"-0.{20_000 + history['fee']:08d}" and rows[0]["balance_btc"] == "0.00100000"
 
