@@ -34,6 +34,8 @@ SETTINGS: dict[str, tuple[str, str, str]] = {
                         "how many reverse proxies in front of `huddle serve` append X-Forwarded-For"),
     "message_queue": ("HUDDLE_MESSAGE_QUEUE", "(none)",
                       "redis://host:port/db shared by several `huddle serve` processes; see docs/scaling.md"),
+    "watch_interval": ("HUDDLE_WATCH_INTERVAL", "30",
+                       "seconds between the chain watcher's rounds in `huddle serve` (0: off); see docs/ceremony.md"),
 }
 MAX_TRUSTED_PROXIES = 5  # more hops than this is a misconfiguration, not a deployment
 CONFIG_FILE = "huddle.toml"
@@ -50,6 +52,7 @@ class Settings:
     tor_proxy: str = ""
     trusted_proxies: int = 0
     message_queue: str = ""  # "" = one process, no Redis (docs/scaling.md)
+    watch_interval: int = 30  # seconds; 0 = no chain watcher (docs/ceremony.md)
 
     def public(self) -> dict[str, str]:
         """Everything but the secret, for ``huddle config``."""
@@ -57,7 +60,8 @@ class Settings:
                 "database": str(self.database), "secret_key": "(set, hidden)",
                 "chain": _without_password(self.chain) or "(none)", "tor_proxy": self.tor_proxy or "(none)",
                 "trusted_proxies": str(self.trusted_proxies),
-                "message_queue": _without_password(self.message_queue) or "(none)"}
+                "message_queue": _without_password(self.message_queue) or "(none)",
+                "watch_interval": str(self.watch_interval)}
 
 
 def load(env: Mapping[str, str] | None = None) -> Settings:
@@ -80,7 +84,8 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         raise InvalidInput("bad_config", "HUDDLE_SECRET_KEY must be at least 32 characters")
     return Settings(data_dir, network, database, secret,
                     (value("chain") or "").strip(), (value("tor_proxy") or "").strip(),
-                    _hops(value("trusted_proxies") or "0"), check_message_queue(value("message_queue") or ""))
+                    _hops(value("trusted_proxies") or "0"), check_message_queue(value("message_queue") or ""),
+                    check_watch_interval(value("watch_interval") or "30"))
 
 
 def _hops(text: str) -> int:
@@ -89,6 +94,14 @@ def _hops(text: str) -> int:
     if not text.isascii() or not text.isdigit() or int(text) > MAX_TRUSTED_PROXIES:
         raise InvalidInput("bad_config", f"HUDDLE_TRUSTED_PROXIES must be a whole number from 0 to "
                            f"{MAX_TRUSTED_PROXIES} (the reverse proxies in front of huddle serve), not {text!r}")
+    return int(text)
+
+
+def check_watch_interval(text: str) -> int:
+    """Whole seconds, 0 (no watcher) to 3600: a typo must not silently stop confirmations."""
+    text = text.strip()
+    if not text.isascii() or not text.isdigit() or int(text) > 3600:
+        raise InvalidInput("bad_config", f"HUDDLE_WATCH_INTERVAL is whole seconds from 0 (off) to 3600, not {text!r}")
     return int(text)
 
 

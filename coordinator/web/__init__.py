@@ -55,17 +55,15 @@ def _start_watcher(app: Flask):
     import os
 
     from ..chain.config import from_url
-    from ..errors import InvalidInput
+    from ..config import check_watch_interval
     from ..sessions.watcher import Watcher
     from .db import get_db
     from .realtime import publish
 
     config: WebConfig = app.config["HUDDLE"]
     spec = app.config.get("HUDDLE_CHAIN") or os.environ.get("HUDDLE_CHAIN", "")
-    text = os.environ.get("HUDDLE_WATCH_INTERVAL") or "30"
-    if not text.isascii() or not text.isdigit() or int(text) > 3600:
-        raise InvalidInput("bad_config", f"HUDDLE_WATCH_INTERVAL is whole seconds from 0 (off) to 3600, not {text!r}")
-    if not spec or int(text) == 0:
+    interval = check_watch_interval(os.environ.get("HUDDLE_WATCH_INTERVAL") or "30")
+    if not spec or interval == 0:
         return None
 
     def published() -> None:
@@ -75,7 +73,7 @@ def _start_watcher(app: Flask):
     def backend():
         return from_url(spec, config.network, proxy=os.environ.get("HUDDLE_TOR_PROXY") or None)
 
-    return Watcher(config.database, backend, config.network, int(text), on_change=published).start()
+    return Watcher(config.database, backend, config.network, interval, on_change=published).start()
 
 
 def _audit_head(response):

@@ -71,14 +71,16 @@ class Server:
             self.proc.wait()
 
 
-def serve(exe, data_dir, chain_url: str, extra_env: dict | None = None) -> Server:
+def serve(exe, data_dir, chain_url: str, extra_env: dict | None = None, dev: bool = False) -> Server:
     """Start `huddle serve` (regtest, the sandbox as its chain, a watcher every second)
-    and wait until it answers; returns the setup token it printed."""
+    and wait until it answers; returns the setup token it printed. ``dev``: Werkzeug in
+    one process (a SIGKILL at a fault point then ends the whole server, not one worker
+    that gunicorn would replace)."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("HUDDLE_")}
     env.update({"HUDDLE_DATA": str(data_dir), "HUDDLE_NETWORK": "regtest", "HUDDLE_CHAIN": f"esplora:{chain_url}",
-                "HUDDLE_WATCH_INTERVAL": "1", **(extra_env or {})})
-    proc = subprocess.Popen([str(exe), "serve", "--port", str(port)], env=env, stdout=subprocess.PIPE,
+                "HUDDLE_WATCH_INTERVAL": "1", "PYTHONUNBUFFERED": "1", **(extra_env or {})})
+    proc = subprocess.Popen([str(exe), "serve", "--port", str(port), *(["--dev"] if dev else [])], env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)
     lines: list[str] = []
     threading.Thread(target=lambda: lines.extend(iter(proc.stdout.readline, "")), daemon=True).start()
@@ -149,3 +151,19 @@ def wait_for(check, timeout: float = 30.0, what: str = "the condition"):
             return found
         time.sleep(0.05)
     raise AssertionError(f"timed out waiting for {what}")
+
+
+def make_group(server: Server, sandbox, data_dir) -> tuple[Browser, Browser, Browser, int]:
+    """Ada (admin) imports the 2-of-3 test wallet and invites Bob and Carol as keyholders;
+    one confirmed sandbox coin funds it. Returns (ada, bob, carol, wallet id)."""
+    from ..web.conftest import WALLET_TEXT
+    from .ceremony_env import fund
+
+    ada = server.browser().register("/setup", token=server.setup_token, name="Ada")
+    wallet_id = ada.post("/wallets/import", {"text": WALLET_TEXT, "name": "Co-op vault"}).get_json()["wallet"]["id"]
+    members = []
+    for name in ("Bob", "Carol"):
+        invite = ada.post(f"/wallets/{wallet_id}/invites", {"role": "keyholder"}).get_json()["token"]
+        members.append(server.browser().register("/invites", token=invite, name=name))
+    fund(sandbox, data_dir / "huddle.sqlite3", wallet_id)
+    return ada, members[0], members[1], wallet_id
