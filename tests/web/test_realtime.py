@@ -117,3 +117,30 @@ def test_a_reconnecting_member_catches_up_from_its_last_seq(app, admin, wallet_i
 
     assert [(e["seq"], e["type"]) for e in answer["events"]] == [(3, "invite_created"), (4, "member_joined")]
     assert answer["events"][1]["data"]["name"] == "Carol"
+
+
+def test_a_member_joining_after_another_writer_committed_gets_each_event_once(app, config, admin, wallet_id):
+    """Events committed by a writer that never published (the CLI, or another process
+    killed before it told anyone): a member joining now gets them in the answer, a
+    member already in the room gets them live, and neither gets any of them twice."""
+    from coordinator.governance import outbox
+    from coordinator.governance.events import InviteCreated
+    from coordinator.store import open_database
+
+    bob = member(app, admin, wallet_id, "viewer", "Bob")
+    present = _socket(app, admin, headers={"Origin": ORIGIN})
+    present.emit("join", {"wallet_id": wallet_id}, namespace=NAMESPACE, callback=True)
+    elsewhere = open_database(config.database)
+    written = [outbox.record(elsewhere, InviteCreated(wallet_id, n, "viewer", 99)).seq for n in range(3)]
+    elsewhere.close()
+
+    joining = _socket(app, bob, headers={"Origin": ORIGIN})
+    answer = joining.emit("join", {"wallet_id": wallet_id, "since": written[0] - 1}, namespace=NAMESPACE,
+                          callback=True)
+    member(app, admin, wallet_id, "viewer", "Carol")  # a later change, published by this process
+
+    seen_by_joining = [e["seq"] for e in answer["events"]] + [e["seq"] for e in _events(joining)]
+    seen_by_present = [e["seq"] for e in _events(present)]
+    assert seen_by_joining == list(range(written[0], seen_by_joining[-1] + 1))
+    assert seen_by_present == list(range(written[0], seen_by_present[-1] + 1))
+    assert seen_by_joining[-1] == seen_by_present[-1] == written[-1] + 2  # Carol's invite and join
