@@ -42,6 +42,7 @@ register({
     # the roster ceremony, approvals and roster changes at the agent (roster.py)
     "roster_not_ours": "the roster gives this agent's user no slot, or pins another agent key for them",
     "server_roster_mismatch": "what the server says of a roster (hash, safety code, first address) is not what the agent computes",
+    "roster_change_unverified": "the chain shows a roster change this agent cannot verify (M keyholder signatures, the new roster)",
     "roster_change_stale": "the roster change does not start from the roster this agent pinned",
     "quorum_not_met": "fewer members approved this intent than the pinned roster's threshold",
     # the pinned wallets

@@ -36,6 +36,13 @@ VERSION = 1
 BRANCH_NAMES = {RECEIVE: "receive", CHANGE: "change"}
 
 
+def roster_hash(roster: object) -> str:
+    """The hash a roster is known by (DESIGN: SHA-256 of its canonical encoding)."""
+    from .. import canonical
+
+    return canonical.digest(roster).hex()
+
+
 def agent_dir(env: dict[str, str] | None = None) -> Path:
     env = os.environ if env is None else env
     return Path(env.get("HUDDLE_AGENT_DIR") or platformdirs.user_config_dir("huddle-agent")).expanduser()

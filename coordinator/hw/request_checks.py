@@ -6,6 +6,8 @@ want the reason in:
 1. the wallet: pinned here by policy id (``not_pinned``), with its roster;
 2. history: the audit entries extend the head this agent remembers
    (``history_rewritten``) and reach the head the server announces;
+   and roster changes it shows are adopted once M pinned keyholders signed them
+   (roster_follow.py; ``roster_change_unverified`` otherwise);
 3. the other agents' signed heads: each verifies with that member's PINNED agent key
    (``signed_head_invalid``) and is on this agent's chain (``history_forked``);
 4. the PSBT: the signer checks against the PINNED descriptor (psbt/checks.py);
@@ -26,7 +28,7 @@ from embit.psbt import PSBT
 
 from ..errors import Conflict, HuddleError, InvalidInput
 from ..governance import agent_keys
-from ..governance.audit import Head
+from ..governance.audit import Entry, Head
 from ..governance.intent import Intent, memo_hash
 from ..psbt import codec
 from ..psbt.checks import is_change
@@ -34,6 +36,7 @@ from ..psbt.summary import Summary
 from . import signing
 from .heads import HeadStore
 from .pinned import PinnedWallet, PinStore
+from .roster_follow import follow
 
 _FIELDS = {"request_id": str, "wallet_id": int, "proposal_id": int, "policy_id": str, "psbt": str,
            "intent": dict, "memo": str, "approvals": list, "audit": list, "audit_head": dict,
@@ -94,11 +97,13 @@ def decide(request: SignRequest, store: PinStore, own_user: int, now: int | None
     if wallet.wallet_id is not None and wallet.wallet_id != request.wallet_id:
         raise InvalidInput("bad_sign_request", f"the request names wallet {request.wallet_id}, but policy "
                            f"{request.policy_id} is pinned here as wallet {wallet.wallet_id}")
-    roster = wallet.pinned_roster()  # agent_roster_missing
+    wallet.pinned_roster()  # agent_roster_missing
     if wallet.wallet_id is None:  # confirmed before the wallet existed: the server's id, learnt now
         wallet = store.remember_wallet_id(wallet, request.wallet_id)
     heads = HeadStore(store)
     head = check_history(request, wallet, heads)
+    wallet = follow(store, wallet, [Entry.from_dict(e) for e in request.audit], request.wallet_id)
+    roster = wallet.pinned_roster()  # as roster changes the chain shows left it
     check_signed_heads(request, wallet, heads, head, roster)
     summary = signing.review(request.psbt, wallet, now=now)  # the signer checks, pinned descriptor
     check_intent(request.intent, request.psbt, request.memo, wallet, summary, now)

@@ -21,7 +21,6 @@ import binascii
 import time
 from dataclasses import dataclass
 
-from .. import canonical
 from ..errors import Conflict, InvalidInput, NotFound
 from ..governance import agent_keys
 from ..governance.intent import Intent
@@ -32,12 +31,8 @@ from ..wallet.descriptor import MultisigDescriptor
 from . import signing
 from .agent_key import AgentKey
 from .pairing import Link, call
-from .pinned import PinnedWallet, PinStore
+from .pinned import PinnedWallet, PinStore, roster_hash
 from .request_checks import check_intent
-
-
-def roster_hash(roster: dict) -> str:
-    return canonical.digest(roster).hex()
 
 
 def _mismatch(what: str) -> InvalidInput:
@@ -197,7 +192,13 @@ def fetch_change(link: Link, wallet: PinnedWallet, wallet_id: int, change_id: in
 
 
 def confirm_change(link: Link, change: RosterChange, key: AgentKey, store: PinStore) -> tuple[dict, bool]:
-    """Sign {wallet, from, to} and post it; pin the new roster once the server applied it."""
+    """Sign {wallet, from, to} and post it; pin the new roster once the server applied it
+    (else roster_follow adopts it when the chain shows M confirmations)."""
+    from .roster_follow import RosterBook
+
+    book = RosterBook(store, change.wallet)
+    book.propose(change.roster)
+    book.save()
     wallet_id = change.wallet_id
     body = agent_keys.roster_change_body(wallet_id, change.base, change.to)
     answer = call("POST", link.url, f"/wallets/{wallet_id}/roster/change/confirm",

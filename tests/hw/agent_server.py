@@ -132,6 +132,27 @@ class Group:
         self.entries.append(entry)
         return entry
 
+    def change_roster(self, threshold: int, confirmers, apply: bool = True) -> dict:
+        """A roster change to ``threshold`` in the chain, confirmed by ``confirmers``' agents."""
+        import dataclasses
+
+        from coordinator.hw.pinned import roster_hash
+
+        base = roster_hash(self.roster)
+        new = dataclasses.replace(PinnedRoster.from_dict(self.roster), threshold=threshold).to_dict()
+        to = roster_hash(new)
+        self.append("roster_change_proposed", {"change": 1, "from": base, "to": to, "roster": new, "summary": []})
+        body = agent_keys.roster_change_body(self.wallet_id, base, to)
+        for user in confirmers:
+            self.append("roster_change_confirmed", {"change": 1, "from": base, "to": to, "member": user,
+                                                    "agent_key": agent_keys.public_key(agent_private_key(user)),
+                                                    "signature": agent_keys.sign(agent_private_key(user),
+                                                                                 "roster-change", body)},
+                        f"user:{user}")
+        if apply:
+            self.append("roster_changed", {"change": 1, "version": 2, "from": base, "to": to}, "system")
+        return new
+
     def psbt(self, **kw) -> bytes:
         return make(self.descriptor, **kw).serialize()
 

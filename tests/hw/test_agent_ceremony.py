@@ -119,28 +119,15 @@ def test_a_spend_is_approved_and_signed_live_by_two_agents(world):
     people, agents, config = world["people"], world["agents"], world["config"]
     wallet_id, codes = _set_up(world)
     assert len(set(codes)) == 1
-    fund_and_sync(config, wallet_id)
-    made = people[1].browser.post(f"/wallets/{wallet_id}/proposals", {
-        "payments": [{"address": faucet_address(), "amount": 20_000}], "memo": "roof", "fee_rate": 2_000})
-    assert made.status_code == 201, made.get_json()
-    proposal = made.get_json()["proposal"]
-    path = f"/wallets/{wallet_id}/proposals/{proposal['id']}"
+    path = _proposal(world, wallet_id)
 
-    approved = ok(agents[2]("approve", proposal["id"], "--wallet", "Co-op", input="y\n"))
+    approved = ok(agents[2]("approve", path.rsplit("/", 1)[1], "--wallet", "Co-op", input="y\n"))
     assert faucet_address() in approved and "'roof'" in approved
     quorum = people[0].browser.get(f"{path}/quorum").get_json()
     assert quorum["approved_by"] == [people[2].id]
 
     for signer in (1, 2):  # Bob's agent first; Carol's then checks Bob's signed head
-        running = agents[signer].run()
-        try:
-            running.wait_for("Connected to")
-            asked = people[0].browser.post(f"{path}/sign-requests", {"user": people[signer].id})
-            assert asked.status_code == 201 and asked.get_json()["agents"] == 1, asked.get_json()
-            assert "signature(s) added" in running.wait_for("The server took the result")
-        finally:
-            code, line = running.interrupt()
-        assert code == 0 and line == "Stopped."
+        _sign_live(world, path, signer)
 
     ceremony = people[0].browser.get(f"{path}/ceremony").get_json()
     psbt = PSBT.parse(base64.b64decode(ceremony["psbt"]))
@@ -169,3 +156,32 @@ def test_a_roster_change_is_pinned_once_m_keyholders_confirm_it_at_their_agents(
     pinned = PinStore(agents[2].dir).get("Co-op")
     assert pinned.roster == change["roster"] and pinned.pinned_roster().threshold == 2
     assert pinned.safety_code == agent_keys.safety_code(change["roster"])
+
+    # Bob's agent confirmed first: it adopts the change from the chain at its next sign request
+    path = _proposal(world, wallet_id)
+    for approver in (1, 2):
+        ok(agents[approver]("approve", path.rsplit("/", 1)[1], "--wallet", "Co-op", "--yes"))
+    _sign_live(world, path, 1)
+    assert PinStore(agents[1].dir).get("Co-op").roster == change["roster"]
+
+
+def _proposal(world, wallet_id: int) -> str:
+    fund_and_sync(world["config"], wallet_id)
+    made = world["people"][1].browser.post(f"/wallets/{wallet_id}/proposals", {
+        "payments": [{"address": faucet_address(), "amount": 20_000}], "memo": "roof", "fee_rate": 2_000})
+    assert made.status_code == 201, made.get_json()
+    return f"/wallets/{wallet_id}/proposals/{made.get_json()['proposal']['id']}"
+
+
+def _sign_live(world, path: str, signer: int) -> None:
+    """``huddle agent run`` for member ``signer``, asked to sign by Ada over the API, then Ctrl-C."""
+    people = world["people"]
+    running = world["agents"][signer].run()
+    try:
+        running.wait_for("Connected to")
+        asked = people[0].browser.post(f"{path}/sign-requests", {"user": people[signer].id})
+        assert asked.status_code == 201 and asked.get_json()["agents"] == 1, asked.get_json()
+        assert "signature(s) added" in running.wait_for("The server took the result")
+    finally:
+        code, line = running.interrupt()
+    assert code == 0 and line == "Stopped."

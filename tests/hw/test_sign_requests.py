@@ -238,3 +238,27 @@ def test_a_malformed_request_is_refused_with_its_ids(tmp_path, server):
     request = group.request(psbt, group.intent(psbt))
     request["approvals"] = "all of them"
     assert refusal(tmp_path, server, group, request) == "bad_sign_request"
+
+
+def test_a_roster_change_m_keyholders_signed_in_the_chain_is_followed(tmp_path, server):
+    group = Group(threshold=2)
+    psbt = group.psbt()
+    intent = group.intent(psbt)
+    new = group.change_roster(3, confirmers=(1, 3))  # 2 of 3 keyholders: the wallet's M
+    request = group.request(psbt, intent, approvals=group.approvals(intent, (1, 3)))
+
+    assert refusal(tmp_path, server, group, request) == "quorum_not_met"  # 2 approvals, the new roster needs 3
+    assert PinStore(tmp_path / "agent").get("family").roster == new
+
+
+@pytest.mark.parametrize("confirmers", [(1,), (1, 1), (1, 9)], ids=["one of two", "twice", "a stranger"])
+def test_a_roster_change_without_m_pinned_confirmations_is_not_followed(tmp_path, server, confirmers):
+    group = Group(threshold=2)
+    psbt = group.psbt()
+    intent = group.intent(psbt)
+    before = group.roster
+    group.change_roster(0, confirmers=confirmers)
+    request = group.request(psbt, intent)
+
+    assert refusal(tmp_path, server, group, request) == "roster_change_unverified"
+    assert PinStore(tmp_path / "agent").get("family").roster == before
