@@ -36,7 +36,7 @@ def command(host: str, port: int, origin: str | None, threads: int, graceful_tim
 
     cfg, db = context.database()  # settings checked and the database migrated before any fork
     web = WebConfig(cfg.database, cfg.secret_key, check_origin(origin or f"http://localhost:{port}"), cfg.network,
-                    trusted_proxies=cfg.trusted_proxies)
+                    trusted_proxies=cfg.trusted_proxies, message_queue=cfg.message_queue)
     token = setup.issue_token(db)
     db.close()
     logs.configure()
