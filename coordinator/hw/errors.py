@@ -29,7 +29,8 @@ register({
     "ledger_registration_refused": "the Ledger refused the stored registration (reset, or another seed?)",
     # the audit head the agent remembers (heads.py)
     "history_rewritten": "the server's audit history no longer extends the head this agent saw; it refuses to sign",
-    "history_forked": "another agent's signed head is not on this agent's chain: the server shows members different histories",
+    "history_forked": "another agent's signed head is not on this agent's chain: the server shows members "
+                      "different histories",
     "signed_head_invalid": "another agent's signed head does not verify against its pinned agent key",
     # live sign requests (sign_request.py, request_checks.py)
     "bad_sign_request": "a sign request that is not what the agent protocol says (docs/agent.md)",
@@ -41,8 +42,10 @@ register({
     "intent_fee_over_ceiling": "the PSBT's fee is above the fee ceiling of the intent the group approved",
     # the roster ceremony, approvals and roster changes at the agent (roster.py)
     "roster_not_ours": "the roster gives this agent's user no slot, or pins another agent key for them",
-    "server_roster_mismatch": "what the server says of a roster (hash, safety code, first address) is not what the agent computes",
-    "roster_change_unverified": "the chain shows a roster change this agent cannot verify (M keyholder signatures, the new roster)",
+    "server_roster_mismatch": "what the server says of a roster (hash, safety code, first address) is not what "
+                              "the agent computes",
+    "roster_change_unverified": "the chain shows a roster change this agent cannot verify (M keyholder signatures, "
+                                "the new roster)",
     "roster_change_stale": "the roster change does not start from the roster this agent pinned",
     "quorum_not_met": "fewer members approved this intent than the pinned roster's threshold",
     # the pinned wallets

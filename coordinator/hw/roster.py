@@ -147,7 +147,8 @@ def server_id(link: Link, wallet: PinnedWallet, store: PinStore) -> int:
     if wallet.wallet_id is not None:
         return wallet.wallet_id
     listed = call("GET", link.url, "/wallets", token=link.token).get("wallets")
-    found = [w.get("id") for w in listed or [] if isinstance(w, dict) and w.get("policy_id") == wallet.descriptor.policy_id]
+    policy = wallet.descriptor.policy_id
+    found = [w.get("id") for w in listed or [] if isinstance(w, dict) and w.get("policy_id") == policy]
     if len(found) != 1 or not isinstance(found[0], int):
         raise NotFound("not_pinned", f"the server lists no wallet of yours with the policy of {wallet.name!r} "
                        f"({wallet.descriptor.policy_id})")

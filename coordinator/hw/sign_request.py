@@ -110,7 +110,8 @@ class Responder:
             device.close()
         step("signed")
         self.store.saw_used(wallet, signing.used_indexes(signed))
-        self.say(f"Signed {len(signed.signatures)} input(s) of proposal {request.proposal_id} with {device.fingerprint}")
+        self.say(f"Signed {len(signed.signatures)} input(s) of proposal {request.proposal_id} "
+                 f"with {device.fingerprint}")
         return only_new_signatures(signed)
 
     def _fingerprint(self, request: SignRequest, wallet) -> str:

@@ -11,6 +11,7 @@ import threading
 
 import pytest
 from embit.psbt import PSBT
+from hwilib.errors import ActionCanceledError
 
 from coordinator.governance import agent_keys
 from coordinator.hw import connection
@@ -32,13 +33,17 @@ ME = 2  # the agent's user; its device holds seed 1 (cosigner slot 1)
 class Running:
     """The agent, connected to the test's server, signing with its software device."""
 
-    def __init__(self, tmp_path, group: Group, server: ServerSide, *, clock=None, seed: int = 1) -> None:
+    def __init__(self, tmp_path, group: Group, server: ServerSide, *, clock=None, seed: int = 1, tamper=None,
+                 timeout: float = 30, roster: bool = True) -> None:
         self.store = PinStore(tmp_path / "agent")
-        self.store.pin_roster("family", group.roster, group.wallet_id)
-        self.device = SoftwareDevice(seed)
+        if roster:
+            self.store.pin_roster("family", group.roster, group.wallet_id)
+        else:  # `huddle agent pin FILE`: the descriptor alone
+            self.store.pin("family", group.network, group.descriptor)
+        self.device = SoftwareDevice(seed, tamper=tamper)
         self.lines: list[str] = []
         self.responder = Responder(self.store, ME, load_or_create(self.store.root),
-                                   lambda network: SoftwareFactory(self.device), self.lines.append, timeout=30)
+                                   lambda network: SoftwareFactory(self.device), self.lines.append, timeout=timeout)
         if clock is not None:
             self.responder.clock = clock
         self.stop = threading.Event()
@@ -262,3 +267,45 @@ def test_a_roster_change_without_m_pinned_confirmations_is_not_followed(tmp_path
 
     assert refusal(tmp_path, server, group, request) == "roster_change_unverified"
     assert PinStore(tmp_path / "agent").get("family").roster == before
+
+
+def _steps(seen) -> list[str]:
+    return [data["step"] for name, data in seen if name == "sign_step"]
+
+
+def test_a_spend_declined_on_the_device_is_reported_step_by_step(tmp_path, server):
+    def decline(psbt):
+        raise ActionCanceledError("the cross was pressed")
+
+    group = Group()
+    psbt = group.psbt()
+    agent, seen, result = ask(tmp_path, server, group, group.request(psbt, group.intent(psbt)), tamper=decline)
+
+    assert _steps(seen) == ["device_ready", "reviewing", "declined"]
+    declined = [data for name, data in seen if name == "sign_step"][-1]
+    assert declined["reason"].startswith("device_declined: ")
+    assert result["refused"]["code"] == "device_declined" and "psbt" not in result
+
+
+def test_a_device_that_does_not_answer_in_time_is_given_up_on(tmp_path, server):
+    released = threading.Event()
+
+    def stuck(psbt):  # waiting for a button nobody presses
+        released.wait(30)
+
+    group = Group()
+    psbt = group.psbt()
+    try:
+        agent, seen, result = ask(tmp_path, server, group, group.request(psbt, group.intent(psbt)), tamper=stuck,
+                                  timeout=0.5)
+    finally:
+        released.set()
+    assert _steps(seen) == ["device_ready", "reviewing", "declined"]
+    assert result["refused"]["code"] == "device_timeout"
+
+
+def test_a_wallet_pinned_without_a_roster_is_not_signed_for_live(tmp_path, server):
+    group = Group()
+    psbt = group.psbt()
+    request = group.request(psbt, group.intent(psbt))
+    assert refusal(tmp_path, server, group, request, roster=False) == "agent_roster_missing"
