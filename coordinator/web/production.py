@@ -11,8 +11,8 @@ fork (``preload_app`` stays off), so every thread the app starts (the outbox
 relay, a chain watcher) runs in the worker, never in the master.
 
 On SIGTERM the master stops listening and tells the worker; the worker stops
-accepting, runs the app's stop hooks, closes every open socket, and lets the
-requests in flight finish for up to ``graceful_timeout`` seconds. A write is
+accepting, closes every open socket, runs the app's stop hooks (``on_stop``),
+and lets the requests in flight finish for up to ``graceful_timeout`` seconds. A write is
 one SQLite transaction: it either committed before its answer went out, or
 the worker was killed before the commit and the client got no answer.
 """
@@ -37,18 +37,14 @@ log = logging.getLogger(__name__)
 
 
 def on_stop(app: Flask, hook: Callable[[], None]) -> None:
-    """Run ``hook`` in the worker when it is told to stop (before its sockets close)."""
+    """Run ``hook`` in the worker when it is told to stop, after its sockets close."""
     app.extensions.setdefault(STOP_HOOKS, []).append(hook)
 
 
 def stop_app(app: Flask) -> None:
-    """The stop hooks, then every Socket.IO client told it is disconnected by
-    the server (clients reconnect to the next server on their own)."""
-    for hook in app.extensions.get(STOP_HOOKS, []):
-        try:
-            hook()
-        except Exception:  # one failing hook must not keep the sockets open
-            log.exception("a stop hook failed")
+    """Every Socket.IO client told it is disconnected by the server (clients
+    reconnect to the next server by themselves), then the stop hooks, and the
+    chain watcher (sessions/watcher.py) gives its lease up for the next server."""
     from .realtime import socketio
 
     server = socketio.server
@@ -56,6 +52,13 @@ def stop_app(app: Flask) -> None:
         for sid, _ in list(server.manager.get_participants(namespace, None)):
             server.disconnect(sid, namespace=namespace)
     server.eio.disconnect()  # and the engine.io connections under them
+    watcher = app.extensions.get("huddle_watcher")
+    hooks = [*app.extensions.get(STOP_HOOKS, []), *([watcher.stop] if watcher is not None else [])]
+    for hook in hooks:
+        try:
+            hook()
+        except Exception:  # one failing hook must not keep the others from running
+            log.exception("a stop hook failed")
 
 
 class Worker(ThreadWorker):
@@ -63,13 +66,19 @@ class Worker(ThreadWorker):
     WebSocket never ends by itself, so without this the worker would wait out
     the whole graceful timeout and then be killed."""
 
-    stopping = False
+    stopper: threading.Thread | None = None
 
     def handle_exit(self, sig, frame) -> None:
         super().handle_exit(sig, frame)
-        if not self.stopping and getattr(self, "wsgi", None) is not None:
-            self.stopping = True  # a signal handler: do the work in a thread of its own
-            threading.Thread(target=stop_app, args=(self.wsgi,), name="huddle-stop", daemon=True).start()
+        if self.stopper is None and getattr(self, "wsgi", None) is not None:
+            # A signal handler: do the work in a thread of its own.
+            self.stopper = threading.Thread(target=stop_app, args=(self.wsgi,), name="huddle-stop", daemon=True)
+            self.stopper.start()
+
+    def run(self) -> None:
+        super().run()  # returns once the requests in flight are done (or the graceful timeout is up)
+        if self.stopper is not None:
+            self.stopper.join(self.cfg.graceful_timeout)  # the hooks, before the process ends
 
 
 class Logs(Logger):

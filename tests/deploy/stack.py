@@ -116,6 +116,7 @@ class Stack:
 
     folder: Path
     graceful_timeout: int = 20
+    env: dict = field(default_factory=dict)
     app_port: int = field(default_factory=free_port)
     http_port: int = field(default_factory=free_port)
     https_port: int = field(default_factory=free_port)
@@ -138,7 +139,7 @@ class Stack:
     def _start_huddle(self) -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith("HUDDLE_")}
         env.update(HUDDLE_DATA=str(self.folder / "data"), HUDDLE_NETWORK="regtest", HUDDLE_ORIGIN=self.origin,
-                   HUDDLE_TRUSTED_PROXIES="1")
+                   HUDDLE_TRUSTED_PROXIES="1", **self.env)
         self.out, self.err = self.folder / "huddle.out", self.folder / "huddle.err"
         with self.out.open("w") as out, self.err.open("w") as err:
             self.huddle = subprocess.Popen([str(HUDDLE), "serve", "--port", str(self.app_port),
@@ -167,6 +168,10 @@ class Stack:
         line = next(line for line in self.out.read_text().splitlines() if "/setup#" in line)
         return line.split("#", 1)[1].strip()
 
+    def worker_pid(self) -> int:
+        booted = [line["event"] for line in self.log_lines() if line["event"].startswith("Booting worker")]
+        return int(booted[-1].rsplit(" ", 1)[1])
+
     def log_lines(self) -> list[dict]:
         return [json.loads(line) for line in self.err.read_text().splitlines()]
 
@@ -181,8 +186,8 @@ class Stack:
             time.sleep(0.05)
 
     def stop(self) -> None:
-        for proc in (self.nginx, self.huddle):
-            if proc.poll() is None:
+        for proc in (getattr(self, "nginx", None), getattr(self, "huddle", None)):
+            if proc is not None and proc.poll() is None:
                 proc.terminate()
                 try:
                     proc.wait(timeout=self.graceful_timeout + 10)

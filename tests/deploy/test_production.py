@@ -10,6 +10,7 @@ import json
 import re
 import sqlite3
 import threading
+import time
 
 import httpx
 import pytest
@@ -149,6 +150,37 @@ def test_sigterm_finishes_the_writes_in_flight_closes_sockets_and_exits_0(tmp_pa
     assert set(writers.acknowledged) <= stored
     assert integrity == "ok"
     assert len(writers.failures) == len(writers.threads)  # each writer ran until the server was gone
+
+
+def _leases(database) -> list[str]:
+    db = sqlite3.connect(database)
+    try:
+        return [row[0] for row in db.execute("SELECT holder FROM watcher_leases")]
+    finally:
+        db.close()
+
+
+def test_the_chain_watcher_runs_in_the_worker_and_gives_its_lease_up_on_sigterm(tmp_path):
+    from coordinator.chain.sandbox.chain import Chain
+    from coordinator.chain.sandbox.server import serve
+
+    sandbox = serve(Chain())
+    stack = Stack(tmp_path, env={"HUDDLE_CHAIN": f"esplora:{sandbox.url}", "HUDDLE_WATCH_INTERVAL": "1"})
+    try:
+        stack.start()
+        deadline = time.monotonic() + 30
+        while not _leases(stack.database) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        holders, worker = _leases(stack.database), stack.worker_pid()
+        stack.huddle.terminate()
+        code = stack.huddle.wait(timeout=stack.graceful_timeout + 10)
+    finally:
+        stack.stop()
+        sandbox.stop()
+
+    assert len(holders) == 1 and holders[0].split(":")[1] == str(worker) != str(stack.huddle.pid)
+    assert code == 0
+    assert _leases(stack.database) == []  # the next server need not wait for it to lapse
 
 
 def _secrets_in_a_day_of_use(stack: Stack, admin: Member) -> list[str]:
