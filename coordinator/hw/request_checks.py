@@ -113,6 +113,9 @@ def decide(request: SignRequest, store: PinStore, own_user: int, now: int | None
 
 def check_history(request: SignRequest, wallet: PinnedWallet, heads: HeadStore) -> Head:
     head = heads.advance(wallet, request.audit)  # history_rewritten
+    if head.seq == 0:  # every wallet's chain begins with its creation: an empty one hides it
+        raise Conflict("history_rewritten", f"the server sent no audit history of {wallet.name!r} (not even "
+                       "its creation); refusing to sign")
     if head != request.audit_head:
         raise Conflict("history_rewritten", f"HISTORY CHANGED: the server announces head {request.audit_head.seq} "
                        f"({request.audit_head.hash[:12]}) but the entries it sent end at {head.seq} "

@@ -130,8 +130,9 @@ def test_a_psbt_of_a_foreign_descriptor_under_the_pinned_policy_id_is_refused(tm
     assert refusal(tmp_path, server, group, request) == "xpub_mismatch"
 
 
-def test_a_changed_recipient_is_refused_intent_mismatch(tmp_path, server):
-    group = Group()
+@pytest.mark.parametrize("script_type", ["wsh", "sh-wsh"])
+def test_a_changed_recipient_is_refused_intent_mismatch(tmp_path, server, script_type):
+    group = Group(script_type=script_type)
     approved = group.intent(group.psbt())
     changed = group.psbt(pay=6_000_000, change=1_990_000)  # another amount to the recipient
     assert refusal(tmp_path, server, group, group.request(changed, approved)) == "intent_mismatch"
@@ -152,8 +153,9 @@ def test_an_intent_expired_by_the_agents_own_clock_is_refused(tmp_path, server):
     assert refusal(tmp_path, server, group, request, clock=lambda: 1_900_000_001) == "intent_expired"
 
 
-def test_a_fee_over_the_approved_ceiling_is_refused(tmp_path, server):
-    group = Group()
+@pytest.mark.parametrize("script_type", ["wsh", "sh-wsh"])
+def test_a_fee_over_the_approved_ceiling_is_refused(tmp_path, server, script_type):
+    group = Group(script_type=script_type)
     psbt = group.psbt()  # pays 10,000 sat in fees
     request = group.request(psbt, group.intent(psbt, fee_ceiling=9_999))
     assert refusal(tmp_path, server, group, request) == "intent_fee_over_ceiling"
@@ -177,8 +179,9 @@ def test_an_approval_of_another_intent_does_not_count(tmp_path, server):
     assert refusal(tmp_path, server, group, group.request(psbt, intent, approvals=approvals)) == "quorum_not_met"
 
 
-def test_history_rewritten_since_the_agents_head_is_refused(tmp_path, server):
-    group = Group()
+@pytest.mark.parametrize("script_type", ["wsh", "sh-wsh"])
+def test_history_rewritten_since_the_agents_head_is_refused(tmp_path, server, script_type):
+    group = Group(script_type=script_type)
     psbt = group.psbt()
     intent = group.intent(psbt)
     group.append("proposal_created", {"proposal": 7})
@@ -186,10 +189,18 @@ def test_history_rewritten_since_the_agents_head_is_refused(tmp_path, server):
     store.pin_roster("family", group.roster, group.wallet_id)
     HeadStore(store).advance(store.get("family"), [e.to_dict() for e in group.entries])  # the agent saw 1..2
 
-    rewritten = Group()  # the same wallet, another history: entry 2 is not the one the agent saw
+    rewritten = Group(script_type=script_type)  # the same wallet, another history: entry 2 is not the one the agent saw
     rewritten.append("proposal_created", {"proposal": 8})
     rewritten.append("proposal_created", {"proposal": 7})
     assert refusal(tmp_path, server, group, rewritten.request(psbt, intent)) == "history_rewritten"
+
+
+def test_a_request_without_any_history_is_refused(tmp_path, server):
+    group = Group()
+    psbt = group.psbt()
+    request = group.request(psbt, group.intent(psbt))
+    request["audit"], request["audit_head"] = [], {"seq": 0, "hash": "00" * 32}
+    assert refusal(tmp_path, server, group, request) == "history_rewritten"
 
 
 def test_entries_short_of_the_announced_head_are_refused(tmp_path, server):
