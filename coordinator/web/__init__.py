@@ -52,6 +52,7 @@ def _publish(response):
 def _start_watcher(app: Flask):
     """The chain watcher (sessions/watcher.py), when a chain backend is configured
     (HUDDLE_CHAIN) and HUDDLE_WATCH_INTERVAL is not 0; its rounds publish what they wrote."""
+    import atexit
     import os
 
     from ..chain.config import from_url
@@ -73,7 +74,9 @@ def _start_watcher(app: Flask):
     def backend():
         return from_url(spec, config.network, proxy=os.environ.get("HUDDLE_TOR_PROXY") or None)
 
-    return Watcher(config.database, backend, config.network, interval, on_change=published).start()
+    watcher = Watcher(config.database, backend, config.network, interval, on_change=published).start()
+    atexit.register(watcher.stop)  # give the lease up on a clean exit, so another process need not wait
+    return watcher
 
 
 def _audit_head(response):
