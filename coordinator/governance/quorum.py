@@ -56,8 +56,10 @@ def _verified_member(roster: PinnedRoster, digest: bytes, approval: object) -> i
     if member.approves_with == "agent":
         return user if agent_keys.verify_digest(member.agent_key, digest, approval.get("signature")) else None
     fields = ("credential_id", "authenticator_data", "client_data_json", "signature")
-    key = member.passkeys.get(approval.get("credential_id"))
-    if key is None or not all(isinstance(approval.get(f), str) for f in fields):
+    if not all(isinstance(approval.get(f), str) for f in fields):
+        return None
+    key = member.passkeys.get(approval["credential_id"])
+    if key is None:
         return None
     passkey = PasskeyApproval(f"user:{user}", *(approval[f] for f in fields))
     try:

@@ -76,7 +76,7 @@ def _approval(state: _Replay, entry: Entry) -> None:
     if intent is None:
         raise _fail("audit_approval_invalid", "an approval of a proposal that is not earlier in the chain")
     if entry.type == "approval_added":
-        given = dict(entry.body.get("approval") or {})
+        given = dict(entry.body["approval"])
         member = str(given.pop("member", ""))
         approval = {"kind": "passkey", "member": int(member[5:]) if member[5:].isdigit() else None, **given}
     else:
@@ -145,6 +145,9 @@ def verify_wallet_chain(entries: Iterable[Entry], pinned: PinnedRoster) -> dict:
         except InvalidInput as err:
             code = err.code if err.code in ("audit_approval_invalid", "audit_roster_invalid") else "audit_roster_invalid"
             raise InvalidInput(code, f"audit entry {entry.seq} ({entry.type}): {err.message}", seq=entry.seq) from None
+        except (KeyError, TypeError, ValueError, AttributeError):  # a body of the wrong shape
+            raise InvalidInput("audit_roster_invalid", f"audit entry {entry.seq} ({entry.type}): its body is not "
+                               "what this entry type holds", seq=entry.seq) from None
     if state.anchored_at is None:
         raise InvalidInput("audit_roster_invalid", "the roster file is none of the rosters this chain put in force "
                            "(another wallet, or a roster the keyholders never confirmed)")
@@ -158,6 +161,10 @@ def verify_setup_chain(entries: Iterable[Entry], pinned: PinnedRoster) -> dict:
     draft = int(entries[0].chain.split(":")[1]) if entries and entries[0].chain.startswith("setup:") else 0
     standing: dict[int, Entry] = {}
     for entry in entries:
+        if entry.type in ("address_confirmed", "confirmation_withdrawn") and not isinstance(
+                entry.body.get("position"), int):
+            raise InvalidInput("audit_roster_invalid", f"audit entry {entry.seq} ({entry.type}): no slot position",
+                               seq=entry.seq)
         if entry.type == "address_confirmed":
             standing[entry.body.get("position")] = entry
         elif entry.type == "confirmation_withdrawn":

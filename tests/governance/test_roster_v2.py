@@ -5,12 +5,14 @@ the wallet's first audit entry. Version 1 roster files still load."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from coordinator import canonical
 from coordinator.accounts import passkeys, users
 from coordinator.errors import Conflict, InvalidInput
-from coordinator.governance import agent_keys, audit, roster, setup_roster, wallet_setup
+from coordinator.governance import agent_keys, audit, roster, roster_audit, setup_roster, wallet_setup
 from coordinator.governance.roster import LOCAL_RP, PinnedRoster
 
 from ..authenticator import SoftAuthenticator, b64url
@@ -167,3 +169,19 @@ def test_replacing_an_agent_key_names_the_wallets_whose_pinned_roster_has_the_ol
     with pytest.raises(Conflict) as taken:
         agent_keys.register_key(db, members[1].id, old)
     assert taken.value.code == "agent_key_taken"
+
+
+@pytest.mark.parametrize("kind,body", [
+    ("roster_change_confirmed", {"change": [1]}),
+    ("approval_added", {"family": "f", "approval": "not an approval"}),
+    ("roster_change_proposed", {"roster": {"v": 2}}),
+])
+def test_a_chain_entry_of_the_wrong_shape_is_named_rather_than_crashing_verify(db, kind, body):
+    _, _, draft = set_up(db)
+    entries = audit.entries(db, audit.wallet_chain(draft.wallet_id))
+    odd = dataclasses.replace(entries[-1], seq=entries[-1].seq + 1, type=kind, body=body)
+
+    with pytest.raises(InvalidInput) as caught:
+        roster_audit.verify_wallet_chain([*entries, odd], roster.pinned(db, draft.wallet_id))
+    assert caught.value.details["seq"] == odd.seq
+    assert caught.value.code in ("audit_roster_invalid", "audit_approval_invalid")
