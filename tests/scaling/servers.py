@@ -94,8 +94,11 @@ class Member:
             self.events.append(envelope)
             self.changed.notify_all()
 
-    def join(self, wallet_id: int, since: int = 0) -> dict:
-        answer = self.sio.call("join", {"wallet_id": wallet_id, "since": since}, namespace="/wallets", timeout=10)
+    def join(self, wallet_id: int, since: int = 0, **more) -> dict:
+        """``join`` a wallet's room, or ``join_ceremony`` when given a proposal_id."""
+        event = "join_ceremony" if "proposal_id" in more else "join"
+        answer = self.sio.call(event, {"wallet_id": wallet_id, "since": since, **more}, namespace="/wallets",
+                               timeout=10)
         with self.changed:
             self.events[:0] = answer.get("events", [])
         return answer

@@ -128,3 +128,25 @@ def test_revoking_a_member_through_one_process_cuts_their_socket_on_the_other(
         for proc, _ in servers:
             stop(proc)
         stop(redis)
+
+
+def test_a_signature_submitted_to_one_process_reaches_the_ceremony_room_on_the_other_once(
+        two_servers, proposal, wallet_id):  # noqa: F811
+    from ..sessions.ceremony_env import signed_by
+
+    bob, path = proposal
+    token, proposal_id = _token(bob), int(path.rsplit("/", 1)[1])
+    a, b = (Member(url, token) for url in two_servers)
+    for member in (a, b):
+        member.join(wallet_id, proposal_id=proposal_id)
+    psbt = bob.get(f"{path}/ceremony").get_json()["psbt"]
+
+    sent = httpx.post(f"{two_servers[0]}/api/v1{path}/signatures", json={"psbt": signed_by(psbt, 1)},
+                      headers={"Authorization": f"Bearer {token}"}, timeout=10)
+
+    assert sent.status_code == 201, sent.text
+    for member in (a, b):
+        events = member.wait_until(lambda got: any(e["type"] == "signature_added" for e in got))
+        assert [e["type"] for e in events].count("signature_added") == 1
+        assert [e["seq"] for e in events] == list(range(1, len(events) + 1))
+        member.close()
