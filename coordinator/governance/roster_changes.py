@@ -74,11 +74,14 @@ def diff(old: PinnedRoster, new: PinnedRoster) -> list[str]:
 
 def _policy(base: PinnedRoster, candidate: PinnedRoster, threshold: object, approvers: object) -> tuple:
     members = {m.user for m in candidate.members}
-    chosen = [u for u in base.approvers if u in members] if approvers is None else approvers
-    if not isinstance(chosen, list) or not all(isinstance(u, int) and not isinstance(u, bool) for u in chosen) \
-            or not set(chosen) <= members:
+    if approvers is None:  # keep who approved; a newcomer admin or keyholder approves too
+        newcomers = [m.user for m in candidate.members if base.member(m.user) is None
+                     and m.role in roster.APPROVER_ROLES]
+        approvers = [u for u in base.approvers if u in members] + newcomers
+    if not isinstance(approvers, list) or not all(isinstance(u, int) and not isinstance(u, bool)
+                                                  for u in approvers) or not set(approvers) <= members:
         raise InvalidInput("bad_roster_change", "approvers are user ids of the wallet's members")
-    chosen = sorted(set(chosen))
+    chosen = sorted(set(approvers))
     wanted = min(base.threshold, len(chosen)) if threshold is None else threshold
     if not isinstance(wanted, int) or isinstance(wanted, bool) or not 0 <= wanted <= len(chosen):
         raise InvalidInput("bad_roster_change", f"the approval threshold is a whole number from 0 to {len(chosen)} "

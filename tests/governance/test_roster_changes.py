@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from coordinator.accounts import passkeys, roles, users
+from coordinator.accounts import membership, passkeys, roles, users
 from coordinator.errors import AccessDenied, Conflict, InvalidInput, NotFound
 from coordinator.governance import agent_keys, audit, outbox, roster, roster_changes, roster_events
 from coordinator.governance.roster import LOCAL_RP
@@ -157,3 +157,22 @@ def test_roster_change_events_reach_the_wallets_room(db):
 
     assert sent[-4:] == ["roster_change_proposed", "roster_change_confirmed", "roster_change_confirmed",
                          "roster_changed"]
+
+
+def test_a_member_who_leaves_and_a_keyholder_who_joins_change_the_approvers_once_confirmed(db):
+    admin, members, draft = set_up(db)
+    wallet = draft.wallet_id
+    newcomer = users.create(db, "Newcomer")
+    roles.grant(db, newcomer.id, wallet, "keyholder")
+    membership.remove(db, wallet, members[2].id, members[2].id)  # a slot owner leaves
+
+    change = roster_changes.propose(db, wallet, admin.id, LOCAL_RP)
+    assert roster.pinned(db, wallet).member(members[2].id) is not None  # not before M confirm
+    _confirm(db, wallet, members[0], 0)
+    _confirm(db, wallet, members[1], 1)
+
+    assert f"user:{members[2].id} removed" in change.summary
+    assert f"user:{newcomer.id} added as keyholder" in change.summary
+    pinned = roster.pinned(db, wallet)
+    assert pinned.member(members[2].id) is None
+    assert pinned.approvers == (admin.id, members[0].id, members[1].id, newcomer.id)
