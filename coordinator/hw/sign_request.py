@@ -76,10 +76,17 @@ class Responder:
             channel.emit("head", signed_head(self.key, request.wallet_id, decision.head))
             psbt = self._sign(request, decision, channel)
         except HuddleError as err:
-            self.say(f"Refused the sign request for proposal {ids['proposal_id']}: {err.message} [{err.code}]")
-            self._answer(channel, {**ids, "refused": {"code": err.code, "message": err.message}})
+            self._refuse(channel, ids, err)
+            return
+        except Exception as err:  # noqa: BLE001 - a bug must still answer the server, and sign nothing
+            self._refuse(channel, ids, InvalidInput("bad_sign_request", f"the agent could not check this "
+                                                    f"request ({type(err).__name__}: {err}); nothing was signed"))
             return
         self._answer(channel, {**ids, "psbt": codec.to_base64(psbt)})
+
+    def _refuse(self, channel: Channel, ids: dict, err: HuddleError) -> None:
+        self.say(f"Refused the sign request for proposal {ids['proposal_id']}: {err.message} [{err.code}]")
+        self._answer(channel, {**ids, "refused": {"code": err.code, "message": err.message}})
 
     def on_connect(self, channel: Channel) -> None:
         """Send the remembered head of every wallet pinned with a roster (DESIGN: signed heads)."""
@@ -95,7 +102,8 @@ class Responder:
         device = devices.select(self.factory(wallet.network), fingerprint, devices.Worker(self.timeout))
         step = _Steps(channel, request)
         try:
-            step("device_ready")
+            found = {"type": device.found.type[:40], "fingerprint": device.fingerprint.lower()}
+            step("device_ready", device=found)
             signer = device
             if device.found.type == "ledger":  # registered once, HMAC kept (ledger.py)
                 from . import ledger
@@ -141,8 +149,10 @@ class _Steps:
     def __init__(self, channel: Channel, request: SignRequest) -> None:
         self.channel, self.request = channel, request
 
-    def __call__(self, step: str, reason: str | None = None) -> None:
+    def __call__(self, step: str, reason: str | None = None, device: dict | None = None) -> None:
         data = {"request_id": self.request.request_id, "proposal_id": self.request.proposal_id, "step": step}
         if reason is not None:
             data["reason"] = reason
+        if device is not None:  # the server tells the room whether it is the member's slot
+            data["device"] = device
         self.channel.emit("sign_step", data)

@@ -106,8 +106,10 @@ def test_a_good_request_comes_back_with_only_the_devices_new_signatures(tmp_path
         scope.partial_sigs.clear()
     assert returned.serialize() == unsigned
     assert agent.device.calls[-2:] == ["sign_tx", "close"]
-    steps = [data["step"] for name, data in seen if name == "sign_step"]
-    assert steps == ["device_ready", "reviewing", "signed"]
+    steps = [data for name, data in seen if name == "sign_step"]
+    assert [step["step"] for step in steps] == ["device_ready", "reviewing", "signed"]
+    assert steps[0]["device"] == {"type": "software", "fingerprint": keys.fingerprint(1)}
+    assert {step["request_id"] for step in steps} == {"req-1"} and {step["proposal_id"] for step in steps} == {7}
     head = next(data for name, data in seen if name == "head")
     last = group.entries[-1]
     assert (head["wallet_id"], head["seq"], head["hash"]) == (1, last.seq, last.hash)
