@@ -23,7 +23,7 @@ from coordinator.psbt.status import status
 
 from .. import keys
 from ..psbt import chain
-from ..psbt.test_checks import make
+from ..psbt.test_checks import CORPUS, make
 from .agent_server import Group, ServerSide
 from .software_device import SoftwareDevice, SoftwareFactory
 
@@ -322,3 +322,23 @@ def test_a_wallet_pinned_without_a_roster_is_not_signed_for_live(tmp_path, serve
     psbt = group.psbt()
     request = group.request(psbt, group.intent(psbt))
     assert refusal(tmp_path, server, group, request, roster=False) == "agent_roster_missing"
+
+
+@pytest.mark.parametrize("script_type", ["wsh", "sh-wsh"])
+def test_the_adversarial_corpus_sent_as_sign_requests_never_reaches_the_device(tmp_path, server, script_type):
+    group = Group(script_type=script_type)
+    base = PSBT.parse(group.psbt())
+    intent = group.intent(base.serialize())
+    agent = Running(tmp_path, group, server)
+    try:
+        for i, (code, what, tamper) in enumerate(CORPUS):
+            psbt = PSBT.parse(base.serialize())
+            tamper(psbt, group.descriptor)
+            server.send(agent.sid, group.request(psbt.serialize(), intent, request_id=f"corpus-{i}"))
+            seen, result = server.until_result()
+            assert result["request_id"] == f"corpus-{i}", what
+            assert result["refused"]["code"] == code, what
+            assert not [name for name, _ in seen if name == "sign_step"], what
+    finally:
+        agent.close()
+    assert agent.device.calls == []  # not one of them reached the device
