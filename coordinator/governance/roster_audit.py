@@ -143,7 +143,7 @@ def verify_wallet_chain(entries: Iterable[Entry], pinned: PinnedRoster) -> dict:
                     raise _fail("audit_roster_invalid", "the chain does not start with its pinned roster")
                 _STEPS[entry.type](state, entry)
         except InvalidInput as err:
-            code = err.code if err.code in ("audit_approval_invalid", "audit_roster_invalid") else "audit_roster_invalid"
+            code = "audit_approval_invalid" if err.code == "audit_approval_invalid" else "audit_roster_invalid"
             raise InvalidInput(code, f"audit entry {entry.seq} ({entry.type}): {err.message}", seq=entry.seq) from None
         except (KeyError, TypeError, ValueError, AttributeError):  # a body of the wrong shape
             raise InvalidInput("audit_roster_invalid", f"audit entry {entry.seq} ({entry.type}): its body is not "

@@ -56,7 +56,8 @@ def test_a_new_member_and_a_new_passkey_show_in_the_change_and_are_pinned_once_c
     _confirm(db, wallet, members[0], 0)
     _confirm(db, wallet, members[1], 1)
 
-    assert change.summary == (f"user:{members[1].id} passkey {credential} added", f"user:{treasurer.id} added as viewer")
+    assert change.summary == (f"user:{members[1].id} passkey {credential} added",
+                              f"user:{treasurer.id} added as viewer")
     pinned = roster.pinned(db, wallet)
     assert pinned.member(treasurer.id).role == "viewer" and treasurer.id not in pinned.approvers
     assert credential in pinned.member(members[1].id).passkeys

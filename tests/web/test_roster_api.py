@@ -89,6 +89,18 @@ def test_a_qr_only_keyholder_confirms_without_a_signature_and_is_pinned_without_
     assert signed.status_code == 400 and signed.get_json()["error"]["code"] == "agent_key_not_registered"
     members = people[0].browser.get(f"/wallets/{wallet_id}/roster").get_json()["pinned"]["roster"]["members"]
     assert [m["agent_key"] is None for m in members] == [False, False, True]
+    shown = people[0].browser.get(f"/wallets/{wallet_id}/roster").get_json()["pinned"]
+    assert shown["keyholders_without_agent"] == [people[2].id] and shown["warning"] is None
+
+
+def test_the_roster_warns_when_m_keyholders_have_no_agent(app, config):
+    people = group(app, config, agents=(0,))
+    base = draft(people)
+
+    shown = people[0].browser.get(f"{base}/roster").get_json()
+
+    assert shown["keyholders_without_agent"] == [people[1].id, people[2].id]
+    assert "skips every agent check" in shown["warning"]
 
 
 def test_a_signature_over_an_older_roster_is_refused_and_a_moved_roster_withdraws_confirmations(app, config):

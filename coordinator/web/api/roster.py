@@ -25,7 +25,11 @@ def _rp():
 
 
 def _shown(pinned: roster.PinnedRoster) -> dict:
-    return {"roster": pinned.to_dict(), "hash": pinned.hash(), "safety_code": pinned.safety_code()}
+    bare = [m.user for m in pinned.keyholders() if m.agent_key is None]
+    warning = (f"{len(bare)} keyholders have no agent; a signing group made only of them ({pinned.m} of them) "
+               "skips every agent check") if len(bare) >= pinned.m else None
+    return {"roster": pinned.to_dict(), "hash": pinned.hash(), "safety_code": pinned.safety_code(),
+            "keyholders_without_agent": bare, "warning": warning}
 
 
 @bp.get("/drafts/<int:draft_id>/roster")
