@@ -57,6 +57,7 @@ class SignRequest:
     audit_head: Head
     signed_heads: list
     fingerprint: str | None
+    descriptor: str | None = None  # only ever compared with the pinned one (signing.same_as_pinned)
 
     @classmethod
     def parse(cls, data: object) -> "SignRequest":
@@ -67,9 +68,9 @@ class SignRequest:
             value = data.get(name)
             if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
                 raise InvalidInput("bad_sign_request", f"the sign request's {name!r} is missing or not {kind.__name__}")
-        fingerprint = data.get("fingerprint")
-        if fingerprint is not None and not isinstance(fingerprint, str):
-            raise InvalidInput("bad_sign_request", "the sign request's fingerprint is not text")
+        fingerprint, descriptor = data.get("fingerprint"), data.get("descriptor")
+        if not all(v is None or isinstance(v, str) for v in (fingerprint, descriptor)):
+            raise InvalidInput("bad_sign_request", "the sign request's fingerprint or descriptor is not text")
         try:
             psbt = base64.b64decode(data["psbt"], validate=True)
             head = Head(int(data["audit_head"]["seq"]), str(data["audit_head"]["hash"]))
@@ -78,7 +79,8 @@ class SignRequest:
                                "({seq, hash}) is malformed") from None
         intent = Intent.from_dict(data["intent"])  # bad_intent
         return cls(data["request_id"], data["wallet_id"], data["proposal_id"], data["policy_id"], psbt, intent,
-                   data["memo"], data["approvals"], data["audit"], head, data["signed_heads"], fingerprint)
+                   data["memo"], data["approvals"], data["audit"], head, data["signed_heads"], fingerprint,
+                   descriptor)
 
 
 @dataclass(frozen=True)
@@ -105,7 +107,7 @@ def decide(request: SignRequest, store: PinStore, own_user: int, now: int | None
     wallet = follow(store, wallet, [Entry.from_dict(e) for e in request.audit], request.wallet_id)
     roster = wallet.pinned_roster()  # as roster changes the chain shows left it
     check_signed_heads(request, wallet, heads, head, roster)
-    summary = signing.review(request.psbt, wallet, now=now)  # the signer checks, pinned descriptor
+    summary = signing.review(request.psbt, wallet, request.descriptor, now)  # the signer checks, pinned descriptor
     check_intent(request.intent, request.psbt, request.memo, wallet, summary, now)
     approved = check_quorum(request, roster)
     return Decision(wallet, summary, head, frozenset(approved))

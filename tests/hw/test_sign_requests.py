@@ -132,6 +132,14 @@ def test_a_psbt_of_a_foreign_descriptor_under_the_pinned_policy_id_is_refused(tm
     assert refusal(tmp_path, server, group, request) == "xpub_mismatch"
 
 
+def test_a_descriptor_the_server_sends_that_is_not_the_pinned_one_is_refused(tmp_path, server):
+    group = Group()
+    psbt = group.psbt()
+    request = group.request(psbt, group.intent(psbt))
+    request["descriptor"] = keys.descriptor(2, 3, True, "wsh", first=4).to_string()
+    assert refusal(tmp_path, server, group, request) == "descriptor_mismatch"
+
+
 @pytest.mark.parametrize("script_type", ["wsh", "sh-wsh"])
 def test_a_changed_recipient_is_refused_intent_mismatch(tmp_path, server, script_type):
     group = Group(script_type=script_type)
