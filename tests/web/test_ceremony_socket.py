@@ -61,6 +61,7 @@ def test_leaving_is_announced_to_those_still_there(app, admin, proposal):
 
     types = [(e["type"], e["data"]["user"]) for e in _received(watcher, "event")]
     assert types[-1] == ("signer_left", bob.user["id"])
+    assert list(app.extensions["huddle_socket_users"].values()) == [admin.user["id"]]  # the namespace forgot it too
 
 
 def test_a_bad_join_gets_the_error_shape_as_ack_and_as_an_error_event_with_its_id(app, proposal):
