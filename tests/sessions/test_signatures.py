@@ -11,10 +11,12 @@ from hypothesis import strategies as st
 
 from embit.psbt import PSBT
 
+from coordinator.accounts.passkeys import RelyingParty
 from coordinator.errors import Conflict, Unprocessable
-from coordinator.governance import audit, outbox, proposals
+from coordinator.governance import audit, outbox, proposals, roster
 from coordinator.psbt import codec
-from coordinator.sessions import signatures
+from coordinator.sessions import requests, signatures
+from coordinator.store.db import write
 from coordinator.sessions.events import room
 
 from ..psbt.chain import sign
@@ -122,3 +124,19 @@ def test_the_combined_psbt_does_not_depend_on_order_or_repeats(setting, order, r
 
 def _sigs(psbt) -> list[dict]:
     return [{pub.sec(): sig for pub, sig in scope.partial_sigs.items()} for scope in psbt.inputs]
+
+
+def test_signatures_and_sign_requests_wait_for_the_approvals_the_pinned_roster_asks_for(setting):
+    descriptor = setting.db.execute("SELECT descriptor FROM wallets WHERE id = ?", [setting.wallet.id]).fetchone()[0]
+    pinned = roster.build(setting.db, "regtest", descriptor, 2, {setting.bob: "keyholder", setting.carol: "keyholder"},
+                          {}, RelyingParty("localhost", "http://localhost:5000"), policy=(1, (setting.bob, setting.carol)))
+    with write(setting.db):
+        roster.pin(setting.db, setting.wallet.id, pinned, 0)
+
+    with pytest.raises(Conflict) as gated:
+        _submit(setting, signed_by(setting.proposal.psbt, 1))
+    with pytest.raises(Conflict) as asked:
+        requests.ask(setting.db, setting.wallet, setting.proposal, setting.carol, setting.bob)
+
+    assert gated.value.code == asked.value.code == "approvals_needed"
+    assert signatures.stored(setting.db, setting.wallet, setting.proposal) == []
