@@ -101,3 +101,23 @@ def test_when_a_fee_bump_confirms_the_original_is_replaced(setting):
     closed = outbox.since(setting.db, f"ceremony:{setting.proposal.id}", 0)[-1]
     assert (closed.type, closed.data["state"]) == ("ceremony_closed", "replaced")
     assert codec.parse(bump.psbt).tx.txid().hex() == ceremony.load(setting.db, bump.id).txid
+
+
+def test_a_reorg_takes_the_confirmation_back_and_the_next_block_gives_it_again(setting):
+    _ready(setting, setting.proposal)
+    broadcast.claim(setting.db, setting.proposal, setting.bob)
+    watcher = _watcher(setting)
+    watcher.run_once()
+    setting.sandbox.chain.mine(1)
+    watcher.run_once()
+    assert _state(setting, setting.proposal) == "confirmed"
+
+    setting.sandbox.chain.invalidate(setting.sandbox.chain.height)  # the block is gone; the tx is back in the mempool
+    watcher.run_once()
+    assert _state(setting, setting.proposal) == "broadcast"
+    setting.sandbox.chain.mine(1)
+    watcher.run_once()
+
+    assert _state(setting, setting.proposal) == "confirmed"
+    types = [e.type for e in outbox.since(setting.db, f"ceremony:{setting.proposal.id}", 0)]
+    assert types[-4:] == ["broadcast", "confirmed", "broadcast", "confirmed"]
