@@ -9,7 +9,8 @@ from this checkout (``PYTHONPATH``), on the fresh venv's packages only.
 Each server is started ``--runs`` times under the production server (gunicorn,
 one worker, threads) and under Werkzeug; for each run:
 
-- start: from spawning the process to the first 200 from ``/healthz``;
+- start: from spawning the process to the first 200 from ``/healthz``, and the
+  CPU seconds its processes used by then (less sensitive to a busy machine);
 - idle RSS, two seconds after that answer: the worker's, the gunicorn master's,
   and the sum of both processes' PSS (shared pages counted once: what the
   machine really spends);
@@ -97,12 +98,15 @@ def make_venv(folder: Path, requirements: str) -> Path:
     return python
 
 
-def tree_mb(path: Path) -> float:
-    files = [p for p in path.rglob("*") if p.is_file() and "__pycache__" not in p.parts]
+def tree_mb(path: Path, compiled: bool = True) -> float:
+    """File sizes under ``path``; ``compiled=False`` leaves out ``__pycache__``
+    (a checkout's, which depends on what ran there)."""
+    files = [p for p in path.rglob("*") if p.is_file() and (compiled or "__pycache__" not in p.parts)]
     return sum(p.stat().st_size for p in files) / 1e6
 
 
 def site_mb(python: Path) -> float:
+    """site-packages as pip left it (bytecode included), without the venv's own tools."""
     site = next(python.parent.parent.glob("lib/python*/site-packages"))
     return sum(tree_mb(p) if p.is_dir() else p.stat().st_size / 1e6
                for p in site.iterdir() if not p.name.startswith(VENV_TOOLS))
@@ -118,6 +122,12 @@ def memory(pid: int) -> tuple[float, float]:
 def children(pid: int) -> list[int]:
     found = Path(f"/proc/{pid}/task/{pid}/children")
     return [int(c) for c in found.read_text().split()] if found.exists() else []
+
+
+def cpu_s(pid: int) -> float:
+    """User plus system CPU seconds a process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def snapshot(pid: int) -> dict[str, float]:
@@ -142,7 +152,8 @@ def one_run(argv: list[str], env: dict[str, str], port: int, api_path: str) -> d
                 if proc.poll() is not None or time.perf_counter() - started > 30:
                     raise SystemExit(f"{' '.join(argv)} did not start")
                 time.sleep(0.005)
-        figures = {"start_s": time.perf_counter() - started}
+        figures = {"start_s": time.perf_counter() - started,
+                   "start_cpu_s": sum(cpu_s(p) for p in [proc.pid, *children(proc.pid)])}
         time.sleep(2)
         figures.update({f"idle_{k}": v for k, v in snapshot(proc.pid).items()})
         with httpx.Client(base_url=url, timeout=10) as client:
@@ -187,7 +198,7 @@ def measure(runs: int, tmp: Path, venvs: Path) -> tuple[dict, dict]:
     print("installing two fresh venvs from", LOCK.relative_to(REPO), "...", file=sys.stderr)
     huddle_py = make_venv(venvs / "huddle-venv", LOCK.read_text())
     bare_py = make_venv(venvs / "bare-venv", "".join(blocks[n] for n in BARE))
-    sizes = {"huddle": site_mb(huddle_py) + tree_mb(REPO / "coordinator") + tree_mb(REPO / "pwa"),
+    sizes = {"huddle": site_mb(huddle_py) + tree_mb(REPO / "coordinator", False) + tree_mb(REPO / "pwa", False),
              "bare": site_mb(bare_py)}
     table = servers(huddle_py, bare_py, tmp)
     # The database made and migrated once, so that each start is a restart.
@@ -204,6 +215,7 @@ def measure(runs: int, tmp: Path, venvs: Path) -> tuple[dict, dict]:
 def report(medians: dict, sizes: dict, runs: int) -> None:
     names = list(medians)
     rows = [("start to first answer, s", "start_s", "{:.3f}", GOALS["start_s"]),
+            ("  CPU used by then, s", "start_cpu_s", "{:.2f}", None),
             ("idle RSS, serving process, MB", "idle_rss", "{:.1f}", GOALS["idle_rss_mb"]),
             ("idle RSS, gunicorn master, MB", "idle_master_rss", "{:.1f}", None),
             ("idle PSS, all processes, MB", "idle_pss", "{:.1f}", GOALS["idle_rss_mb"]),
