@@ -1,8 +1,10 @@
 """Three members' agents, each the real ``huddle agent`` script with a software device,
 against the real app on a loopback HTTP server: they pair (registering agent keys),
-confirm the setup at the terminal after comparing safety codes (pinning the roster),
-approve a spend, sign it live through ``huddle agent run`` (the second agent checks the
-first one's signed head), and confirm a roster change that M of them must accept."""
+fill their slots with the keys their devices export, confirm the setup at the terminal
+after comparing safety codes (pinning the roster), approve a spend, sign it live through
+``huddle agent run`` (the second agent checks the first one's signed head), add the
+third signature by an offline-signed file, and confirm a roster change that M of them
+must accept (the agent that confirmed first adopts it from the chain)."""
 
 from __future__ import annotations
 
@@ -25,7 +27,7 @@ from coordinator.web import WebConfig, create_app
 from ..cli.runner import HUDDLE, fails, ok
 from ..web.conftest import ORIGIN, Browser, setup_token
 from ..web.funding import faucet_address, fund_and_sync
-from ..web.roster_world import Person, draft, join
+from ..web.roster_world import Person, join
 from .test_agent_connection import Served
 
 
@@ -83,9 +85,23 @@ def world(tmp_path):
     served.stop()
 
 
-def _set_up(world) -> tuple[int, list[str]]:
+def _draft(world, script_type: str = "wsh") -> str:
+    """Ada drafts a 2-of-3; each member fills their slot with the key their agent's device exported."""
     people, agents = world["people"], world["agents"]
-    base = draft(people)
+    made = people[0].browser.post("/drafts", {"name": "Co-op", "script_type": script_type, "threshold": 2,
+                                              "slots": [p.id for p in people]})
+    assert made.status_code == 201, made.get_json()
+    base = f"/drafts/{made.get_json()['draft']['id']}"
+    for position, (person, agent) in enumerate(zip(people, agents)):
+        key = ok(agent("xpub", "--network", "regtest", "--script-type", script_type, "--yes")).strip()
+        filled = person.browser.post(f"{base}/slots/{position}", {"key": key})
+        assert filled.status_code == 200, filled.get_json()
+    return base
+
+
+def _set_up(world, script_type: str = "wsh") -> tuple[int, list[str]]:
+    people, agents = world["people"], world["agents"]
+    base = _draft(world, script_type)
     draft_id = int(base.rsplit("/", 1)[1])
     codes, out = [], ""
     for agent in agents:
@@ -98,9 +114,10 @@ def _set_up(world) -> tuple[int, list[str]]:
     return wallet_id, codes
 
 
-def test_agents_confirm_the_setup_pin_the_roster_and_read_the_same_safety_code(world):
+@pytest.mark.parametrize("script_type", ["wsh", "sh-wsh"])
+def test_agents_confirm_the_setup_pin_the_roster_and_read_the_same_safety_code(world, script_type):
     people, agents = world["people"], world["agents"]
-    shown = people[1].browser.get(f"{draft(people)}/roster")
+    shown = people[1].browser.get(f"{_draft(world, script_type)}/roster")
     assert shown.status_code == 200
     declined = agents[1]("confirm-setup", int(shown.get_json()["draft"]), input="n\n")
     fails(declined, 5, "device_declined")  # nothing signed, nothing posted, nothing pinned
@@ -129,13 +146,22 @@ def test_a_spend_is_approved_and_signed_live_by_two_agents(world):
     for signer in (1, 2):  # Bob's agent first; Carol's then checks Bob's signed head
         _sign_live(world, path, signer)
 
+    # the third signature by file: Ada's agent signs the downloaded PSBT offline, her browser uploads it
+    downloaded = people[0].browser.get(f"{path}/psbt")
+    unsigned = agents[0].dir.parent / "proposal.psbt"
+    unsigned.write_bytes(downloaded.data)
+    signed = ok(agents[0]("sign", unsigned, "--wallet", "Co-op")).strip()
+    uploaded = people[0].browser.post(f"{path}/signatures", {"psbt": signed})
+    inputs = len(PSBT.parse(downloaded.data).inputs)
+    assert uploaded.status_code == 201 and uploaded.get_json()["added"] == inputs, uploaded.get_json()
+
     ceremony = people[0].browser.get(f"{path}/ceremony").get_json()
     psbt = PSBT.parse(base64.b64decode(ceremony["psbt"]))
     db = open_database(config.database)
     descriptor = wallets.get(db, "Co-op").descriptor
     db.close()
     done = [c.fingerprint for c in status(psbt, descriptor).cosigners if c.done]
-    assert sorted(done) == sorted(descriptor.cosigners[i].fingerprint for i in (1, 2))
+    assert sorted(done) == sorted(c.fingerprint for c in descriptor.cosigners)
     assert ceremony["ceremony"]["state"] == "ready"
 
 
