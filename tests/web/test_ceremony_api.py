@@ -36,10 +36,12 @@ def ceremony(app, config, admin, wallet_id, sandbox):
     return bob, f"/wallets/{wallet_id}/proposals/{made.get_json()['proposal']['id']}", made.get_json()["psbt"]
 
 
-def test_an_uploaded_signature_is_kept_and_shown_per_input(ceremony):
+@pytest.mark.parametrize("form", ["base64", "hex"])
+def test_an_uploaded_signature_is_kept_and_shown_per_input(ceremony, form):
     bob, path, psbt = ceremony
+    signed = signed_by(psbt, 1)
 
-    sent = bob.post(f"{path}/signatures", {"psbt": signed_by(psbt, 1)})
+    sent = bob.post(f"{path}/signatures", {"psbt": signed if form == "base64" else base64.b64decode(signed).hex()})
 
     assert sent.status_code == 201, sent.get_json()
     body = sent.get_json()
