@@ -25,7 +25,7 @@ from .. import keys
 from ..psbt import chain
 from ..psbt.test_checks import CORPUS, make
 from .agent_server import Group, ServerSide
-from .software_device import SoftwareDevice, SoftwareFactory
+from .software_device import LedgerShell, SoftwareDevice, SoftwareFactory
 
 ME = 2  # the agent's user; its device holds seed 1 (cosigner slot 1)
 
@@ -34,13 +34,13 @@ class Running:
     """The agent, connected to the test's server, signing with its software device."""
 
     def __init__(self, tmp_path, group: Group, server: ServerSide, *, clock=None, seed: int = 1, tamper=None,
-                 timeout: float = 30, roster: bool = True) -> None:
+                 timeout: float = 30, roster: bool = True, device=None) -> None:
         self.store = PinStore(tmp_path / "agent")
         if roster:
             self.store.pin_roster("family", group.roster, group.wallet_id)
         else:  # `huddle agent pin FILE`: the descriptor alone
             self.store.pin("family", group.network, group.descriptor)
-        self.device = SoftwareDevice(seed, tamper=tamper)
+        self.device = device or SoftwareDevice(seed, tamper=tamper)
         self.lines: list[str] = []
         self.responder = Responder(self.store, ME, load_or_create(self.store.root),
                                    lambda network: SoftwareFactory(self.device), self.lines.append, timeout=timeout)
@@ -350,3 +350,21 @@ def test_the_adversarial_corpus_sent_as_sign_requests_never_reaches_the_device(t
     finally:
         agent.close()
     assert agent.device.calls == []  # not one of them reached the device
+
+
+def test_a_ledger_registers_the_wallet_once_and_signs_every_request_with_the_stored_hmac(tmp_path, server):
+    group = Group()
+    ledger = LedgerShell(1)
+    agent = Running(tmp_path, group, server, device=ledger)
+    try:
+        for i in range(2):
+            psbt = group.psbt()
+            server.send(agent.sid, group.request(psbt, group.intent(psbt), request_id=f"ledger-{i}"))
+            seen, result = server.until_result()
+            returned = PSBT.parse(base64.b64decode(result["psbt"]))
+            done = [c.fingerprint for c in status(returned, group.descriptor).cosigners if c.done]
+            assert done == [ledger.fingerprint]
+    finally:
+        agent.close()
+    assert ledger.client.registered == ["family"]  # once: the HMAC is kept and passed back
+    assert len(ledger.client.signed) == 2 and len(set(ledger.client.signed)) == 1
