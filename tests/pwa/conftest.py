@@ -91,8 +91,9 @@ def huddle_serve(tmp_path):
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("HUDDLE_")}
     env.update(HUDDLE_DATA=str(tmp_path / "data"), HUDDLE_NETWORK="regtest")
-    proc = subprocess.Popen([str(Path(sys.executable).parent / "huddle"), "serve", "--port", str(port)], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    # A short grace: gunicorn otherwise waits up to 30 s for the browser's open long-poll.
+    command = [str(Path(sys.executable).parent / "huddle"), "serve", "--port", str(port), "--graceful-timeout", "1"]
+    proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     try:
         link = next((line.strip() for line in proc.stdout if "/setup#" in line), None)
         if link is None:
@@ -101,7 +102,11 @@ def huddle_serve(tmp_path):
         yield link
     finally:
         proc.terminate()
-        proc.wait(timeout=20)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
 
 
 def _wait_until_listening(port: int, proc) -> None:

@@ -33,6 +33,7 @@ def test_an_invite_link_from_the_members_screen_lets_a_second_member_join(new_ta
     assert bob.violations == [] and bob.errors == []
 
     tab.goto("/members")
+    admin.locator("#users li").first.wait_for()
     assert [row.text_content().split(" ")[0] for row in admin.locator("#users li").all()] == ["Ada", "Bob"]
     assert tab.violations == [] and tab.errors == []
 

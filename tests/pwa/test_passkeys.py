@@ -9,7 +9,8 @@ from urllib.parse import urlsplit
 from .conftest import Server
 
 
-def test_the_printed_setup_link_creates_the_admin_and_the_passkey_signs_them_in_again(new_tab, huddle_serve):
+def test_the_printed_setup_link_creates_the_admin_and_the_passkey_signs_them_in_again(huddle_serve, new_tab):
+    # huddle_serve first, so its tabs close before it stops
     tab = new_tab(Server(None, "http://" + urlsplit(huddle_serve).netloc))
     page = tab.page
     page.goto(huddle_serve)

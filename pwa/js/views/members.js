@@ -4,10 +4,10 @@
 
 import { get, post } from "../api.js";
 import { field, form, h, problem, when } from "../dom.js";
-import { qrSvg } from "../qr.js";
 import { session } from "../session.js";
 
-function shownOnce(answer) {
+async function shownOnce(answer) {
+  const { qrSvg } = await import("../qr.js"); // the QR library loads only when a code is shown
   return h("div", { class: "invite", id: "invite-link" },
     h("p", {}, "Send this link to the person you invite. It is shown only now, and works once, until ",
       when(answer.invite.expires_at), "."),
@@ -23,7 +23,7 @@ function inviteForm(path, withRole) {
     h("button", { type: "submit", class: "primary" }, "Make an invite link"),
   ], async (data) => {
     const answer = await post(path, withRole ? { role: String(data.get("role")) } : {});
-    result.replaceChildren(shownOnce(answer));
+    result.replaceChildren(await shownOnce(answer));
   }), result);
 }
 
