@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import click
 
+from ..errors import InvalidInput, register
 from . import context
 
+register({"cannot_listen": "huddle serve cannot listen on --host/--port: the port is taken (another huddle "
+                           "serve?), the address is not this machine's, or a port below 1024 needs privileges"})
 THREADS = 64  # web/production.py's default, kept here so --help imports no gunicorn
 GRACEFUL_TIMEOUT = 30
 
@@ -37,6 +40,7 @@ def command(host: str, port: int, origin: str | None, threads: int, graceful_tim
     cfg, db = context.database()  # settings checked and the database migrated before any fork
     web = WebConfig(cfg.database, cfg.secret_key, check_origin(origin or f"http://localhost:{port}"), cfg.network,
                     trusted_proxies=cfg.trusted_proxies, message_queue=cfg.message_queue)
+    _check_listen(host, port)  # before a new setup link replaces the one a running server printed
     token = setup.issue_token(db)
     db.close()
     logs.configure()
@@ -50,6 +54,18 @@ def command(host: str, port: int, origin: str | None, threads: int, graceful_tim
         from ..web import production
 
         production.serve(lambda: _app(web), host, port, threads, graceful_timeout)
+
+
+def _check_listen(host: str, port: int) -> None:
+    import socket
+
+    try:
+        with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server will
+            probe.bind((host, port))
+    except OSError as err:
+        raise InvalidInput("cannot_listen", f"cannot listen on {host}:{port}: {err.strerror or err} "
+                           "(is another huddle serve running?)") from None
 
 
 def _app(web):

@@ -117,3 +117,22 @@ def _first_answer(proc: subprocess.Popen, url: str) -> httpx.Response:
                 pytest.fail(f"huddle serve exited with {proc.returncode}")
             time.sleep(0.1)
     pytest.fail("huddle serve did not start")
+
+
+def test_a_second_server_on_a_taken_port_says_so_and_leaves_the_first_ones_setup_link_working(huddle, tmp_path):
+    run, port = Huddle(huddle, tmp_path / "data"), _free_port()
+    first = _serve_until_ready(run, port)
+    try:
+        line = fails(run("serve", "--port", str(port)), 3, "cannot_listen")
+        status = httpx.get(f"http://127.0.0.1:{port}/api/v1/setup", timeout=5).json()
+    finally:
+        out = _stop(first)
+    token = next(line.strip() for line in out.splitlines() if "/setup#" in line).split("#", 1)[1]
+
+    assert f"127.0.0.1:{port}" in line and status == {"needs_setup": True}
+    from coordinator.accounts import setup
+    from coordinator.store import open_database
+
+    db = open_database(run.database)
+    setup.complete(db, token, "Ada")  # the first server's link still works
+    db.close()
