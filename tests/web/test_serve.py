@@ -86,7 +86,7 @@ def _logged(err_file, request_id: str) -> list[dict]:
 
 
 @pytest.mark.parametrize("options, server", [((), "gunicorn"), (("--dev",), "werkzeug")])
-def test_both_servers_answer_log_one_json_line_per_request_and_stop_on_sigterm(huddle, tmp_path, options, server):
+def test_both_servers_answer_log_one_json_line_per_request_believe_no_forwarded_header_and_stop_on_sigterm(huddle, tmp_path, options, server):
     port, err_file = _free_port(), tmp_path / "stderr"
     env = {k: v for k, v in os.environ.items() if not k.startswith("HUDDLE_")}
     env.update(HUDDLE_DATA=str(tmp_path / "data"), HUDDLE_NETWORK="testnet")
@@ -94,7 +94,9 @@ def test_both_servers_answer_log_one_json_line_per_request_and_stop_on_sigterm(h
         proc = subprocess.Popen([str(huddle), "serve", "--port", str(port), *options], env=env,
                                 stdout=subprocess.DEVNULL, stderr=err)
     try:
-        answer = _first_answer(proc, f"http://127.0.0.1:{port}/healthz?probe=1")
+        _first_answer(proc, f"http://127.0.0.1:{port}/healthz")
+        answer = httpx.get(f"http://127.0.0.1:{port}/healthz?probe=1", timeout=5,
+                           headers={"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9"})
         lines = _logged(err_file, answer.headers["X-Request-ID"])
     finally:
         proc.terminate()
@@ -104,6 +106,8 @@ def test_both_servers_answer_log_one_json_line_per_request_and_stop_on_sigterm(h
     assert lines[0]["event"] == "serving" and lines[0]["server"] == server
     logged = [line for line in lines if line.get("request_id") == answer.headers["X-Request-ID"]]
     assert [(line["method"], line["path"], line["status"]) for line in logged] == [("GET", "/healthz", 200)]
+    # With trusted_proxies 0 (the default) no forwarded header is believed, by gunicorn either.
+    assert (logged[0]["scheme"], logged[0]["remote"]) == ("http", "127.0.0.1")
     assert all(isinstance(line["time"], str) and line["level"] in ("info", "warning", "error") for line in lines)
 
 
