@@ -20,6 +20,7 @@ import threading
 
 import socketio
 from embit import ec
+from embit.psbt import PSBT
 from werkzeug.serving import make_server
 
 from coordinator.governance import agent_keys
@@ -74,9 +75,11 @@ class ServerSide:
         return record
 
     def _result(self, sid, data=None):
+        """Recorded, and acknowledged as the server does: how many signatures it carries."""
         self.received.put(("sign_result", data))
         psbt = data.get("psbt") if isinstance(data, dict) else None
-        return {"ok": True, "added": 0 if psbt is None else -1}
+        added = 0 if psbt is None else sum(len(s.partial_sigs) for s in PSBT.from_string(psbt).inputs)
+        return {"ok": True, "added": added}
 
     def send(self, sid: str, request: dict) -> None:
         self.sio.emit("sign_request", request, to=sid, namespace=NAMESPACE)

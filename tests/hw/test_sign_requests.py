@@ -106,6 +106,7 @@ def test_a_good_request_comes_back_with_only_the_devices_new_signatures(tmp_path
         scope.partial_sigs.clear()
     assert returned.serialize() == unsigned
     assert agent.device.calls[-2:] == ["sign_tx", "close"]
+    assert f"The server took the result ({len(returned.inputs)} signature(s) added)" in agent.lines
     steps = [data for name, data in seen if name == "sign_step"]
     assert [step["step"] for step in steps] == ["device_ready", "reviewing", "signed"]
     assert steps[0]["device"] == {"type": "software", "fingerprint": keys.fingerprint(1)}
