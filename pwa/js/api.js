@@ -19,7 +19,7 @@ export class ApiError extends Error {
   }
 }
 
-export async function api(method, path, body) {
+async function request(method, path, body) {
   const init = { method, credentials: "same-origin", headers: { Accept: "application/json" } };
   if (method !== "GET") {
     // Without a session (sign-in, setup, invites) any non-empty value will do.
@@ -49,7 +49,17 @@ export async function api(method, path, body) {
   if (data === null || typeof data !== "object") {
     throw new ApiError(response.status, "bad_response", "the server's answer is not JSON");
   }
-  return data;
+  return { data, response };
+}
+
+export async function api(method, path, body) {
+  return (await request(method, path, body)).data;
+}
+
+// A GET and the audit head its answer carries (docs/api.md, "The audit head").
+export async function getWithHead(path) {
+  const { data, response } = await request("GET", path);
+  return { data, head: response.headers.get("Huddle-Audit-Head") };
 }
 
 export const get = (path) => api("GET", path);

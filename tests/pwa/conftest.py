@@ -85,6 +85,24 @@ def serving(folder: Path):
         thread.join(timeout=10)
 
 
+@pytest.fixture(scope="session")
+def module_page(browser, tmp_path_factory):
+    """load(name) -> a page where window[name] is pwa/js/<name>.js, imported
+    as the app imports it (one server and page for the whole session)."""
+    with serving(tmp_path_factory.mktemp("modules")) as server:
+        context = browser.new_context()
+        page = context.new_page()
+        page.goto(server.url + "/signin")
+
+        def load(name: str):
+            page.evaluate("async (name) => { window[name] = await import(document.querySelector("
+                          "'script[type=module]').src.replace('app.js', `js/${name}.js`)); }", name)
+            return page
+
+        yield load
+        context.close()
+
+
 @pytest.fixture
 def huddle_serve(tmp_path):
     """The real `huddle serve` script on loopback; yields the setup link it prints."""

@@ -7,9 +7,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from hypothesis import given, strategies as st
-
-from .conftest import serving
+from hypothesis import given, settings, strategies as st
 
 MAX_SATS = 21_000_000 * 100_000_000
 # Many calls per round trip: each answer is the result as text, or "error:<code>".
@@ -19,24 +17,18 @@ CALL = """(calls) => calls.map(([name, args]) => {
 
 
 @pytest.fixture(scope="module")
-def js(browser, tmp_path_factory):
+def js(module_page):
     """A call into amounts.js: js(function_name, *args) -> its result as text."""
-    with serving(tmp_path_factory.mktemp("amounts")) as server:
-        context = browser.new_context()
-        page = context.new_page()
-        page.goto(server.url + "/signin")
-        page.evaluate("async () => { window.amounts = await import("
-                      "document.querySelector('script[type=module]').src.replace('app.js', 'js/amounts.js')); }")
+    page = module_page("amounts")
 
-        def call(name: str, *args):
-            return page.evaluate(CALL, [[name, list(args)]])[0]
+    def call(name: str, *args):
+        return page.evaluate(CALL, [[name, list(args)]])[0]
 
-        call.many = lambda calls: page.evaluate(CALL, [[name, list(args)] for name, *args in calls])
-
-        yield call
-        context.close()
+    call.many = lambda calls: page.evaluate(CALL, [[name, list(args)] for name, *args in calls])
+    return call
 
 
+@settings(max_examples=30)  # of up to 50 amounts each
 @given(st.lists(st.integers(min_value=1, max_value=MAX_SATS), min_size=1, max_size=50))
 def test_btc_text_round_trips_to_the_same_satoshis(js, amounts):
     texts = js.many([("satsToBtc", str(sats)) for sats in amounts])
@@ -51,6 +43,7 @@ def _expected(text: str) -> str:
     return str(sats) if 0 < sats <= MAX_SATS else "error:bad_amount"
 
 
+@settings(max_examples=30)
 @given(st.lists(st.tuples(st.integers(min_value=0, max_value=21_000_000), st.text("0123456789", max_size=8)),
                 min_size=1, max_size=50))
 def test_any_btc_text_with_up_to_eight_decimals_converts_exactly(js, parts):

@@ -8,6 +8,7 @@ import { field, form, h, problem, when } from "../dom.js";
 import { atLeast, session } from "../session.js";
 import { joinWallet, onWalletEvent } from "../socket.js";
 import { getPasskey } from "../webauthn.js";
+import { historyPanel } from "./history.js";
 
 function who(member) {
   const me = session() && `user:${session().user.id}`;
@@ -68,7 +69,7 @@ function commentForm(base, refresh) {
   return el;
 }
 
-async function build(walletId, proposalId, refresh) {
+async function build(walletId, proposalId, refresh, trusted) {
   const base = `/wallets/${walletId}/proposals/${proposalId}`;
   const [shown, talk] = await Promise.all([get(base), get(`${base}/comments`)]);
   const open = shown.proposal.state === "open";
@@ -77,7 +78,7 @@ async function build(walletId, proposalId, refresh) {
   const canCancel = open && (shown.proposal.proposer === me || atLeast(walletId, "admin"));
   return h("div", {},
     summary(shown.proposal),
-    approvals(base, shown.approved_by, keyholder, open, refresh),
+    approvals(base, shown.approved_by, keyholder && trusted, open, refresh),
     comments(talk.comments),
     canCancel ? form({ id: "cancel" }, [h("button", { type: "submit", class: "danger" }, "Cancel this proposal")],
       async () => { await post(`${base}/cancel`); await refresh(); }) : null);
@@ -87,19 +88,21 @@ export async function proposalView({ id, pid }) {
   const walletId = Number(id);
   const proposalId = Number(pid);
   let body = null;
+  const history = await historyPanel(walletId);
+  const trusted = history.result.state !== "changed"; // no approving over a rewritten history
   // Redraw from the server after an action here or an event from the room.
   const refresh = async () => {
     try {
-      const fresh = await build(walletId, proposalId, refresh);
+      const fresh = await build(walletId, proposalId, refresh, trusted);
       body.replaceWith(fresh);
       body = fresh;
     } catch (err) {
       body.prepend(problem(err));
     }
   };
-  body = await build(walletId, proposalId, refresh);
+  body = await build(walletId, proposalId, refresh, trusted);
   const base = `/wallets/${walletId}/proposals/${proposalId}`;
-  const section = h("section", { "data-proposal": proposalId }, h("h1", {}, `Proposal ${proposalId}`), body,
+  const section = h("section", { "data-proposal": proposalId }, h("h1", {}, `Proposal ${proposalId}`), history.el, body,
     atLeast(walletId, "keyholder") ? commentForm(base, refresh) : null);
   const stop = onWalletEvent((eventWallet, envelope) => {
     if (!section.isConnected) { stop(); return; }

@@ -5,6 +5,7 @@ import { get } from "../api.js";
 import { h, link, when } from "../dom.js";
 import { atLeast } from "../session.js";
 import { joinWallet, onWalletEvent } from "../socket.js";
+import { historyPanel } from "./history.js";
 
 const LIVE = new Set(["proposal_created", "proposal_closed", "approval_added", "resync"]);
 
@@ -31,10 +32,12 @@ export async function walletView({ id }) {
   const walletId = Number(id);
   const { wallet } = await get(`/wallets/${walletId}`);
   let list = await proposalList(walletId);
+  const history = await historyPanel(walletId);
   const section = h("section", { "data-wallet": walletId },
     h("h1", {}, wallet.name),
     h("p", {}, `${wallet.threshold} of ${wallet.n} · ${wallet.script_type} · ${wallet.network} · you are ${wallet.role}`),
     h("p", { class: "muted small" }, `Policy ${wallet.policy_id}`),
+    history.el,
     h("nav", { class: "actions" },
       atLeast(walletId, "keyholder") ? link(`/wallets/${walletId}/spend`, "New spend", { class: "button primary", id: "new-spend" }) : null,
       atLeast(walletId, "admin") ? link(`/wallets/${walletId}/members`, "Invite members", { class: "button" }) : null),
