@@ -72,6 +72,12 @@ def self_signed(folder: Path) -> tuple[Path, Path]:
             .not_valid_after(now + datetime.timedelta(days=1))
             .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
             .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True, content_commitment=False,
+                                         key_encipherment=False, data_encipherment=False, key_agreement=False,
+                                         crl_sign=False, encipher_only=False, decipher_only=False), critical=True)
+            .add_extension(x509.ExtendedKeyUsage([x509.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(key.public_key()), critical=False)
             .sign(key, hashes.SHA256()))
     cert_path, key_path = folder / "cert.pem", folder / "key.pem"
     cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
@@ -238,12 +244,14 @@ class Member:
         return made.json()["secret"]
 
 
-def socket_client(stack: Stack, token: str) -> socketio.Client:
-    """A python-socketio client over the WebSocket transport only, through nginx."""
+def socket_client(stack: Stack, token: str, transports: tuple = ("websocket",)) -> socketio.Client:
+    """A python-socketio client through nginx: the WebSocket transport only, or
+    long-polling first and then the upgrade, as browsers do."""
     session = requests.Session()
+    session.trust_env = False  # else REQUESTS_CA_BUNDLE from the environment wins over verify
     session.verify = str(stack.cert)
     client = socketio.Client(reconnection=False, http_session=session,
                              websocket_extra_options={"suppress_origin": True})
     client.connect(stack.origin, namespaces=["/wallets"], auth={"token": token},
-                   headers={"Origin": stack.origin}, transports=["websocket"], wait_timeout=10)
+                   headers={"Origin": stack.origin}, transports=list(transports), wait_timeout=10)
     return client

@@ -81,6 +81,21 @@ def test_a_socketio_websocket_upgrade_works_through_nginx(stack, admin):
     assert upgrades and re.search(r'" 101 ', upgrades[-1]), upgrades
 
 
+def test_a_browser_style_socket_starts_with_long_polling_and_upgrades_through_nginx(stack, admin):
+    client = socket_client(stack, admin.token(["agent"]), transports=("polling", "websocket"))
+    try:
+        deadline = time.monotonic() + 20
+        while client.transport() != "websocket" and time.monotonic() < deadline:
+            time.sleep(0.05)
+        transport = client.transport()
+        answer = client.call("join", {"wallet_id": 999}, namespace="/wallets", timeout=10)
+    finally:
+        client.disconnect()
+
+    assert transport == "websocket"
+    assert answer["error"]["code"] == "wallet_not_found"
+
+
 def test_a_socket_from_another_origin_is_refused_through_nginx(stack, admin):
     import socketio
 
