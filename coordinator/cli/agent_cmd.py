@@ -61,7 +61,8 @@ def wallets(as_json: bool) -> None:
         return
     for w in pinned:
         d = w.descriptor
-        click.echo(f"{w.name}  {d.threshold}-of-{d.n} {d.script_type}  {w.network}  policy {d.policy_id}")
+        roster = f"  roster pinned, safety code: {w.safety_code}" if w.roster is not None else ""
+        click.echo(f"{w.name}  {d.threshold}-of-{d.n} {d.script_type}  {w.network}  policy {d.policy_id}{roster}")
     if not pinned:
         click.echo("No wallet is pinned yet: huddle agent pin WALLET-FILE", err=True)
 

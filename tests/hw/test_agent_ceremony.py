@@ -130,6 +130,8 @@ def test_agents_confirm_the_setup_pin_the_roster_and_read_the_same_safety_code(w
     for agent in agents:
         wallet = PinStore(agent.dir).get("Co-op")
         assert wallet.roster == shown.get_json()["roster"] and wallet.safety_code == shown.get_json()["safety_code"]
+        listed = ok(agent("wallets"))
+        assert listed.startswith("Co-op  2-of-3") and f"safety code: {wallet.safety_code}" in listed
 
 
 def test_a_spend_is_approved_and_signed_live_by_two_agents(world):
