@@ -90,11 +90,14 @@ class Responder:
 
     def on_connect(self, channel: Channel) -> None:
         """Send the remembered head of every wallet pinned with a roster (DESIGN: signed heads)."""
-        heads = HeadStore(self.store)
-        for wallet in self.store.all():
-            chain, head = heads.get(wallet)
-            if wallet.wallet_id is not None and chain is not None:
-                channel.emit("head", signed_head(self.key, wallet.wallet_id, head))
+        try:
+            heads = HeadStore(self.store)
+            for wallet in self.store.all():
+                chain, head = heads.get(wallet)
+                if wallet.wallet_id is not None and chain is not None:
+                    channel.emit("head", signed_head(self.key, wallet.wallet_id, head))
+        except HuddleError as err:  # a damaged file here must not end the connection
+            self.say(f"Could not send the remembered audit heads: {err.message} [{err.code}]")
 
     def _sign(self, request: SignRequest, decision: Decision, channel: Channel) -> codec.Psbt:
         wallet = decision.wallet
