@@ -11,12 +11,13 @@ from a clone), or ``HUDDLE_PWA_DIR``.
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 import os
 from pathlib import Path
 
-from flask import Blueprint, Flask, Response, current_app
+from flask import Blueprint, Flask, Response, current_app, request
 from werkzeug.exceptions import NotFound
 
 from ..errors import InvalidInput
@@ -49,12 +50,19 @@ class Bundle:
         for name, data in self.files.items():
             digest.update(name.encode() + b"\0" + hashlib.sha256(data).digest())
         self.version = digest.hexdigest()[:12]
+        self._zipped: dict[str, bytes] = {}
         if "index.html" not in self.files or "sw.js" not in self.files:
             raise InvalidInput("bad_config", f"{ENV}: {folder} is not the PWA's folder (no index.html and sw.js)")
 
     def text(self, name: str) -> bytes:
         """A file that names versioned URLs, with ``__VERSION__`` filled in."""
         return self.files[name].replace(b"__VERSION__", self.version.encode())
+
+    def zipped(self, name: str, body: bytes) -> bytes:
+        """``body`` (the served form of ``name``) gzipped, once per start-up."""
+        if name not in self._zipped:
+            self._zipped[name] = gzip.compress(body, 9, mtime=0)
+        return self._zipped[name]
 
     def assets(self) -> list[str]:
         """What the service worker precaches: every versioned file but itself."""
@@ -67,9 +75,18 @@ def bundle() -> Bundle:
 
 
 def _send(body: bytes, name: str, cache: str) -> Response:
-    response = Response(body, mimetype=TYPES[Path(name).suffix])
-    if response.mimetype.startswith("text/") or response.mimetype.endswith("json"):
+    """The file, gzipped for a browser that takes it (PNGs are compressed already):
+    phones on slow links load the app shell in about a third of the bytes."""
+    mimetype = TYPES[Path(name).suffix]
+    textual = mimetype != "image/png"
+    zipped = textual and request.accept_encodings["gzip"] > 0
+    response = Response(bundle().zipped(name, body) if zipped else body, mimetype=mimetype)
+    if mimetype.startswith("text/") or mimetype.endswith("json"):
         response.charset = "utf-8"
+    if zipped:
+        response.headers["Content-Encoding"] = "gzip"
+    if textual:
+        response.headers["Vary"] = "Accept-Encoding"
     response.headers["Cache-Control"] = cache
     return response
 

@@ -43,6 +43,9 @@ export async function render() {
   try {
     node = found ? await found.view(found.params) : h("p", {}, "There is no such page in Huddle.");
   } catch (err) {
+    if (err.status === 401 && location.pathname !== "/signin") {
+      return navigate("/signin", { replace: true }); // the session ended (expired, signed out elsewhere, revoked)
+    }
     node = h("section", {}, h("h1", {}, "Something went wrong"), problem(err));
   }
   if (ticket !== rendering || node === null) return; // a later navigation won

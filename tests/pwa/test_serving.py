@@ -113,3 +113,17 @@ def test_a_folder_that_is_not_the_pwa_is_refused_at_start(tmp_path, monkeypatch)
     with pytest.raises(InvalidInput) as refused:
         create_app(WebConfig(tmp_path / "h.sqlite3", "s" * 32, "http://localhost:5000"))
     assert refused.value.code == "bad_config"
+
+
+def test_text_is_gzipped_for_a_browser_that_accepts_it_and_plain_otherwise(client):
+    import gzip
+
+    name = f"/v/{_version(client)}/app.js"
+    plain = client.get(name)
+    zipped = client.get(name, headers={"Accept-Encoding": "gzip, deflate, br"})
+
+    assert "Content-Encoding" not in plain.headers
+    assert zipped.headers["Content-Encoding"] == "gzip" and zipped.headers["Vary"] == "Accept-Encoding"
+    assert gzip.decompress(zipped.get_data()) == plain.get_data()
+    assert "Content-Encoding" not in client.get(f"/v/{_version(client)}/icons/icon-192.png",
+                                                headers={"Accept-Encoding": "gzip"}).headers
