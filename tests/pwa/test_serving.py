@@ -127,3 +127,14 @@ def test_text_is_gzipped_for_a_browser_that_accepts_it_and_plain_otherwise(clien
     assert gzip.decompress(zipped.get_data()) == plain.get_data()
     assert "Content-Encoding" not in client.get(f"/v/{_version(client)}/icons/icon-192.png",
                                                 headers={"Accept-Encoding": "gzip"}).headers
+
+
+def test_no_script_builds_markup_from_text_or_evaluates_it():
+    sources = [p for p in DEFAULT_DIR.rglob("*") if p.suffix in (".js", ".mjs", ".html")]
+    code = {p: "\n".join(line for line in p.read_text(encoding="utf-8").splitlines()
+                         if not line.lstrip().startswith("//")) for p in sources}
+
+    for path, text in code.items():
+        for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(", "new Function"):
+            assert sink not in text, f"{path.relative_to(DEFAULT_DIR)} uses {sink}"
+    assert len(sources) > 15
