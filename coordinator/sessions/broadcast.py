@@ -46,6 +46,8 @@ def claim(db: Database, proposal: Proposal, by: int | None, now: int | None = No
             raise Conflict("ceremony_stale", f"the ceremony of proposal {proposal.id} is {current.state}",
                            state=current.state)
         moved = ceremony.move(db, current, ceremony.BROADCASTING, now=now)
+        # no longer open: a cancel now would free coins the transaction may already spend
+        db.execute("UPDATE proposals SET state = 'broadcast' WHERE id = ? AND state = 'open'", [proposal.id])
         events.record(db, Broadcasting(proposal.wallet_id, proposal.id, by), at=now)
     return moved
 
@@ -59,12 +61,12 @@ def send(db: Database, wallet: Wallet, proposal: Proposal, backend: ChainBackend
         final = finalize(signatures.combined(db, wallet, proposal), wallet.descriptor,
                          coins=chain_store.coins(db, wallet.id))
     except (InvalidInput, Conflict) as err:
-        return fail(db, current, f"{err.code}: {err.message}")
+        return fail(db, current, f"{err.code}: {err.message}", reopen=True)
     faults.point("mid_finalize")
     try:
         result = chain_broadcast.broadcast(db, backend, final.tx)
     except Rejected as err:
-        fail(db, current, err.reason)
+        fail(db, current, err.reason, reopen=True)
         raise
     faults.point("after_broadcast")
     if result.state != "sent":
@@ -75,8 +77,6 @@ def send(db: Database, wallet: Wallet, proposal: Proposal, backend: ChainBackend
 def _sent(db: Database, current: Ceremony, txid: str, by: int | None) -> Ceremony:
     with write(db):
         moved = ceremony.move(db, current, ceremony.BROADCAST, txid=txid)
-        # the proposal row says so too; B's proposals.py keeps 'broadcast' live for its family
-        db.execute("UPDATE proposals SET state = 'broadcast' WHERE id = ? AND state = 'open'", [current.proposal_id])
         audit.append_to_wallet(db, current.wallet_id, "proposal_broadcast",
                                {"proposal": current.proposal_id, "txid": txid},
                                actor=f"user:{by}" if by else "system")
@@ -84,9 +84,14 @@ def _sent(db: Database, current: Ceremony, txid: str, by: int | None) -> Ceremon
     return moved
 
 
-def fail(db: Database, current: Ceremony, reason: str) -> Ceremony:
+def fail(db: Database, current: Ceremony, reason: str, reopen: bool = False) -> Ceremony:
+    """End the ceremony; ``reopen``: nothing reached the network, so the proposal is open
+    again (claim closed it), to be cancelled (freeing its coins) or fee-bumped."""
     with write(db):
         moved = ceremony.move(db, current, ceremony.FAILED, reason=reason[:500])
+        if reopen:
+            db.execute("UPDATE proposals SET state = 'open' WHERE id = ? AND state = 'broadcast'",
+                       [current.proposal_id])
         audit.append_to_wallet(db, current.wallet_id, "proposal_failed",
                                {"proposal": current.proposal_id, "reason": reason[:500]}, actor="system")
         events.record(db, Failed(current.wallet_id, current.proposal_id, reason[:500]))

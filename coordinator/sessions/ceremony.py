@@ -30,7 +30,7 @@ STATES = (COLLECTING, READY, BROADCASTING, BROADCAST, CONFIRMED, CANCELLED, EXPI
 TRANSITIONS: dict[str, frozenset[str]] = {
     COLLECTING: frozenset({READY, CANCELLED, EXPIRED, FAILED, REPLACED}),
     READY: frozenset({BROADCASTING, CANCELLED, EXPIRED, FAILED, REPLACED}),
-    BROADCASTING: frozenset({BROADCAST, FAILED}),
+    BROADCASTING: frozenset({BROADCAST, FAILED, REPLACED}),
     BROADCAST: frozenset({CONFIRMED, FAILED, REPLACED}),
     CONFIRMED: frozenset({BROADCAST}),  # a reorg took its block away
     CANCELLED: frozenset(), EXPIRED: frozenset(), FAILED: frozenset(), REPLACED: frozenset(),

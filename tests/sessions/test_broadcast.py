@@ -47,6 +47,16 @@ def test_claiming_twice_sends_once_and_records_the_broadcast(setting):
     assert types[-2:] == ["broadcasting", "broadcast"]
 
 
+def test_a_claimed_proposal_can_no_longer_be_cancelled(setting):
+    _ready(setting, setting.proposal)
+    broadcast.claim(setting.db, setting.proposal, setting.bob)
+
+    with pytest.raises(Conflict) as refused:
+        proposals.cancel(setting.db, setting.wallet.id, setting.proposal.id, setting.bob)
+
+    assert refused.value.code == "proposal_closed"  # its transaction may be on the network already
+
+
 def test_a_transaction_the_node_refuses_fails_the_ceremony_with_its_words(setting):
     rival = finalize(sign(PSBT.from_string(setting.proposal.psbt), [0, 1]), setting.wallet.descriptor,
                      coins=chain_store.coins(setting.db, setting.wallet.id))
@@ -62,4 +72,6 @@ def test_a_transaction_the_node_refuses_fails_the_ceremony_with_its_words(settin
 
     failed = ceremony.load(setting.db, mine.id)
     assert failed.state == "failed" and failed.reason == refused.value.reason
+    # nothing reached the network: the proposal is open again, to cancel (freeing the coin) or bump
+    assert proposals.get(setting.db, setting.wallet.id, mine.id).state == "open"
     assert outbox.since(setting.db, f"ceremony:{mine.id}", 0)[-1].type == "failed"

@@ -15,7 +15,8 @@ from coordinator.sessions.events import room
 
 LEGAL = [
     ("collecting", "ready"), ("ready", "broadcasting"), ("broadcasting", "broadcast"), ("broadcast", "confirmed"),
-    ("confirmed", "broadcast"), ("broadcasting", "failed"), ("broadcast", "replaced"), ("collecting", "cancelled"),
+    ("confirmed", "broadcast"), ("broadcasting", "failed"), ("broadcasting", "replaced"), ("broadcast", "replaced"),
+    ("collecting", "cancelled"),
 ]
 
 
