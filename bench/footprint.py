@@ -195,7 +195,7 @@ def measure(runs: int, tmp: Path, venvs: Path) -> tuple[dict, dict]:
     missing = [n for n in BARE if n not in blocks]
     if missing:
         raise SystemExit(f"not in {LOCK.name}: {missing}")
-    print("installing two fresh venvs from", LOCK.relative_to(REPO), "...", file=sys.stderr)
+    print(f"venvs from {LOCK.relative_to(REPO)} in {venvs} (installing what is not there yet) ...", file=sys.stderr)
     huddle_py = make_venv(venvs / "huddle-venv", LOCK.read_text())
     bare_py = make_venv(venvs / "bare-venv", "".join(blocks[n] for n in BARE))
     sizes = {"huddle": site_mb(huddle_py) + tree_mb(REPO / "coordinator", False) + tree_mb(REPO / "pwa", False),
