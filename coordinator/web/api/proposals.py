@@ -64,7 +64,18 @@ def show(wallet_id: int, proposal_id: int):
     proposal = proposals.get(db, wallet_id, proposal_id)
     approved_by = sorted({a.member for a in approvals.stored(db, proposal.family_id)})
     return jsonify({"proposal": proposal.to_dict(), "psbt": proposals.handout(db, wallet, proposal),
-                    "approved_by": approved_by})
+                    "approved_by": approved_by, "summary": _summary(db, wallet, proposal)})
+
+
+def _summary(db, wallet, proposal) -> dict:
+    """Recipients as addresses, verified change and the fee, computed here from the PSBT by
+    the signer checks (psbt/checks.py), so the PWA never parses a PSBT."""
+    from ...psbt.checks import change_index_limit, check
+    from ...wallet import addresses
+    from ...wallet.addresses import CHANGE
+
+    return check(proposal.psbt, wallet.descriptor, wallet.network,
+                 max_change_index=change_index_limit(addresses.last_used(db, wallet, CHANGE))).to_dict()
 
 
 @bp.post(f"{BASE}/<int:proposal_id>/cancel")
