@@ -38,12 +38,12 @@ def start_redis(tmp: Path) -> tuple[subprocess.Popen, str]:
     return proc, f"redis://127.0.0.1:{port}/0"
 
 
-def serve(database: Path, data_dir: Path, message_queue: str = "") -> tuple[subprocess.Popen, str]:
+def serve(database: Path, data_dir: Path, message_queue: str = "", **extra_env: str) -> tuple[subprocess.Popen, str]:
     """One `huddle serve` process on ``database``; returns it and its base URL."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("HUDDLE_")}
     env.update(HUDDLE_DATA=str(data_dir), HUDDLE_DATABASE=str(database), HUDDLE_SECRET_KEY=SECRET,
-               HUDDLE_NETWORK="regtest", HUDDLE_MESSAGE_QUEUE=message_queue)
+               HUDDLE_NETWORK="regtest", HUDDLE_MESSAGE_QUEUE=message_queue, **extra_env)
     proc = subprocess.Popen([str(HUDDLE), "serve", "--port", str(port), "--origin", ORIGIN], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     url = f"http://127.0.0.1:{port}"

@@ -150,3 +150,35 @@ def test_a_signature_submitted_to_one_process_reaches_the_ceremony_room_on_the_o
         assert [e["type"] for e in events].count("signature_added") == 1
         assert [e["seq"] for e in events] == list(range(1, len(events) + 1))
         member.close()
+
+
+def test_a_process_killed_after_committing_a_signature_loses_nothing_its_neighbour_delivers_it(
+        config, proposal, wallet_id, message_queue, tmp_path):  # noqa: F811
+    """kill -9 between the commit and the answer (HUDDLE_FAULT=after_sig_insert): the
+    process never told anyone, yet the member on the other process gets the event,
+    once; the retry the submitter makes adds nothing and announces nothing."""
+    from ..sessions.ceremony_env import signed_by
+
+    bob, path = proposal
+    token, proposal_id = _token(bob), int(path.rsplit("/", 1)[1])
+    dying, url_a = serve(config.database, tmp_path / "a", message_queue, HUDDLE_FAULT="after_sig_insert")
+    healthy, url_b = serve(config.database, tmp_path / "b", message_queue)
+    try:
+        watcher = Member(url_b, token)
+        watcher.join(wallet_id, proposal_id=proposal_id)
+        signed = signed_by(bob.get(f"{path}/ceremony").get_json()["psbt"], 1)
+
+        with pytest.raises(httpx.HTTPError):  # no answer: the worker died after its commit
+            httpx.post(f"{url_a}/api/v1{path}/signatures", json={"psbt": signed},
+                       headers={"Authorization": f"Bearer {token}"}, timeout=10).raise_for_status()
+        events = watcher.wait_until(lambda got: any(e["type"] == "signature_added" for e in got))
+        retry = httpx.post(f"{url_b}/api/v1{path}/signatures", json={"psbt": signed},
+                           headers={"Authorization": f"Bearer {token}"}, timeout=10)
+        final = watcher.wait_until(lambda got: False, timeout=1)  # anything the retry might have sent
+
+        assert [e["type"] for e in events].count("signature_added") == 1
+        assert retry.status_code == 200 and retry.json()["added"] == 0
+        assert final == events
+        watcher.close()
+    finally:
+        stop(dying), stop(healthy)
