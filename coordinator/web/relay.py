@@ -62,8 +62,14 @@ class Relay:
             return outbox.since(db, room, since, upto=self.cursor)
 
     def changed(self, db) -> None:
-        """After this process committed: send at once, and wake the others."""
-        self.send_new(db)
+        """After this process committed: send at once, and wake the others. The
+        change is committed whatever happens here, so a failure to send is no
+        error for the request: the next look sends it."""
+        try:
+            self.send_new(db)
+        except Exception as err:  # noqa: BLE001  (a busy database: the tail's next look sends it)
+            log.warning("outbox relay: %s", err)
+            self.wake.set()
         self._tell_others(b"1")
 
     def cut_everywhere(self, user_id: int) -> None:
@@ -91,7 +97,13 @@ class Relay:
             self.server.start_background_task(self._listen)
 
     def _tail(self) -> None:
-        db = open_database(self.database)
+        try:
+            db = open_database(self.database)
+        except Exception as err:  # noqa: BLE001  (the next socket to connect starts it again)
+            log.warning("outbox relay could not open the database: %s", err)
+            with self.lock:
+                self.started = False
+            return
         try:
             while self._has_sockets():
                 self.wake.wait(POLL)
@@ -118,7 +130,6 @@ class Relay:
             except Exception as err:  # noqa: BLE001  (Redis restarting: polling covers the gap)
                 log.warning("outbox relay lost Redis: %s", err)
             self.server.sleep(1)
-
 
     def _heard(self, data: bytes) -> None:
         if data.startswith(b"cut:") and data[4:].isdigit() and self.cut is not None:
