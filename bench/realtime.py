@@ -1,21 +1,23 @@
 """Real-time delivery under load: threads (simple-websocket) against gevent, side by side.
 
-Builds one database with ``--ceremonies`` wallets, each with ``--clients`` members
-(an agent token each) and one open proposal. For each async mode it copies that
-database, starts the server under gunicorn in its own process (threading: the
-gthread worker with a thread per socket; gevent: the gevent worker), and starts
-the clients in another process (DESIGN.md, "Speed"): ``--clients`` python-socketio
-clients per ceremony, all joined to their wallet's room over WebSocket. Every
-ceremony then submits ``--rounds`` comments through the REST API (a real state
-change: audit chain, outbox, in one transaction) as fast as the previous one is
-seen, all ceremonies at once. For each submission it measures the time from just
-before the POST to the moment the last of the ceremony's clients has the event.
+Builds one database with ``--ceremonies`` wallets (2-of-3), each with ``--clients``
+members (an agent token each) and one open proposal. For each async mode it copies
+that database, starts the server under gunicorn in its own process (threading: the
+gthread worker with a thread per socket; gevent: the gevent worker), and starts the
+clients in another process (DESIGN.md, "Speed"): ``--clients`` python-socketio
+clients per ceremony, joined to its ceremony room over WebSocket. Each ceremony's
+three cosigners then submit their real signatures through the REST API, about
+``--pause`` seconds apart, all ceremonies at once (``--submit comments``: ``--rounds``
+comments each, joined to the wallet's room). For each submission it measures the
+time from just before the POST to the moment the last of the ceremony's clients has
+the event. A first row runs one ceremony alone, as the baseline.
 
 Prints, per mode: p50/p99/max latency, submissions and deliveries per second, the
-server worker's peak RSS (VmHWM), and any lost or duplicated event. Goals on a
-2-core machine: p99 < 100 ms, RSS < 150 MB.
+server worker's peak RSS (VmHWM), the POST's own median, and any lost, duplicated
+or missing event. Goals on a 2-core machine: p99 < 100 ms, RSS < 150 MB
+(docs/scaling.md has the figures).
 
-    PYTHONPATH=. python bench/realtime.py [--ceremonies 100] [--clients 5] [--rounds 20]
+    PYTHONPATH=. python bench/realtime.py [--ceremonies 100] [--clients 5] [--pause 5] [--submit signatures|comments]
 """
 
 from __future__ import annotations
@@ -309,7 +311,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=20)
     parser.add_argument("--submit", choices=("signatures", "comments"), default="signatures",
                         help="signatures: each cosigner's, 3 per ceremony; comments: --rounds each")
-    parser.add_argument("--pause", type=float, default=2.0,
+    parser.add_argument("--pause", type=float, default=5.0,
                         help="mean seconds between a ceremony's submissions (0: back to back)")
     parser.add_argument("--modes", default=",".join(MODES))
     parser.add_argument("--role", choices=("run", "serve", "clients"), default="run")
