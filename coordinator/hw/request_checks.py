@@ -28,7 +28,7 @@ from embit.psbt import PSBT
 
 from ..errors import Conflict, HuddleError, InvalidInput
 from ..governance import agent_keys
-from ..governance.audit import Entry, Head
+from ..governance.audit import Entry, Head, wallet_chain
 from ..governance.intent import Intent, memo_hash
 from ..psbt import codec
 from ..psbt.checks import is_change
@@ -100,10 +100,10 @@ def decide(request: SignRequest, store: PinStore, own_user: int, now: int | None
         raise InvalidInput("bad_sign_request", f"the request names wallet {request.wallet_id}, but policy "
                            f"{request.policy_id} is pinned here as wallet {wallet.wallet_id}")
     wallet.pinned_roster()  # agent_roster_missing
-    if wallet.wallet_id is None:  # confirmed before the wallet existed: the server's id, learnt now
-        wallet = store.remember_wallet_id(wallet, request.wallet_id)
     heads = HeadStore(store)
     head = check_history(request, wallet, heads)
+    if wallet.wallet_id is None:  # confirmed before the wallet existed: the id of its verified chain
+        wallet = store.remember_wallet_id(wallet, request.wallet_id)
     wallet = follow(store, wallet, [Entry.from_dict(e) for e in request.audit], request.wallet_id)
     roster = wallet.pinned_roster()  # as roster changes the chain shows left it
     check_signed_heads(request, wallet, heads, head, roster)
@@ -118,6 +118,10 @@ def check_history(request: SignRequest, wallet: PinnedWallet, heads: HeadStore) 
     if head.seq == 0:  # every wallet's chain begins with its creation: an empty one hides it
         raise Conflict("history_rewritten", f"the server sent no audit history of {wallet.name!r} (not even "
                        "its creation); refusing to sign")
+    chain, _ = heads.get(wallet)
+    if chain != wallet_chain(request.wallet_id):  # the chain that begins with this wallet's creation
+        raise InvalidInput("bad_sign_request", f"the request names wallet {request.wallet_id}, but the pinned "
+                           f"wallet's audit chain is {chain!r}")
     if head != request.audit_head:
         raise Conflict("history_rewritten", f"HISTORY CHANGED: the server announces head {request.audit_head.seq} "
                        f"({request.audit_head.hash[:12]}) but the entries it sent end at {head.seq} "

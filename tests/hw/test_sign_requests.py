@@ -34,10 +34,10 @@ class Running:
     """The agent, connected to the test's server, signing with its software device."""
 
     def __init__(self, tmp_path, group: Group, server: ServerSide, *, clock=None, seed: int = 1, tamper=None,
-                 timeout: float = 30, roster: bool = True, device=None) -> None:
+                 timeout: float = 30, roster: bool = True, device=None, known_id: bool = True) -> None:
         self.store = PinStore(tmp_path / "agent")
-        if roster:
-            self.store.pin_roster("family", group.roster, group.wallet_id)
+        if roster:  # known_id False: confirmed before the server made the wallet
+            self.store.pin_roster("family", group.roster, group.wallet_id if known_id else None)
         else:  # `huddle agent pin FILE`: the descriptor alone
             self.store.pin("family", group.network, group.descriptor)
         self.device = device or SoftwareDevice(seed, tamper=tamper)
@@ -257,6 +257,23 @@ def test_a_request_for_a_device_that_is_not_a_cosigner_never_reaches_it(tmp_path
     psbt = group.psbt()
     request = group.request(psbt, group.intent(psbt), fingerprint=keys.fingerprint(7))
     assert refusal(tmp_path, server, group, request) == "device_not_cosigner"
+
+
+def test_a_request_naming_another_wallet_than_its_chain_is_refused(tmp_path, server):
+    group = Group()
+    psbt = group.psbt()
+    request = group.request(psbt, group.intent(psbt))
+    request["wallet_id"] = 2  # the entries are of chain wallet:1
+    assert refusal(tmp_path, server, group, request) == "bad_sign_request"  # pinned as wallet 1
+    assert refusal(tmp_path / "unknown", server, group, request, known_id=False) == "bad_sign_request"
+    assert PinStore(tmp_path / "unknown" / "agent").get("family").wallet_id is None  # not learnt from it
+
+
+def test_an_agent_that_confirmed_before_the_wallet_existed_learns_its_id_from_its_chain(tmp_path, server):
+    group = Group()
+    psbt = group.psbt()
+    agent, seen, result = ask(tmp_path, server, group, group.request(psbt, group.intent(psbt)), known_id=False)
+    assert "psbt" in result and PinStore(tmp_path / "agent").get("family").wallet_id == group.wallet_id
 
 
 def test_a_malformed_request_is_refused_with_its_ids(tmp_path, server):
