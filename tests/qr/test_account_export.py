@@ -1,0 +1,164 @@
+"""Reading a keyholder's multisig key from a QR-only device's export, from real
+public vectors (tests/vectors/README.md, "QR-only keyholders"):
+
+- ``crypto-account``: the BCR-2020-015 example (tests/vectors/ur.json);
+- ``account-descriptor``: the BCR-2023-019 example from Sparrow's hummingbird tests;
+- ``crypto-hdkey`` / ``hdkey``: BCR-2020-007's vectors (hummingbird tests), and the
+  BIP-48 key of the account example cut out as a lone hdkey (cbor2 does the cutting);
+- Coldcard's multisig xpub export (``ccxp``), Sparrow's two test files, as a file and
+  as Coldcard Q's BBQr.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import cbor2
+import pytest
+from embit.bip32 import HDKey
+
+from coordinator.errors import HuddleError
+from coordinator.qr import bbqr, bytewords
+from coordinator.qr.account_export import read_export
+from coordinator.qr.ur import UREncoder
+from coordinator.wallet.keys import parse_xpub
+
+from .. import keys
+
+VECTORS = Path(__file__).parent.parent / "vectors"
+UR_KEYS = json.loads((VECTORS / "qr_keys" / "ur_keys.json").read_text())
+ACCOUNT = json.loads((VECTORS / "ur.json").read_text())["crypto_account_example"]
+
+
+def spec_key(script: str) -> str:
+    """The BCR-2020-015 example's own descriptor text for a script type, as Huddle writes keys."""
+    head = "wsh(cosigner(" if script == "wsh" else "sh(wsh(cosigner("
+    text = next(d for d in ACCOUNT["output_descriptors"] if d.startswith(head))
+    return text[len(head):].rstrip(")").replace("'", "h")
+
+
+def refused(payload, network: str, script: str) -> str:
+    with pytest.raises(HuddleError) as caught:
+        read_export(payload, network, script)
+    return caught.value.code
+
+
+@pytest.mark.parametrize("script", ["wsh", "sh-wsh"])
+def test_crypto_account_gives_the_bip48_key_for_the_wallets_script_type(script):
+    assert read_export(ACCOUNT["expected_ur"], "bitcoin", script).key_expression() == spec_key(script)
+
+
+@pytest.mark.parametrize("script", ["wsh", "sh-wsh"])
+def test_account_descriptor_gives_the_same_keys_as_the_crypto_account_it_replaces(script):
+    vector = UR_KEYS["account_descriptor"]
+    assert read_export(vector["ur"], "bitcoin", script).key_expression() == vector["expected"][script]
+    assert vector["expected"][script] == spec_key(script)
+
+
+def test_an_account_for_bitcoin_is_refused_for_a_testnet_wallet():
+    assert refused(ACCOUNT["expected_ur"], "testnet", "wsh") == "wrong_network"
+    assert refused(UR_KEYS["account_descriptor"]["ur"], "regtest", "sh-wsh") == "wrong_network"
+
+
+def _hdkey_from_account(purpose: int, script_step: int | None) -> bytes:
+    """The crypto-account example's hdkey for one path, as a lone crypto-hdkey body."""
+    account = cbor2.loads(bytes.fromhex(ACCOUNT["cbor_hex"]))
+    for output in account[2]:
+        item = output.value
+        while isinstance(item, cbor2.CBORTag) and item.tag != 303:
+            item = item.value
+        components = item.value[6].value[1]
+        if components[0] == purpose and (script_step is None or components[-2] == script_step):
+            return cbor2.dumps(item.value)
+    raise AssertionError("no such key in the vector")
+
+
+def test_a_crypto_hdkey_at_the_bip48_path_is_read_with_its_origin():
+    ur = UREncoder("crypto-hdkey", _hdkey_from_account(48, 2), 1000).next_part()
+    assert read_export(ur, "bitcoin", "wsh").key_expression() == spec_key("wsh")
+
+
+def test_a_bip84_single_sig_key_is_refused_where_a_multisig_key_is_needed():
+    ur = UREncoder("crypto-hdkey", _hdkey_from_account(84, None), 1000).next_part()
+    assert refused(ur, "bitcoin", "wsh") == "qr_key_wrong_script"
+
+
+def test_a_bip48_key_for_the_other_script_type_is_refused():
+    ur = UREncoder("crypto-hdkey", _hdkey_from_account(48, 1), 1000).next_part()
+    assert refused(ur, "bitcoin", "wsh") == "qr_key_wrong_script"
+    assert read_export(ur, "bitcoin", "sh-wsh").key_expression() == spec_key("sh-wsh")
+
+
+def test_an_account_with_only_single_sig_keys_is_refused_with_what_it_holds():
+    account = cbor2.loads(bytes.fromhex(ACCOUNT["cbor_hex"]))
+    account[2] = [o for o in account[2] if o.value.tag in (403, 404)]  # pkh, wpkh only
+    ur = UREncoder("crypto-account", cbor2.dumps(account), 1000).next_part()
+    with pytest.raises(HuddleError) as caught:
+        read_export(ur, "bitcoin", "wsh")
+    assert caught.value.code == "qr_key_wrong_script"
+    assert caught.value.details["found"] == "pkh, wpkh"
+
+
+@pytest.mark.parametrize("vector", UR_KEYS["hdkey_vectors"], ids=lambda v: v["name"])
+def test_bcr_hdkey_vectors_without_a_usable_origin_or_with_a_private_key_are_refused(vector):
+    assert refused(vector["ur"], "testnet", "wsh") == vector["refused"]
+
+
+def test_a_multipart_account_export_is_reassembled_from_its_fountain_parts():
+    encoder = UREncoder("crypto-account", bytes.fromhex(ACCOUNT["cbor_hex"]), 120)
+    frames = [encoder.next_part() for _ in range(encoder.seq_len + 3)]
+    assert len(frames) > 4
+    assert read_export(frames[::-1], "bitcoin", "wsh").key_expression() == spec_key("wsh")
+
+
+def test_too_few_parts_say_the_export_is_incomplete():
+    encoder = UREncoder("crypto-account", bytes.fromhex(ACCOUNT["cbor_hex"]), 120)
+    assert refused([encoder.next_part()], "bitcoin", "wsh") == "qr_incomplete"
+
+
+def _same_key(expression: str, slip132: str) -> bool:
+    ours = HDKey.from_string(expression.split("]")[1])
+    theirs, _ = parse_xpub(slip132)
+    return ours.key.sec() == theirs.key.sec() and ours.chain_code == theirs.chain_code
+
+
+@pytest.mark.parametrize("name", ["cc-multisig-keystore-1.json", "cc-multisig-keystore-2.json"])
+def test_coldcard_multisig_xpub_file_gives_the_key_for_each_script_type(name):
+    text = (VECTORS / "qr_keys" / name).read_text()
+    data = json.loads(text)
+    xfp = data["xfp"].lower()
+    wsh = read_export(text, "testnet", "wsh")
+    assert wsh.key_expression().startswith(f"[{xfp}/48h/1h/0h/2h]tpub")
+    assert _same_key(wsh.key_expression(), data["p2wsh"])
+    nested = read_export(text, "signet", "sh-wsh")
+    assert nested.key_expression().startswith(f"[{xfp}/48h/1h/0h/1h]tpub")
+    assert _same_key(nested.key_expression(), data["p2wsh_p2sh"])
+    assert refused(text, "bitcoin", "wsh") == "wrong_network"
+
+
+def test_coldcard_q_shows_its_xpub_file_as_bbqr_json():
+    text = (VECTORS / "qr_keys" / "cc-multisig-keystore-1.json").read_text()
+    series = bbqr.serialize(text.encode(), "J", max_version=5)
+    assert len(series.parts) > 1
+    assert read_export(list(series.parts), "testnet", "wsh").fingerprint == "0f056943"
+
+
+def test_a_coldcard_file_with_only_the_bip45_key_is_refused():
+    text = json.dumps({"xfp": "0F056943", "p2sh_deriv": "m/45'", "p2sh": json.loads(
+        (VECTORS / "qr_keys" / "cc-multisig-keystore-1.json").read_text())["p2sh"]})
+    assert refused(text, "testnet", "wsh") == "qr_key_wrong_script"
+
+
+def test_plain_key_text_with_origin_is_read_and_a_bare_xpub_is_refused():
+    mine = keys.cosigner(0, True, "wsh")
+    assert read_export(mine.key_expression(), "regtest", "wsh").key_expression() == mine.key_expression()
+    assert refused(mine.xpub, "regtest", "wsh") == "qr_key_missing_origin"
+
+
+def test_garbage_and_foreign_ur_types_are_refused_as_unreadable():
+    assert refused("hello", "bitcoin", "wsh") == "qr_key_unreadable"
+    psbt_ur = UREncoder("crypto-psbt", cbor2.dumps(b"psbt\xff"), 100).next_part()
+    assert refused(psbt_ur, "bitcoin", "wsh") == "qr_key_unreadable"
+    deep = b"\x81" * 40 + b"\x00"
+    assert refused(f"ur:crypto-account/{bytewords.encode(deep, 'minimal')}", "bitcoin", "wsh") == "qr_key_unreadable"
