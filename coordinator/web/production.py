@@ -20,14 +20,17 @@ the worker was killed before the commit and the client got no answer.
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 from typing import Callable
 
 from flask import Flask
 from gunicorn.app.base import BaseApplication
+from gunicorn.arbiter import Arbiter
 from gunicorn.glogging import Logger
 from gunicorn.workers.gthread import ThreadWorker
 
+from ..errors import HuddleError
 from . import logs
 
 THREADS = 64  # open sockets plus requests in flight; a group is a handful of members and agents
@@ -105,7 +108,11 @@ class Server(BaseApplication):
             self.cfg.set(name, value)
 
     def load(self) -> Flask:
-        return self.build()  # in the worker, after the fork
+        try:
+            return self.build()  # in the worker, after the fork
+        except HuddleError as err:  # a setting only the app reads (HUDDLE_PWA_DIR): one line, no traceback
+            log.error("cannot start: %s [%s]", err.message, err.code)
+            sys.exit(Arbiter.WORKER_BOOT_ERROR)  # the master then stops too, with this status (3)
 
 
 def options(host: str, port: int, threads: int = THREADS, graceful_timeout: int = GRACEFUL_TIMEOUT) -> dict:

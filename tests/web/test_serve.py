@@ -140,3 +140,14 @@ def test_a_second_server_on_a_taken_port_says_so_and_leaves_the_first_ones_setup
     db = open_database(run.database)
     setup.complete(db, token, "Ada")  # the first server's link still works
     db.close()
+
+
+def test_a_setting_only_the_app_reads_stops_the_server_with_one_line_and_status_3(huddle, tmp_path):
+    run = Huddle(huddle, tmp_path / "data")
+
+    result = run("serve", "--port", str(_free_port()), env={"HUDDLE_PWA_DIR": str(tmp_path / "no-such-folder")})
+
+    assert result.returncode == 3
+    assert "Traceback" not in result.stderr
+    errors = [json.loads(line) for line in result.stderr.splitlines() if '"cannot start' in line]
+    assert len(errors) == 1 and errors[0]["level"] == "error" and errors[0]["event"].endswith("[bad_config]")
