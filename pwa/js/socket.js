@@ -10,6 +10,14 @@ const lastSeq = new Map(); // wallet id -> last seq seen
 const joined = new Set();
 const listeners = new Set();
 const statusListeners = new Set();
+// The ceremony room (ceremony:<proposal id>) numbers its own events
+// (docs/ceremony.md, "Live status over Socket.IO"): kept apart from the wallet's.
+const CEREMONY_TYPES = new Set(["signer_joined", "signer_left", "device_connected", "sign_requested",
+  "signer_step", "signature_added", "threshold_reached", "broadcasting", "broadcast", "confirmed",
+  "failed", "ceremony_closed"]);
+const ceremonySeq = new Map(); // proposal id -> last seq seen
+const ceremonies = new Map(); // proposal id -> wallet id
+const ceremonyListeners = new Set();
 
 function deliver(walletId, envelope) {
   if (envelope.seq <= (lastSeq.get(walletId) || 0)) return;
@@ -25,11 +33,16 @@ export function connect() {
   if (socket) return socket;
   socket = io("/wallets", { withCredentials: true });
   socket.on("event", (envelope) => {
+    if (envelope && CEREMONY_TYPES.has(envelope.type) && envelope.data && envelope.data.proposal !== undefined) {
+      deliverCeremony(envelope.data.proposal, envelope);
+      return;
+    }
     const walletId = walletOf(envelope);
     if (walletId !== undefined) deliver(walletId, envelope);
   });
   socket.on("connect", () => {
     for (const walletId of joined) join(walletId);
+    for (const [proposalId, walletId] of ceremonies) enterCeremony(walletId, proposalId).catch(() => {});
     setStatus("live");
   });
   socket.on("disconnect", () => setStatus("disconnected"));
@@ -69,8 +82,48 @@ export function onWalletEvent(listener) {
   return () => listeners.delete(listener);
 }
 
+function deliverCeremony(proposalId, envelope) {
+  if (envelope.seq <= (ceremonySeq.get(proposalId) || 0)) return;
+  ceremonySeq.set(proposalId, envelope.seq);
+  for (const listener of ceremonyListeners) listener(proposalId, envelope);
+}
+
+// Joins the ceremony's room with the last seq seen, replaying what was missed
+// (from 0 on the first visit: presence and steps come only as events).
+async function enterCeremony(walletId, proposalId) {
+  const since = ceremonySeq.get(proposalId) || 0;
+  const answer = await socket.timeout(10000).emitWithAck("join_ceremony",
+    { wallet_id: walletId, proposal_id: proposalId, since });
+  if (answer && answer.events) {
+    for (const envelope of answer.events) deliverCeremony(proposalId, envelope);
+  } else if (answer && answer.resync) {
+    for (const listener of ceremonyListeners) listener(proposalId, { type: "resync", seq: since });
+  }
+  return answer;
+}
+
+export async function joinCeremony(walletId, proposalId) {
+  connect();
+  if (!ceremonies.has(proposalId)) ceremonySeq.delete(proposalId); // a new screen rebuilds from the start
+  ceremonies.set(proposalId, walletId);
+  if (socket.connected) return enterCeremony(walletId, proposalId);
+  return null; // joins on "connect"
+}
+
+export function leaveCeremony(proposalId) {
+  ceremonies.delete(proposalId);
+  if (socket && socket.connected) socket.emit("leave_ceremony", { proposal_id: proposalId });
+}
+
+// Calls listener(proposalId, envelope) for each new ceremony event; returns an unsubscribe.
+export function onCeremonyEvent(listener) {
+  ceremonyListeners.add(listener);
+  return () => ceremonyListeners.delete(listener);
+}
+
 export function close() {
   if (socket) socket.disconnect();
   socket = null;
   joined.clear();
+  ceremonies.clear();
 }

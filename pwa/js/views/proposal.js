@@ -8,6 +8,7 @@ import { field, form, h, problem, when } from "../dom.js";
 import { atLeast, session } from "../session.js";
 import { joinWallet, onWalletEvent } from "../socket.js";
 import { getPasskey } from "../webauthn.js";
+import { ceremonyPanel } from "./ceremony.js";
 import { historyPanel } from "./history.js";
 
 function who(member) {
@@ -15,13 +16,20 @@ function who(member) {
   return member === me ? "you" : member.replace("user:", "member #");
 }
 
-function summary(proposal) {
+// Recipients as addresses, the change and the fee come from the server's signer
+// checks over the PSBT (the `summary`); the browser never parses a PSBT.
+function summary(proposal, checked) {
   const intent = proposal.intent;
   return h("dl", { class: "summary" },
     h("dt", {}, "State"), h("dd", { id: "state" }, proposal.state),
     h("dt", {}, "Memo"), h("dd", { id: "memo" }, proposal.memo),
-    h("dt", {}, "Pays"), h("dd", {}, h("ul", { id: "recipients" }, intent.recipients.map((r) =>
-      h("li", {}, h("span", { class: "amount" }, formatAmount(r.amount)), " to script ", h("code", {}, r.script_pubkey))))),
+    h("dt", {}, "Pays"), h("dd", {}, h("ul", { id: "recipients" }, checked.recipients.map((r) =>
+      h("li", {}, h("span", { class: "amount" }, formatAmount(r.amount)), " to ", h("code", { class: "address" }, r.address))))),
+    h("dt", {}, "Change"), h("dd", { id: "change" }, checked.change.length ? h("ul", {}, checked.change.map((c) =>
+      h("li", {}, formatAmount(c.amount), " back to the wallet's own change address ", h("code", {}, c.address),
+        h("span", { class: "ok" }, " ✔ verified")))) : "none"),
+    h("dt", {}, "Fee"), h("dd", { id: "fee", "data-sats": checked.fee },
+      `${formatAmount(checked.fee)} · ${(checked.fee_rate / 1000).toFixed(1)} sat/vB · ${checked.vsize} vB`),
     h("dt", {}, "Fee at most"), h("dd", {}, formatAmount(intent.fee_ceiling)),
     h("dt", {}, "Proposed"), h("dd", {}, `${when(proposal.created_at)} by ${who(`user:${proposal.proposer}`)}`),
     h("dt", {}, "Expires"), h("dd", {}, when(proposal.expires_at)),
@@ -77,7 +85,7 @@ async function build(walletId, proposalId, refresh, trusted) {
   const me = session() ? session().user.id : null;
   const canCancel = open && (shown.proposal.proposer === me || atLeast(walletId, "admin"));
   return h("div", {},
-    summary(shown.proposal),
+    summary(shown.proposal, shown.summary),
     approvals(base, shown.approved_by, keyholder && trusted, open, refresh),
     comments(talk.comments),
     canCancel ? form({ id: "cancel" }, [h("button", { type: "submit", class: "danger" }, "Cancel this proposal")],
@@ -102,8 +110,9 @@ export async function proposalView({ id, pid }) {
   };
   body = await build(walletId, proposalId, refresh, trusted);
   const base = `/wallets/${walletId}/proposals/${proposalId}`;
+  const ceremony = await ceremonyPanel(walletId, proposalId).catch((err) => problem(err));
   const section = h("section", { "data-proposal": proposalId }, h("h1", {}, `Proposal ${proposalId}`), history.el, body,
-    atLeast(walletId, "keyholder") ? commentForm(base, refresh) : null);
+    ceremony, atLeast(walletId, "keyholder") ? commentForm(base, refresh) : null);
   const stop = onWalletEvent((eventWallet, envelope) => {
     if (!section.isConnected) { stop(); return; }
     const about = envelope.data ? envelope.data.proposal : undefined;

@@ -1,8 +1,9 @@
-// The caller's wallets: policy, role, and the number of spends waiting.
-// The server reports no balance yet (docs/pwa.md, "What the API does not give
-// yet"), so the app says so instead of adding up coins itself.
+// The caller's wallets: policy, role, balance (integer sats the server counts
+// from the synced coins; the app never adds up coins itself) and the number of
+// spends waiting.
 
 import { get } from "../api.js";
+import { formatAmount } from "../amounts.js";
 import { h, link, problem } from "../dom.js";
 
 async function pendingCount(walletId) {
@@ -17,7 +18,8 @@ function card(wallet, pending) {
   return h("li", { class: "card", "data-wallet": wallet.id },
     link(`/wallets/${wallet.id}`, wallet.name, { class: "title" }),
     h("p", {}, `${wallet.threshold} of ${wallet.n} · ${wallet.network} · you are ${wallet.role}`),
-    h("p", { class: "balance muted" }, "Balance: not reported by this server yet"),
+    h("p", { class: "balance", "data-sats": wallet.balance.total }, `Balance: ${formatAmount(wallet.balance.confirmed)}`,
+      wallet.balance.pending ? ` (${formatAmount(wallet.balance.pending)} pending)` : ""),
     waiting);
 }
 
