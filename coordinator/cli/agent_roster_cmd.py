@@ -70,6 +70,30 @@ def _show_first(device, wallet, store) -> str:
     return addresses.show(wallet, shower, 0)
 
 
+@click.command("pin-roster")
+@click.argument("wallet_id", type=click.IntRange(min=1))
+@click.option("--name", help="Pin under this name (default: the wallet's name on the server).")
+@yes_option
+def pin_roster(wallet_id: int, name: str | None, yes: bool) -> None:
+    """Pin the roster of WALLET_ID, set up before this agent existed, after comparing its safety code.
+
+    For a keyholder whose agent came after the setup ceremony, or was installed
+    again. Compare the safety code with another keyholder's `huddle agent wallets`
+    (read aloud, not through the server) before you answer.
+    """
+    from ..hw import roster as ceremony
+
+    link, _, store = _context()
+    pinned = ceremony.fetch_pinned(link, wallet_id)
+    d = pinned.parsed
+    click.echo(f"Wallet {wallet_id} ({pinned.name!r}): {len(d.members)} member(s), approval threshold {d.threshold}, "
+               f"policy {d.policy_id} on {d.network}")
+    click.echo(f"Safety code: {pinned.safety_code}")
+    _ask("Does another keyholder's agent show the same safety code for this wallet?", yes)
+    wallet, _ = store.pin_roster(name or pinned.name, pinned.roster, wallet_id)
+    click.echo(f"Pinned {wallet.name!r} with its roster; huddle agent run now answers its sign requests")
+
+
 @click.command("approve")
 @click.argument("proposal_id", type=click.IntRange(min=1))
 @click.option("--wallet", "wallet_name", required=True, help="The pinned wallet's name.")
@@ -133,4 +157,4 @@ def _utc(seconds: int) -> str:
     return dt.datetime.fromtimestamp(seconds, dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
 
 
-COMMANDS = (confirm_setup, approve, roster_change)
+COMMANDS = (confirm_setup, pin_roster, approve, roster_change)

@@ -108,6 +108,40 @@ def confirm_setup(link: Link, setup: Setup, key: AgentKey, store: PinStore, show
     return wallet, draft
 
 
+@dataclass(frozen=True)
+class Pinned:
+    """A wallet's roster as the server says it pinned it, checked: for a member whose
+    agent came after the setup (or was installed again)."""
+
+    wallet_id: int
+    name: str
+    roster: dict
+    parsed: PinnedRoster
+    safety_code: str
+
+
+def fetch_pinned(link: Link, wallet_id: int) -> Pinned:
+    answer = call("GET", link.url, f"/wallets/{wallet_id}/roster", token=link.token)
+    shown = answer.get("pinned") if isinstance(answer.get("pinned"), dict) else None
+    if shown is None:
+        raise NotFound("agent_roster_missing", f"wallet {wallet_id} has no pinned roster on the server (it was "
+                       "imported, not set up at a ceremony); pin its descriptor with huddle agent pin")
+    roster = shown.get("roster")
+    parsed = PinnedRoster.from_dict(roster)
+    if MultisigDescriptor.from_string(parsed.descriptor).policy_id != parsed.policy_id:
+        raise _mismatch("policy id")
+    code = agent_keys.safety_code(roster)
+    if shown.get("hash") not in (None, roster_hash(roster)) or shown.get("safety_code") not in (None, code):
+        raise _mismatch("roster hash or safety code")
+    member = parsed.member(link.user_id)
+    if member is None or member.role not in ("admin", "keyholder"):
+        raise InvalidInput("roster_not_ours", f"the roster does not make user {link.user_id} a keyholder of "
+                           f"wallet {wallet_id}")
+    listed = call("GET", link.url, "/wallets", token=link.token).get("wallets") or []
+    name = next((w.get("name") for w in listed if isinstance(w, dict) and w.get("id") == wallet_id), None)
+    return Pinned(wallet_id, str(name or f"wallet-{wallet_id}"), roster, parsed, code)
+
+
 # -- approvals ------------------------------------------------------------------------
 
 

@@ -89,12 +89,15 @@ class Responder:
         self._answer(channel, {**ids, "refused": {"code": err.code, "message": err.message}})
 
     def on_connect(self, channel: Channel) -> None:
-        """Send the remembered head of every wallet pinned with a roster (DESIGN: signed heads)."""
+        """Send the remembered head of every wallet pinned with a roster (DESIGN: signed heads);
+        an agent new to a wallet sends seq 0, so a server that kept an earlier install's head
+        sends it the whole chain."""
         try:
             heads = HeadStore(self.store)
             for wallet in self.store.all():
-                chain, head = heads.get(wallet)
-                if wallet.wallet_id is not None and chain is not None:
+                _, head = heads.get(wallet)
+                if wallet.wallet_id is not None and wallet.roster is not None:
+                    # no head yet (seq 0): the server then sends the chain from its start
                     channel.emit("head", signed_head(self.key, wallet.wallet_id, head))
         except HuddleError as err:  # a damaged file here must not end the connection
             self.say(f"Could not send the remembered audit heads: {err.message} [{err.code}]")

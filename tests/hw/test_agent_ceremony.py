@@ -34,8 +34,8 @@ from .test_agent_connection import Served
 class AgentCli:
     """One member's agent: the real script, its own directory, its software device (seed i)."""
 
-    def __init__(self, tmp_path, i: int, url: str) -> None:
-        self.dir, self.url = tmp_path / f"agent{i}", url
+    def __init__(self, tmp_path, i: int, url: str, install: str = "") -> None:
+        self.dir, self.url = tmp_path / f"agent{i}{install}", url
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("HUDDLE_")}
         self.env.update(HUDDLE_AGENT_DIR=str(self.dir), HUDDLE_AGENT_TEST_DEVICES="tests.hw.software_device:from_env",
                         HUDDLE_AGENT_TEST_SEEDS=str(i), HUDDLE_AGENT_TEST_CHAIN="regtest",
@@ -213,3 +213,19 @@ def _sign_live(world, path: str, signer: int) -> None:
     finally:
         code, line = running.interrupt()
     assert code == 0 and line == "Stopped."
+
+
+def test_an_agent_installed_again_pins_the_wallets_roster_and_signs_live(world, tmp_path):
+    people = world["people"]
+    wallet_id, codes = _set_up(world)
+    again = AgentCli(tmp_path, 1, world["agents"][1].url, install="-again")  # Bob's laptop, reinstalled
+    code = people[1].browser.post("/agent/pairings").get_json()["code"]
+    ok(again("pair", again.url, "--code", code))
+
+    fails(again("pin-roster", wallet_id, input="n\n"), 5, "device_declined")
+    pinned = ok(again("pin-roster", wallet_id, input="y\n"))
+    assert codes[0] in pinned and "Pinned 'Co-op' with its roster" in pinned
+    assert codes[0].split(": ", 1)[1] in ok(again("wallets"))
+
+    world["agents"][1] = again
+    _sign_live(world, _proposal(world, wallet_id), 1)

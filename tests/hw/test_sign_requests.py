@@ -111,7 +111,7 @@ def test_a_good_request_comes_back_with_only_the_devices_new_signatures(tmp_path
     assert [step["step"] for step in steps] == ["device_ready", "reviewing", "signed"]
     assert steps[0]["device"] == {"type": "software", "fingerprint": keys.fingerprint(1)}
     assert {step["request_id"] for step in steps} == {"req-1"} and {step["proposal_id"] for step in steps} == {7}
-    head = next(data for name, data in seen if name == "head")
+    head = [data for name, data in seen if name == "head"][-1]  # sent before signing (after seq 0 on connect)
     last = group.entries[-1]
     assert (head["wallet_id"], head["seq"], head["hash"]) == (1, last.seq, last.hash)
     assert agent_keys.verify(load_or_create(agent.store.root).public, "head",
@@ -386,3 +386,25 @@ def test_a_ledger_registers_the_wallet_once_and_signs_every_request_with_the_sto
         agent.close()
     assert ledger.client.registered == ["family"]  # once: the HMAC is kept and passed back
     assert len(ledger.client.signed) == 2 and len(set(ledger.client.signed)) == 1
+
+
+def test_on_connecting_the_agent_sends_its_signed_head_and_seq_0_before_it_has_one(tmp_path, server):
+    group = Group()
+    psbt = group.psbt()
+    agent = Running(tmp_path, group, server)
+    try:
+        first = server.next("head")
+        server.send(agent.sid, group.request(psbt, group.intent(psbt)))
+        server.until_result()
+    finally:
+        agent.close()
+    again = Running(tmp_path, group, server)
+    try:
+        second = server.next("head")
+    finally:
+        again.close()
+    public = load_or_create(agent.store.root).public
+    last = group.entries[-1]
+    for head, (seq, digest) in ((first, (0, "00" * 32)), (second, (last.seq, last.hash))):
+        assert (head["wallet_id"], head["seq"], head["hash"]) == (1, seq, digest)
+        assert agent_keys.verify(public, "head", agent_keys.head_body(1, seq, digest), head["signature"])
