@@ -8,14 +8,14 @@ from __future__ import annotations
 from ..errors import register
 
 CODES: dict[str, str] = {
-    "qr_key_unreadable": "a scanned or uploaded key export that is not one Huddle reads "
+    "key_export_unreadable": "a scanned or uploaded key export that is not one Huddle reads "
                          "(UR crypto-account, account-descriptor, crypto-hdkey, hdkey, Coldcard JSON, "
                          "[fingerprint/path]xpub text)",
-    "qr_key_missing_origin": "a key export without the master fingerprint or derivation path the "
+    "key_export_no_origin": "a key export without the master fingerprint or derivation path the "
                              "device needs to sign",
-    "qr_key_wrong_script": "a key export with no key for the wallet's script type (for example a BIP-84 "
+    "key_export_wrong_script": "a key export with no key for the wallet's script type (for example a BIP-84 "
                            "single-sig account where a BIP-48 multisig key is needed)",
-    "qr_key_wrong_path": "a multisig key whose path is not m/48h/coin'/account'/script' for the wallet",
+    "key_export_wrong_path": "a multisig key whose path is not m/48h/coin'/account'/script' for the wallet",
     "registration_format": "a registration QR format Huddle does not write",
 }
 register(CODES)

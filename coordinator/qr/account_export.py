@@ -50,7 +50,7 @@ _KEY_TEXT = re.compile(r"\[(?P<origin>[^\]]*)\](?P<xpub>[1-9A-HJ-NP-Za-km-z]+)")
 
 
 def _unreadable(why: str) -> BadPart:
-    return BadPart("qr_key_unreadable", why)
+    return BadPart("key_export_unreadable", why)
 
 
 class _KeyURDecoder(URDecoder):
@@ -175,12 +175,12 @@ def _hdkey(item: object, master: bytes | None) -> Cosigner:
     origin = item.get(6)
     origin = origin.value if isinstance(origin, Tagged) else origin
     if not isinstance(origin, dict):
-        raise InvalidInput("qr_key_missing_origin", "the key has no origin: export it from the device's "
+        raise InvalidInput("key_export_no_origin", "the key has no origin: export it from the device's "
                            "multisig menu, which includes the fingerprint and path")
     path = _components(origin.get(1))
     fingerprint = _fingerprint(origin.get(2)) or master
     if fingerprint is None or not path:
-        raise InvalidInput("qr_key_missing_origin", "the key's origin lacks the master fingerprint or the "
+        raise InvalidInput("key_export_no_origin", "the key's origin lacks the master fingerprint or the "
                            "derivation path; the device needs both to sign")
     is_test = _use_info_is_test(item.get(5))
     version = NETWORKS["test" if is_test else "main"]["xpub"]
@@ -225,7 +225,7 @@ def _pick(candidates: list, network: str, script_type: str) -> Cosigner:
                 raise _unreadable(f"the {script_type} entry is {found}")
             return _checked(found, want, network, script_type)
     seen = ", ".join("-".join(chain) or "?" for chain, _ in candidates) or "nothing"
-    raise InvalidInput("qr_key_wrong_script", f"the export holds keys for {seen}, none for a {script_type} "
+    raise InvalidInput("key_export_wrong_script", f"the export holds keys for {seen}, none for a {script_type} "
                        f"multisig wallet; on the device choose the multisig export for {script_type}",
                        found=seen)
 
@@ -239,7 +239,7 @@ def _from_text(text: str, network: str, script_type: str) -> Cosigner:
     match = _KEY_TEXT.fullmatch(stripped)
     if match is None:
         if re.fullmatch(r"[1-9A-HJ-NP-Za-km-z]{100,120}", stripped):
-            raise InvalidInput("qr_key_missing_origin", "a bare xpub without [fingerprint/path]; export the "
+            raise InvalidInput("key_export_no_origin", "a bare xpub without [fingerprint/path]; export the "
                                "key from the device's multisig menu, which includes its origin")
         raise _unreadable("not a key export (expected a UR, BBQr, Coldcard JSON or [fingerprint/path]xpub)")
     cosigner = Cosigner.from_parts(KeyOrigin.from_string(match["origin"]), match["xpub"])
@@ -263,14 +263,14 @@ def _from_coldcard_json(text: str, network: str, script_type: str) -> Cosigner:
             xfp_here, deriv, xpub = xfp, data.get(f"{name}_deriv"), entry
         if isinstance(xpub, str):
             if not isinstance(xfp_here, str) or not isinstance(deriv, str):
-                raise InvalidInput("qr_key_missing_origin", "the Coldcard export lacks the fingerprint (xfp) "
+                raise InvalidInput("key_export_no_origin", "the Coldcard export lacks the fingerprint (xfp) "
                                    "or the derivation (deriv) of its key")
             cosigner = Cosigner.create(xpub, xfp_here, deriv)
             return _checked(cosigner, None, network, script_type)
     found = sorted(k for k in data if not k.endswith("_deriv") and k not in ("xfp", "account", "chain"))
     if not found:
         raise _unreadable("not a Coldcard xpub export (no xfp and keys)")
-    raise InvalidInput("qr_key_wrong_script", f"the Coldcard export holds {', '.join(found)}, none for a "
+    raise InvalidInput("key_export_wrong_script", f"the Coldcard export holds {', '.join(found)}, none for a "
                        f"{script_type} multisig wallet", found=", ".join(found))
 
 
@@ -283,14 +283,14 @@ def _checked(cosigner: Cosigner, chain: tuple[str, ...] | None, network: str, sc
     path, step = cosigner.origin.path, BIP48_SCRIPT[script_type]
     purpose = path[0] - HARDENED if path and path[0] >= HARDENED else None
     if purpose in _SINGLE_SIG_PURPOSES:
-        raise InvalidInput("qr_key_wrong_script", f"{path_to_string(path)} is a {_SINGLE_SIG_PURPOSES[purpose]} "
+        raise InvalidInput("key_export_wrong_script", f"{path_to_string(path)} is a {_SINGLE_SIG_PURPOSES[purpose]} "
                            "single-sig account; on the device choose the multisig (BIP-48) export")
     if purpose == 48 and len(path) == 4 and path[3] != HARDENED + step:
-        raise InvalidInput("qr_key_wrong_script", f"{path_to_string(path)} is the BIP-48 key for another "
+        raise InvalidInput("key_export_wrong_script", f"{path_to_string(path)} is the BIP-48 key for another "
                            f"script type; this wallet is {script_type} (script step {step}h)")
     coin = HARDENED + (1 if networks.is_test(network) else 0)
     want = (HARDENED + 48, coin, None, HARDENED + step)
     if len(path) != 4 or any(w is not None and p != w for p, w in zip(path, want)) or path[2] < HARDENED:
-        raise InvalidInput("qr_key_wrong_path", f"{path_to_string(path)} is not m/48h/{coin - HARDENED}h/"
+        raise InvalidInput("key_export_wrong_path", f"{path_to_string(path)} is not m/48h/{coin - HARDENED}h/"
                            f"<account>h/{step}h, the BIP-48 path for {script_type} on {network}")
     return cosigner

@@ -28,7 +28,7 @@ class Tagged:
 
 
 def _bad(why: str) -> BadPart:
-    return BadPart("qr_key_unreadable", f"the UR body is not the CBOR of a key export: {why}")
+    return BadPart("key_export_unreadable", f"the UR body is not the CBOR of a key export: {why}")
 
 
 class _Reader:

@@ -81,12 +81,12 @@ def test_a_crypto_hdkey_at_the_bip48_path_is_read_with_its_origin():
 
 def test_a_bip84_single_sig_key_is_refused_where_a_multisig_key_is_needed():
     ur = UREncoder("crypto-hdkey", _hdkey_from_account(84, None), 1000).next_part()
-    assert refused(ur, "bitcoin", "wsh") == "qr_key_wrong_script"
+    assert refused(ur, "bitcoin", "wsh") == "key_export_wrong_script"
 
 
 def test_a_bip48_key_for_the_other_script_type_is_refused():
     ur = UREncoder("crypto-hdkey", _hdkey_from_account(48, 1), 1000).next_part()
-    assert refused(ur, "bitcoin", "wsh") == "qr_key_wrong_script"
+    assert refused(ur, "bitcoin", "wsh") == "key_export_wrong_script"
     assert read_export(ur, "bitcoin", "sh-wsh").key_expression() == spec_key("sh-wsh")
 
 
@@ -96,7 +96,7 @@ def test_an_account_with_only_single_sig_keys_is_refused_with_what_it_holds():
     ur = UREncoder("crypto-account", cbor2.dumps(account), 1000).next_part()
     with pytest.raises(HuddleError) as caught:
         read_export(ur, "bitcoin", "wsh")
-    assert caught.value.code == "qr_key_wrong_script"
+    assert caught.value.code == "key_export_wrong_script"
     assert caught.value.details["found"] == "pkh, wpkh"
 
 
@@ -147,18 +147,18 @@ def test_coldcard_q_shows_its_xpub_file_as_bbqr_json():
 def test_a_coldcard_file_with_only_the_bip45_key_is_refused():
     text = json.dumps({"xfp": "0F056943", "p2sh_deriv": "m/45'", "p2sh": json.loads(
         (VECTORS / "qr_keys" / "cc-multisig-keystore-1.json").read_text())["p2sh"]})
-    assert refused(text, "testnet", "wsh") == "qr_key_wrong_script"
+    assert refused(text, "testnet", "wsh") == "key_export_wrong_script"
 
 
 def test_plain_key_text_with_origin_is_read_and_a_bare_xpub_is_refused():
     mine = keys.cosigner(0, True, "wsh")
     assert read_export(mine.key_expression(), "regtest", "wsh").key_expression() == mine.key_expression()
-    assert refused(mine.xpub, "regtest", "wsh") == "qr_key_missing_origin"
+    assert refused(mine.xpub, "regtest", "wsh") == "key_export_no_origin"
 
 
 def test_garbage_and_foreign_ur_types_are_refused_as_unreadable():
-    assert refused("hello", "bitcoin", "wsh") == "qr_key_unreadable"
+    assert refused("hello", "bitcoin", "wsh") == "key_export_unreadable"
     psbt_ur = UREncoder("crypto-psbt", cbor2.dumps(b"psbt\xff"), 100).next_part()
-    assert refused(psbt_ur, "bitcoin", "wsh") == "qr_key_unreadable"
+    assert refused(psbt_ur, "bitcoin", "wsh") == "key_export_unreadable"
     deep = b"\x81" * 40 + b"\x00"
-    assert refused(f"ur:crypto-account/{bytewords.encode(deep, 'minimal')}", "bitcoin", "wsh") == "qr_key_unreadable"
+    assert refused(f"ur:crypto-account/{bytewords.encode(deep, 'minimal')}", "bitcoin", "wsh") == "key_export_unreadable"
