@@ -35,6 +35,7 @@ PAGES = ("/", "/setup", "/join", "/signin", "/wallets", "/wallets/<path:rest>", 
 SUBSTITUTED = (".html", ".webmanifest")  # they name versioned URLs
 IMMUTABLE = "public, max-age=31536000, immutable"
 REVALIDATE = "no-cache"
+ON_DEMAND = ("vendor/jsqr/", "js/scan-worker.js")  # jsQR is 250 KB; most visits never scan
 
 bp = Blueprint("pwa", __name__)
 
@@ -65,9 +66,10 @@ class Bundle:
         return self._zipped[name]
 
     def assets(self) -> list[str]:
-        """What the service worker precaches: every versioned file but itself."""
+        """What the service worker precaches: every versioned file but itself, and
+        but the camera scanner, which loads (and is cached) only when someone scans."""
         return [f"/v/{self.version}/{name}" for name in self.files
-                if name not in ("index.html", "sw.js", "manifest.webmanifest")]
+                if name not in ("index.html", "sw.js", "manifest.webmanifest") and not name.startswith(ON_DEMAND)]
 
 
 def bundle() -> Bundle:

@@ -140,6 +140,18 @@ def _wait_until_listening(port: int, proc) -> None:
 
 
 @pytest.fixture
+def sandbox(monkeypatch):
+    """A sandbox chain that stays up, as the server's chain backend (HUDDLE_CHAIN is read
+    at each broadcast and fee estimate)."""
+    from ..sessions.ceremony_env import start_sandbox
+
+    chain = start_sandbox()
+    monkeypatch.setenv("HUDDLE_CHAIN", f"esplora:{chain.url}")
+    yield chain
+    chain.stop()
+
+
+@pytest.fixture
 def server(tmp_path):
     with serving(tmp_path) as found:
         yield found

@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import io
 
-import pytest
 import requests
 import zxingcpp
 from PIL import Image
@@ -23,17 +22,9 @@ from coordinator.qr.sequence import psbt_frames
 from coordinator.sessions import requests as sign_steps
 from coordinator.store import wallets
 
-from ..sessions.ceremony_env import fund, signed_by, start_sandbox
+from ..sessions.ceremony_env import fund, signed_by
 from ..web.funding import faucet_address
 from .conftest import ARGS, CHROMIUM, Page, import_wallet, set_up_admin
-
-
-@pytest.fixture
-def sandbox(monkeypatch):
-    server = start_sandbox()
-    monkeypatch.setenv("HUDDLE_CHAIN", f"esplora:{server.url}")  # read by the server at each broadcast
-    yield server
-    server.stop()
 
 
 def _spend(server, sandbox) -> tuple[int, int, str]:

@@ -1,7 +1,7 @@
 // A new spend: recipients with amounts in BTC or sats (exact integer
 // conversion, js/amounts.js), a memo and a fee rate in sat/vB.
 
-import { post } from "../api.js";
+import { get, post } from "../api.js";
 import { feeRateToSatPerKvb, formatAmount, toSats } from "../amounts.js";
 import { field, form, h } from "../dom.js";
 import { navigate } from "../router.js";
@@ -22,6 +22,29 @@ export function readPayments(formData, unit) {
   }));
 }
 
+// Buttons from the chain backend's estimates (sat/kvB, shown in sat/vB); without a
+// backend the member types a rate.
+const TARGETS = [[1, "Next block"], [6, "About an hour"], [144, "About a day"]];
+
+async function feePresets(walletId, rate, into) {
+  let estimates;
+  try {
+    ({ estimates } = await get(`/wallets/${walletId}/fee-estimates`));
+  } catch (err) {
+    into.replaceChildren(h("p", { class: "muted small" }, `No fee estimates: ${err.message}`));
+    return;
+  }
+  const pick = (target) => estimates.filter((e) => e.target <= target).pop();
+  into.replaceChildren(...TARGETS.map(([target, name]) => pick(target)).map((found, i) => {
+    if (!found) return null;
+    const satPerVb = (found.fee_rate / 1000).toFixed(3).replace(/\.?0+$/, "");
+    const button = h("button", { type: "button", class: "small", "data-target": TARGETS[i][0] },
+      `${TARGETS[i][1]}: ${satPerVb} sat/vB`);
+    button.addEventListener("click", () => { rate.value = satPerVb; });
+    return button;
+  }));
+}
+
 export async function spendView({ id }) {
   const walletId = Number(id);
   const rows = h("div", { class: "recipients" }, recipientRow(1));
@@ -30,11 +53,14 @@ export async function spendView({ id }) {
   const total = h("p", { class: "muted", id: "total", "aria-live": "polite" });
   const more = h("button", { type: "button", class: "link" }, "Add a recipient");
   more.addEventListener("click", () => rows.append(recipientRow(rows.children.length + 1)));
+  const rate = h("input", { name: "fee_rate", id: "fee-rate", required: true, inputmode: "decimal", value: "2" });
+  const presets = h("div", { class: "actions", id: "fee-presets" });
+  feePresets(walletId, rate, presets);
   const body = form({ id: "spend" }, [
     rows, more,
     field("Unit of the amounts", unit),
     field("Memo", h("input", { name: "memo", required: true, maxlength: 500 }), "Why: the group sees this."),
-    field("Fee rate (sat/vB)", h("input", { name: "fee_rate", required: true, inputmode: "decimal", value: "2" })),
+    field("Fee rate (sat/vB)", rate), presets,
     total,
     h("button", { type: "submit", class: "primary" }, "Propose this spend"),
   ], async (data) => {
