@@ -73,8 +73,9 @@ def test_an_oversized_body_is_413_in_the_shape(shared_app):
     assert response.status_code == 413 and response.get_json()["error"]["code"] == "body_too_large"
 
 
-@pytest.mark.parametrize("body", [b"{not json", b"[]", b'"text"', b'{"code": 5}', b'{"code": "x", "more": 1}', b""],
-                         ids=["broken", "array", "string", "wrong type", "unknown field", "empty"])
+@pytest.mark.parametrize("body", [b"{not json", b"[]", b'"text"', b'{"code": 5}', b'{"code": "x", "more": 1}', b"",
+                                  b'{"code": "ab\\ud800cd"}'],
+                         ids=["broken", "array", "string", "wrong type", "unknown field", "empty", "lone surrogate"])
 def test_unreadable_or_wrong_json_is_bad_json(shared_app, body):
     response = shared_app.test_client().post(f"{API}/session/recovery", data=body, content_type="application/json",
                                              headers={"X-Huddle-CSRF": "x"})
@@ -107,3 +108,17 @@ def test_a_core_error_gets_the_code_and_status_the_core_and_edge_give_it(admin, 
 
     assert response.get_json() == core_err.value.to_dict()
     assert response.status_code == edge.http_status(core_err.value)
+
+
+def test_a_memo_with_a_lone_surrogate_is_bad_json_and_stores_nothing(proposal):
+    bob, path = proposal
+    wallet_path = path.rsplit("/", 1)[0]
+    before = bob.get(wallet_path).get_json()["proposals"]
+    body = b'{"payments": [{"address": "bcrt1qxyz", "amount": 1000}], "memo": "pa\\ud800int", "fee_rate": 2000}'
+
+    response = bob.client.post(f"{API}{wallet_path}", data=body, content_type="application/json",
+                               headers={"X-Huddle-CSRF": bob.csrf})
+
+    assert response.status_code == 400 and response.get_json()["error"]["code"] == "bad_json"
+    assert "Unicode" in response.get_json()["error"]["message"]
+    assert bob.get(wallet_path).get_json()["proposals"] == before
