@@ -249,7 +249,7 @@ def _from_text(text: str, network: str, script_type: str) -> Cosigner:
 def _from_coldcard_json(text: str, network: str, script_type: str) -> Cosigner:
     try:
         data = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nesting deeper than the parser goes
         raise _unreadable("the file is not valid JSON") from None
     if not isinstance(data, dict):
         raise _unreadable("a Coldcard export is a JSON object")
@@ -257,17 +257,20 @@ def _from_coldcard_json(text: str, network: str, script_type: str) -> Cosigner:
     names = {"wsh": ("p2wsh", "bip48_2"), "sh-wsh": ("p2sh_p2wsh", "p2wsh_p2sh", "bip48_1")}
     for name in names[script_type]:
         entry = data.get(name)
-        if isinstance(entry, dict):  # generic export: {"xfp", "deriv", "xpub"}
-            xfp_here, deriv, xpub = entry.get("xfp", xfp), entry.get("deriv"), entry.get("xpub")
+        if isinstance(entry, dict):  # generic export: {"deriv", "xpub", "xfp"}; that xfp is the
+            # account key's own fingerprint, not the master's (Sparrow's cc-singlesig-keystore-1.json)
+            xfp_here, deriv, xpub = xfp, entry.get("deriv"), entry.get("xpub")
         else:  # ccxp: "p2wsh": "Vpub...", "p2wsh_deriv": "m/48'/1'/0'/2'"
             xfp_here, deriv, xpub = xfp, data.get(f"{name}_deriv"), entry
+        if entry is not None and not isinstance(xpub, str):
+            raise _unreadable(f"the Coldcard export's {name!r} entry is not an xpub")
         if isinstance(xpub, str):
             if not isinstance(xfp_here, str) or not isinstance(deriv, str):
                 raise InvalidInput("key_export_no_origin", "the Coldcard export lacks the fingerprint (xfp) "
                                    "or the derivation (deriv) of its key")
             cosigner = Cosigner.create(xpub, xfp_here, deriv)
             return _checked(cosigner, None, network, script_type)
-    found = sorted(k for k in data if not k.endswith("_deriv") and k not in ("xfp", "account", "chain"))
+    found = sorted(k for k in data if not k.endswith("_deriv") and k not in ("xfp", "xpub", "account", "chain"))[:12]
     if not found:
         raise _unreadable("not a Coldcard xpub export (no xfp and keys)")
     raise InvalidInput("key_export_wrong_script", f"the Coldcard export holds {', '.join(found)}, none for a "

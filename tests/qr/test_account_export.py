@@ -161,4 +161,22 @@ def test_garbage_and_foreign_ur_types_are_refused_as_unreadable():
     psbt_ur = UREncoder("crypto-psbt", cbor2.dumps(b"psbt\xff"), 100).next_part()
     assert refused(psbt_ur, "bitcoin", "wsh") == "key_export_unreadable"
     deep = b"\x81" * 40 + b"\x00"
-    assert refused(f"ur:crypto-account/{bytewords.encode(deep, 'minimal')}", "bitcoin", "wsh") == "key_export_unreadable"
+    deep_ur = f"ur:crypto-account/{bytewords.encode(deep, 'minimal')}"
+    assert refused(deep_ur, "bitcoin", "wsh") == "key_export_unreadable"
+
+
+def test_coldcard_generic_export_with_only_single_sig_accounts_is_refused():
+    """Sparrow's cc-singlesig-keystore-1.json: Coldcard's generic JSON export (bip44/49/84 only)."""
+    text = (VECTORS / "qr_keys" / "cc-singlesig-keystore-1.json").read_text()
+    with pytest.raises(HuddleError) as caught:
+        read_export(text, "testnet", "wsh")
+    assert (caught.value.code, caught.value.details["found"]) == ("key_export_wrong_script", "bip44, bip49, bip84")
+
+
+def test_coldcard_generic_export_bip48_entry_takes_the_master_fingerprint_not_the_accounts():
+    # The layout of the file above, with the bip48_2 entry newer firmware adds; each
+    # entry's own "xfp" is the account key's fingerprint, which must not become the origin.
+    account = HDKey.from_string(keys.xpub(0))
+    text = json.dumps({"chain": "XTN", "xfp": keys.fingerprint(0).upper(), "bip48_2": {
+        "deriv": "m/48'/1'/0'/2'", "xpub": keys.xpub(0), "xfp": account.my_fingerprint.hex().upper()}})
+    assert read_export(text, "testnet", "wsh").key_expression() == keys.cosigner(0).key_expression()
