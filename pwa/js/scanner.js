@@ -74,6 +74,9 @@ export function scanSignedPsbt(base, onPsbt, onClose) {
       }
     } catch (err) {
       status.replaceChildren(problem(err));
+      if (err.code === "rate_limited") { // the server's per-user budget: send again once it refills
+        setTimeout(() => { status.replaceChildren(); send(); }, 1000 * Number(err.details.retry_after || 1));
+      }
     } finally {
       state.sending = false;
       if (state.dirty && !state.done) send();

@@ -100,3 +100,15 @@ def test_fee_estimates_without_a_chain_backend_say_so(admin, wallet_id, monkeypa
     monkeypatch.delenv("HUDDLE_CHAIN", raising=False)
     answer = admin.get(f"/wallets/{wallet_id}/fee-estimates")
     assert (answer.status_code, answer.get_json()["error"]["code"]) == (502, "no_chain_backend")
+
+
+def test_each_user_decodes_a_bounded_amount_of_parts_at_a_time(proposal, admin, monkeypatch):  # noqa: F811
+    from coordinator.web.api import qr
+
+    monkeypatch.setattr(qr, "CHARS_PER_SECOND", 0)  # no refill during the test: the burst alone
+    bob, path = proposal
+    big = {"parts": ["x" * 7089] * 140}  # 992,460 characters, under the 1 MiB body
+    answers = [bob.post(f"{path}/qr/decode", big) for _ in range(9)]
+    assert [a.status_code for a in answers] == [200] * 8 + [429]
+    assert answers[-1].get_json()["error"]["code"] == "rate_limited"
+    assert admin.post(f"{path}/qr/decode", big).status_code == 200  # another member has their own budget

@@ -12,15 +12,19 @@ and the audit entry are the ones every channel uses."""
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, request
+import threading
+import time
 
-from ...errors import HuddleError, InvalidInput
+from flask import Blueprint, current_app, jsonify, request
+
+from ...errors import HuddleError, InvalidInput, RateLimited
 from ...governance import proposals
 from ...psbt import codec
 from ...qr import PRESETS, StreamDecoder, density, encoder_for_psbt
 from ...qr.sequence import FORMATS, psbt_frames
 from ...qr.stream import MAX_FRAME_LEN
 from ...sessions import signatures
+from ..auth import signed_in
 from ..db import get_db
 from ..openapi import PROPOSAL_ID, STRING, WALLET_ID, obj, op
 from .body import json_body
@@ -31,6 +35,11 @@ BASE = "/wallets/<int:wallet_id>/proposals/<int:proposal_id>/qr"
 MAX_FRAMES = 1000  # a display loops; more frames than this only cost the server
 MAX_PARTS = 2000  # distinct parts per decode call: a 100-input PSBT at `low` needs about 900
 MAX_PART_CHARS = 1_000_000  # across the parts of one call
+# Per user, per process: characters decoded, as a bucket. The app resends every part it
+# has at each call, so an honest 100-input scan at `low` stays under 1 MB/s.
+BURST_CHARS = 8_000_000
+CHARS_PER_SECOND = 2_000_000
+_lock = threading.Lock()
 
 
 def _count() -> int | None:
@@ -74,9 +83,12 @@ def decode(wallet_id: int, proposal_id: int):
     proposals.get(get_db(), wallet_id, proposal_id)
     parts = json_body({"parts": list})["parts"]
     if len(parts) > MAX_PARTS or not all(isinstance(p, str) and len(p) <= MAX_FRAME_LEN for p in parts):
-        raise InvalidInput("bad_json", f"parts are at most {MAX_PARTS} texts of at most {MAX_FRAME_LEN} characters")
-    if sum(len(p) for p in parts) > MAX_PART_CHARS:
+        raise InvalidInput("bad_json", f"parts are at most {MAX_PARTS} texts of at most "
+                           f"{MAX_FRAME_LEN} characters")
+    chars = sum(len(p) for p in parts)
+    if chars > MAX_PART_CHARS:
         raise InvalidInput("bad_json", f"parts hold at most {MAX_PART_CHARS} characters per call")
+    _charge(signed_in().user.id, chars)
     decoder, refused = StreamDecoder(), {}
     for part in dict.fromkeys(parts):
         if decoder.complete:
@@ -91,6 +103,20 @@ def decode(wallet_id: int, proposal_id: int):
     return jsonify(body)
 
 
+def _charge(user_id: int, chars: int) -> None:
+    """Take ``chars`` from the user's bucket, or refuse with ``rate_limited`` (429)."""
+    buckets = current_app.extensions.setdefault("huddle_qr_buckets", {})
+    now = time.monotonic()
+    with _lock:
+        level, at = buckets.get(user_id, (BURST_CHARS, now))
+        level = min(BURST_CHARS, level + (now - at) * CHARS_PER_SECOND)
+        if chars > level:
+            buckets[user_id] = (level, now)
+            raise RateLimited("rate_limited", "too many QR parts decoded in a short time; wait a second and "
+                              "send them again", retry_after=round((chars - level) / max(CHARS_PER_SECOND, 1), 1) + 0.1)
+        buckets[user_id] = (level - chars, now)
+
+
 _P = [WALLET_ID, PROPOSAL_ID]
 _Q = [{"name": "format", "in": "query", "required": False, "schema": {"enum": list(FORMATS)}},
       {"name": "density", "in": "query", "required": False, "schema": {"enum": list(PRESETS)}},
@@ -103,5 +129,5 @@ PATHS = {
     "/wallets/{wallet_id}/proposals/{proposal_id}/qr/decode": {"post": op(
         "Decode the distinct QR parts scanned so far with the core's bounded decoder: progress, refused parts by "
         "code, and the PSBT (base64) once complete", "keyholder",
-        obj({"parts": {"type": "array", "maxItems": MAX_PARTS, "items": STRING}}), params=_P, errors=(404,))},
+        obj({"parts": {"type": "array", "maxItems": MAX_PARTS, "items": STRING}}), params=_P, errors=(404, 429))},
 }
