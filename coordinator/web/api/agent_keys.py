@@ -1,4 +1,4 @@
-"""Registering the signer agent's key (docs/agent.md "Agent keys"; DESIGN.md): the
+"""Registering the signer agent's key (docs/agent.md "Agent key"; DESIGN.md): the
 agent, with its own agent-scoped token, registers the public key it signs
 roster confirmations, roster changes, approvals and heads with."""
 
