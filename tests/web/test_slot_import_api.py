@@ -114,3 +114,14 @@ def test_registration_format_must_be_one_huddle_writes(admin, wallet_id):
     assert (bad.status_code, bad.get_json()["error"]["code"]) == (400, "bad_request")
     plain = admin.get(f"/wallets/{wallet_id}/registration/qr").get_json()
     assert plain["format"] == "descriptor" and plain["frames"] == [keys.descriptor(2, 3).to_string()]
+
+
+def test_a_name_coldcard_cannot_take_is_refused_unless_another_is_given(admin):
+    imported = admin.post("/wallets/import", {"text": keys.descriptor(2, 3, first=3).to_string(),
+                                              "name": "The cooperative roof vault"})
+    assert imported.status_code == 201, imported.get_json()
+    wallet_id = imported.get_json()["wallet"]["id"]
+    plain = admin.get(f"/wallets/{wallet_id}/registration/qr?format=coldcard")
+    assert (plain.status_code, plain.get_json()["error"]["code"]) == (400, "bad_wallet_name")
+    short = admin.get(f"/wallets/{wallet_id}/registration/qr?format=coldcard&name=Roof")
+    assert short.status_code == 200 and short.get_json()["frames"][0].startswith("B$")

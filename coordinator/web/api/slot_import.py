@@ -53,6 +53,15 @@ def fill_from_qr(draft_id: int, position: int):
     return jsonify({"draft": filled.to_dict(), "key": cosigner.key_expression()})
 
 
+def _name(default: str) -> str:
+    """``?name=``: the name to register under (Coldcard takes 1-20 printable ASCII
+    characters and Huddle refuses rather than cuts, as ``wallet export --as-name``)."""
+    name = request.args.get("name", default)
+    if not 1 <= len(name) <= 64:
+        raise InvalidInput("bad_request", "name is 1 to 64 characters")
+    return name
+
+
 def _format_and_density() -> tuple[str, object]:
     fmt = request.args.get("format", "descriptor")
     if fmt not in FORMATS:
@@ -70,8 +79,8 @@ def draft_registration(draft_id: int):
     fmt, preset = _format_and_density()
     if draft.descriptor is None:
         raise Conflict("setup_not_ready", "the descriptor is built once every slot holds a key")
-    shown = registration_frames(MultisigDescriptor.from_string(draft.descriptor), draft.network, draft.name,
-                                fmt, preset)
+    shown = registration_frames(MultisigDescriptor.from_string(draft.descriptor), draft.network,
+                                _name(draft.name), fmt, preset)
     return jsonify({**shown.to_dict(), "density": preset.name, "first_address": draft.first_address})
 
 
@@ -80,7 +89,7 @@ def wallet_registration(wallet_id: int):
     """An active wallet's registration as QR frames (a replaced or reset device)."""
     wallet = wallet_for(wallet_id, "viewer")
     fmt, preset = _format_and_density()
-    shown = registration_frames(wallet.descriptor, wallet.network, wallet.name, fmt, preset)
+    shown = registration_frames(wallet.descriptor, wallet.network, _name(wallet.name), fmt, preset)
     return jsonify({**shown.to_dict(), "density": preset.name,
                     "first_address": wallet.descriptor.address(0, 0, wallet.network)})
 
@@ -88,7 +97,9 @@ def wallet_registration(wallet_id: int):
 _DRAFT = [{"name": "draft_id", "in": "path", "required": True, "schema": INTEGER}]
 _SLOT = [*_DRAFT, {"name": "position", "in": "path", "required": True, "schema": INTEGER}]
 _Q = [{"name": "format", "in": "query", "required": False, "schema": {"enum": list(FORMATS)}},
-      {"name": "density", "in": "query", "required": False, "schema": {"enum": list(PRESETS)}}]
+      {"name": "density", "in": "query", "required": False, "schema": {"enum": list(PRESETS)}},
+      {"name": "name", "in": "query", "required": False, "schema": {"type": "string", "minLength": 1,
+                                                                      "maxLength": 64}}]
 PATHS = {
     "/drafts/{draft_id}/slots/{position}/qr": {"post": op(
         "Fill the caller's slot from their QR-only device: the scanned UR (crypto-account, account-descriptor, "
