@@ -179,3 +179,35 @@ def test_a_signed_psbt_shown_to_the_camera_is_scanned_into_the_ceremony(browser,
         if camera is not None:
             camera.close()
             camera.browser.close()
+
+
+def test_ask_to_sign_reaches_the_members_agent_and_the_grid_follows_it_live(tab, server, sandbox):
+    from types import SimpleNamespace
+
+    from ..web.test_ceremony_live import Agent
+
+    set_up_admin(tab, "Ada")
+    wallet_id, proposal_id, _ = _spend(server, sandbox)
+    api = _api(tab)
+    code = api.post(f"{server.url}/api/v1/agent/pairings", json={}).json()["code"]
+    token = requests.post(f"{server.url}/api/v1/agent/pairings/redeem", json={"code": code, "label": "laptop"},
+                          headers={"X-Huddle-CSRF": "none"}).json()["secret"]
+    port = server.url.rsplit(":", 1)[1]
+    agent = Agent(SimpleNamespace(base=f"http://127.0.0.1:{port}", origin=server.url), token)
+    try:
+        page = tab.page
+        tab.goto(f"/wallets/{wallet_id}/proposals/{proposal_id}")
+        row = page.locator("#signers tr[data-user='1']")
+        row.locator(".presence[data-here='true']").wait_for()
+        assert agent.join(wallet_id, proposal_id)["joined"] == proposal_id
+        row.locator(".presence", has_text="agent connected").wait_for()
+
+        row.get_by_role("button", name="Ask to sign").click()
+        row.locator(".step[data-step='reviewing']").wait_for()
+        row.locator(".device", has_text="coldcard").wait_for()
+        row.locator(".signed[data-signed='true']").wait_for()
+        assert agent.acks == [{"ok": True, "added": 1}]
+        assert page.locator("#ceremony-state").get_attribute("data-state") == "collecting"  # 1 of 2
+        assert tab.violations == [] and tab.errors == []
+    finally:
+        agent.sio.disconnect()
