@@ -106,9 +106,10 @@ def receive(wallet_id: int):
     if not 1 <= len(label) <= 255:
         raise InvalidInput("bad_json", "label is 1 to 255 characters: what the address is for")
     db, user = get_db(), signed_in().user
-    address = addresses.issue(db, wallet)
-    line = json.dumps({"type": "addr", "ref": address.address, "label": label})
-    labels.import_labels(db, wallet_id, wallet.network, line, user.id)
+    with write(db):  # the address and its label together, or neither
+        address = addresses.issue(db, wallet)
+        line = json.dumps({"type": "addr", "ref": address.address, "label": label})
+        labels.import_labels(db, wallet_id, wallet.network, line, user.id)
     return jsonify({"address": {**address.to_dict(), "label": label, "asked_by": user.id,
                                 "verified": False}}), 201
 
