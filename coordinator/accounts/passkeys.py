@@ -15,23 +15,13 @@ import json
 import logging
 from dataclasses import dataclass
 
-import webauthn
 from sqlite_utils import Database
-from webauthn.helpers import exceptions as webauthn_errors
-from webauthn.helpers.cose import COSEAlgorithmIdentifier as Alg
-from webauthn.helpers.structs import (
-    AuthenticatorSelectionCriteria,
-    ResidentKeyRequirement,
-    UserVerificationRequirement,
-)
 
 from ..errors import Unauthenticated
 from ..store.db import write
 from . import tokens
 
 CHALLENGE_TTL = 300  # seconds between asking for a passkey and its answer
-ALGORITHMS = [Alg.ECDSA_SHA_256, Alg.EDDSA, Alg.RSASSA_PKCS1_v1_5_SHA_256]
-_FAILURES = (webauthn_errors.WebAuthnException, ValueError, TypeError, KeyError, AttributeError)
 log = logging.getLogger(__name__)
 
 
@@ -49,11 +39,29 @@ class NewPasskey:
     sign_count: int
 
 
+def webauthn_failures() -> tuple[type[Exception], ...]:
+    """What a malformed or forged answer raises. webauthn is imported only when a
+    passkey is used: it pulls in pyOpenSSL and pyasn1 (the server's footprint, issue 14)."""
+    from webauthn.helpers import exceptions as webauthn_errors
+
+    return (webauthn_errors.WebAuthnException, ValueError, TypeError, KeyError, AttributeError)
+
+
+def algorithms() -> list:
+    from webauthn.helpers.cose import COSEAlgorithmIdentifier as Alg
+
+    return [Alg.ECDSA_SHA_256, Alg.EDDSA, Alg.RSASSA_PKCS1_v1_5_SHA_256]
+
+
 def registration_options(db: Database, rp: RelyingParty, subject: str, user_name: str,
                          now: int | None = None) -> dict:
     """Options for ``navigator.credentials.create``: a discoverable credential."""
+    import webauthn
+    from webauthn.helpers.structs import (AuthenticatorSelectionCriteria, ResidentKeyRequirement,
+                                          UserVerificationRequirement)
+
     options = webauthn.generate_registration_options(
-        rp_id=rp.rp_id, rp_name=rp.name, user_name=user_name, supported_pub_key_algs=ALGORITHMS,
+        rp_id=rp.rp_id, rp_name=rp.name, user_name=user_name, supported_pub_key_algs=algorithms(),
         authenticator_selection=AuthenticatorSelectionCriteria(
             resident_key=ResidentKeyRequirement.REQUIRED, user_verification=UserVerificationRequirement.PREFERRED))
     _remember(db, options.challenge, "register", subject, now)
@@ -62,12 +70,14 @@ def registration_options(db: Database, rp: RelyingParty, subject: str, user_name
 
 def finish_registration(db: Database, rp: RelyingParty, subject: str, credential: object,
                         now: int | None = None) -> NewPasskey:
+    import webauthn
+
     challenge = _spend(db, credential, "register", subject, now)
     try:
         verified = webauthn.verify_registration_response(
             credential=credential, expected_challenge=challenge, expected_rp_id=rp.rp_id,
-            expected_origin=rp.origin, supported_pub_key_algs=ALGORITHMS)
-    except _FAILURES as err:
+            expected_origin=rp.origin, supported_pub_key_algs=algorithms())
+    except webauthn_failures() as err:
         raise Unauthenticated("passkey_rejected", f"the passkey registration does not verify: {err}") from None
     _refuse_cross_origin(credential)
     return NewPasskey(_b64url(verified.credential_id), verified.credential_public_key, verified.sign_count)
@@ -82,6 +92,9 @@ def add(db: Database, user_id: int, passkey: NewPasskey, now: int | None = None)
 
 def login_options(db: Database, rp: RelyingParty, now: int | None = None) -> dict:
     """Options for ``navigator.credentials.get``; any of the user's passkeys will do."""
+    import webauthn
+    from webauthn.helpers.structs import UserVerificationRequirement
+
     options = webauthn.generate_authentication_options(
         rp_id=rp.rp_id, user_verification=UserVerificationRequirement.PREFERRED)
     _remember(db, options.challenge, "login", "", now)
@@ -90,6 +103,8 @@ def login_options(db: Database, rp: RelyingParty, now: int | None = None) -> dic
 
 def finish_login(db: Database, rp: RelyingParty, credential: object, now: int | None = None) -> int:
     """Verify a login assertion; returns the passkey's user id."""
+    import webauthn
+
     row = _passkey_row(db, credential)
     challenge = _spend(db, credential, "login", "", now)
     try:
@@ -97,7 +112,7 @@ def finish_login(db: Database, rp: RelyingParty, credential: object, now: int | 
             credential=credential, expected_challenge=challenge, expected_rp_id=rp.rp_id,
             expected_origin=rp.origin, credential_public_key=bytes.fromhex(row["public_key"]),
             credential_current_sign_count=0)  # compared below; a regression is logged, not refused
-    except _FAILURES as err:
+    except webauthn_failures() as err:
         raise Unauthenticated("passkey_rejected", f"the passkey assertion does not verify: {err}") from None
     _refuse_cross_origin(credential)
     if 0 < verified.new_sign_count <= row["sign_count"]:
@@ -134,6 +149,8 @@ def _remember(db: Database, challenge: bytes, purpose: str, subject: str, now: i
 
 def _spend(db: Database, credential: object, purpose: str, subject: str, now: int | None) -> bytes:
     """The challenge the client signed, if we issued it for this purpose; used up."""
+    import webauthn
+
     challenge = _client_data(credential).get("challenge")
     with write(db):
         row = db.execute("SELECT expires_at FROM webauthn_challenges WHERE challenge = ? AND purpose = ? "
@@ -146,12 +163,14 @@ def _spend(db: Database, credential: object, purpose: str, subject: str, now: in
 
 
 def _client_data(credential: object) -> dict:
+    import webauthn
+
     try:
         data = json.loads(webauthn.base64url_to_bytes(credential["response"]["clientDataJSON"]))
         if not isinstance(data, dict) or not isinstance(data.get("challenge"), str):
             raise ValueError("no challenge")
         return data
-    except _FAILURES:  # JSON and base64 errors are ValueErrors
+    except webauthn_failures():  # JSON and base64 errors are ValueErrors
         raise Unauthenticated("passkey_rejected", "the passkey answer has no readable clientDataJSON") from None
 
 

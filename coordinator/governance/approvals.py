@@ -16,9 +16,7 @@ import sqlite3
 import time
 from dataclasses import dataclass
 
-import webauthn
 from sqlite_utils import Database
-from webauthn.helpers import exceptions as webauthn_errors
 
 from ..errors import AccessDenied, Conflict, InvalidInput
 from ..store.db import write
@@ -27,7 +25,6 @@ from .events import ApprovalAdded
 from .intent import Intent
 from . import roster_errors  # noqa: F401  (registers the codes used here)
 
-_FAILURES = (webauthn_errors.WebAuthnException, ValueError, TypeError, KeyError, AttributeError)
 
 
 @dataclass(frozen=True)
@@ -74,13 +71,16 @@ def verify_digest(approval: PasskeyApproval, public_key: bytes, digest: bytes, r
                   "response": {"authenticatorData": approval.authenticator_data,
                                "clientDataJSON": approval.client_data_json, "signature": approval.signature},
                   "clientExtensionResults": {}}
+    import webauthn  # only here: it pulls in pyOpenSSL (the server's footprint, issue 14)
+    from webauthn.helpers.exceptions import WebAuthnException
+
     try:
         webauthn.verify_authentication_response(
             credential=credential, expected_challenge=digest, expected_rp_id=rp_id, expected_origin=origin,
             credential_public_key=public_key, credential_current_sign_count=0,
             require_user_verification=require_user_verification)
         cross_origin = json.loads(webauthn.base64url_to_bytes(approval.client_data_json)).get("crossOrigin")
-    except _FAILURES as err:
+    except (WebAuthnException, ValueError, TypeError, KeyError, AttributeError) as err:
         raise InvalidInput("approval_invalid", f"{approval.member}'s approval does not verify: {err}",
                            member=approval.member) from None
     if cross_origin is True:

@@ -55,17 +55,18 @@ def _start_watcher(app: Flask):
     import atexit
     import os
 
-    from ..chain.config import from_url
     from ..config import check_watch_interval
-    from ..sessions.watcher import Watcher
-    from .db import get_db
-    from .realtime import publish
 
     config: WebConfig = app.config["HUDDLE"]
     spec = app.config.get("HUDDLE_CHAIN") or os.environ.get("HUDDLE_CHAIN", "")
     interval = check_watch_interval(os.environ.get("HUDDLE_WATCH_INTERVAL") or "30")
     if not spec or interval == 0:
         return None
+    # Only now: the backends import httpx (the server's footprint, issue 14).
+    from ..chain.config import from_url
+    from ..sessions.watcher import Watcher
+    from .db import get_db
+    from .realtime import publish
 
     def published() -> None:
         with app.app_context():

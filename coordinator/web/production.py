@@ -19,6 +19,7 @@ the worker was killed before the commit and the client got no answer.
 
 from __future__ import annotations
 
+import gc
 import logging
 import sys
 import threading
@@ -115,6 +116,12 @@ class Server(BaseApplication):
             sys.exit(Arbiter.WORKER_BOOT_ERROR)  # the master then stops too, with this status (3)
 
 
+def _freeze(arbiter, worker) -> None:
+    """What the master imported stays shared with the worker: the collector
+    never walks these objects, so it never writes to their pages (copy on write)."""
+    gc.freeze()
+
+
 def options(host: str, port: int, threads: int = THREADS, graceful_timeout: int = GRACEFUL_TIMEOUT) -> dict:
     return {
         "bind": [f"[{host}]:{port}" if ":" in host else f"{host}:{port}"],
@@ -124,6 +131,7 @@ def options(host: str, port: int, threads: int = THREADS, graceful_timeout: int 
         "logger_class": f"{__name__}.Logs",
         "graceful_timeout": graceful_timeout,
         "preload_app": False,
+        "pre_fork": _freeze,
         # ProxyFix (trusted_proxies) alone decides what forwarded headers mean; by default
         # gunicorn would believe X-Forwarded-Proto from any local process.
         "forwarded_allow_ips": "",

@@ -14,8 +14,27 @@ commit (docs/scaling.md).
 
 from __future__ import annotations
 
+import sys
+
 from flask import current_app, request
-from flask_socketio import Namespace, SocketIO, join_room
+
+
+def _import_socketio_without_redis() -> None:
+    """python-socketio imports ``redis`` (and with it asyncio and cryptography)
+    whenever it is installed; a server without HUDDLE_MESSAGE_QUEUE never uses it
+    (the server's footprint, issue 14). ``_redis_for_socketio`` gives it back when
+    a queue is set."""
+    if "socketio" in sys.modules or "redis" in sys.modules:
+        return
+    sys.modules["redis"] = None  # type: ignore[assignment]  # `import redis` then raises ImportError
+    try:
+        import socketio  # noqa: F401
+    finally:
+        del sys.modules["redis"]
+
+
+_import_socketio_without_redis()
+from flask_socketio import Namespace, SocketIO, join_room  # noqa: E402
 
 from ..accounts import api_tokens, roles
 from ..errors import HuddleError, InvalidInput
@@ -123,9 +142,21 @@ def message_queue_setting() -> str:
     return check_message_queue(os.environ.get("HUDDLE_MESSAGE_QUEUE", ""))
 
 
+def _redis_for_socketio() -> None:
+    """The ``redis`` module python-socketio's RedisManager looks for, when
+    ``_import_socketio_without_redis`` kept it out."""
+    import redis
+    from socketio import redis_manager
+
+    if redis_manager.redis is None:
+        redis_manager.redis, redis_manager.RedisError = redis, redis.exceptions.RedisError
+
+
 def init_app(app) -> None:
     config = app.config["HUDDLE"]
     queue = config.message_queue or message_queue_setting()
+    if queue:
+        _redis_for_socketio()
     socketio.init_app(app, async_mode=config.async_mode, cors_allowed_origins=[config.origin],
                       cors_credentials=True, max_http_buffer_size=64 * 1024, message_queue=queue or None,
                       channel="huddle-socketio")

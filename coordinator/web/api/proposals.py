@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import json
 
-import webauthn
 from flask import Blueprint, current_app, jsonify
-from webauthn.helpers.structs import PublicKeyCredentialDescriptor, UserVerificationRequirement
 
 from ...accounts import passkeys, roles
 from ...errors import AccessDenied, InvalidInput
@@ -105,6 +103,9 @@ def comment(wallet_id: int, proposal_id: int):
 @bp.post(f"{BASE}/<int:proposal_id>/approvals/options")
 def approval_options(wallet_id: int, proposal_id: int):
     """WebAuthn options whose challenge is the proposal's intent digest."""
+    import webauthn  # only here: it pulls in pyOpenSSL (the server's footprint, issue 14)
+    from webauthn.helpers.structs import PublicKeyCredentialDescriptor, UserVerificationRequirement
+
     _open(wallet_id, "keyholder")
     db, user = get_db(), signed_in().user
     proposal = proposals.get(db, wallet_id, proposal_id)
@@ -131,4 +132,6 @@ def approve(wallet_id: int, proposal_id: int):
 
 
 def _json(options) -> dict:
+    import webauthn
+
     return json.loads(webauthn.options_to_json(options))
