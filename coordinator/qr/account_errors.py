@@ -9,7 +9,7 @@ from ..errors import register
 
 CODES: dict[str, str] = {
     "key_export_unreadable": "a scanned or uploaded key export that is not one Huddle reads "
-                         "(UR crypto-account, account-descriptor, crypto-hdkey, hdkey, Coldcard JSON, "
+                         "(UR crypto-account, account-descriptor, crypto-hdkey, hdkey, Coldcard or Keystone JSON, "
                          "[fingerprint/path]xpub text)",
     "key_export_no_origin": "a key export without the master fingerprint or derivation path the "
                              "device needs to sign",

@@ -10,7 +10,8 @@ Read (docs/qr.md, "Keys from QR-only devices"):
 - UR ``crypto-output`` / ``output-descriptor`` holding one cosigner key;
 - Coldcard's multisig xpub export (``ccxp-XXXXXXXX.json``, Settings >
   Multisig Wallets > Export XPUB) and generic JSON export (``bip48_1``,
-  ``bip48_2``), as a file or as BBQr (Coldcard Q, file type J);
+  ``bip48_2``), as a file or as BBQr (Coldcard Q, file type J), and the
+  ``{"xfp", "xpub", "path"}`` file of Cobo/Keystone;
 - plain ``[fingerprint/path]xpub`` text.
 
 The result is a ``Cosigner`` at m/48'/coin'/account'/script' for the wallet's
@@ -210,8 +211,10 @@ def _use_info_is_test(value: object) -> bool:
     info = value.value if isinstance(value, Tagged) else value
     if info is None:
         return False  # BCR-2020-007: the default is bitcoin mainnet
-    if not isinstance(info, dict) or info.get(1, 0) != 0:
-        raise _unreadable("the key's use-info is not for bitcoin")
+    if not isinstance(info, dict):
+        raise _unreadable("the key's use-info is not a map")
+    # The coin type (1) is not checked: Cobo's real exports say 1 for bitcoin
+    # (BlueWallet's "cobo URv2" vector); the BIP-48 path check pins the coin anyway.
     return info.get(2, 0) == 1
 
 
@@ -235,7 +238,7 @@ def _pick(candidates: list, network: str, script_type: str) -> Cosigner:
 def _from_text(text: str, network: str, script_type: str) -> Cosigner:
     stripped = text.lstrip("\ufeff").strip()
     if stripped.startswith("{"):
-        return _from_coldcard_json(stripped, network, script_type)
+        return _from_json(stripped, network, script_type)
     match = _KEY_TEXT.fullmatch(stripped)
     if match is None:
         if re.fullmatch(r"[1-9A-HJ-NP-Za-km-z]{100,120}", stripped):
@@ -246,7 +249,9 @@ def _from_text(text: str, network: str, script_type: str) -> Cosigner:
     return _checked(cosigner, None, network, script_type)
 
 
-def _from_coldcard_json(text: str, network: str, script_type: str) -> Cosigner:
+def _from_json(text: str, network: str, script_type: str) -> Cosigner:
+    """Coldcard's multisig xpub export (ccxp), its generic export, or the
+    {"xfp", "xpub", "path"} file of Cobo/Keystone."""
     try:
         data = json.loads(text)
     except (ValueError, RecursionError):  # RecursionError: nesting deeper than the parser goes
@@ -254,6 +259,9 @@ def _from_coldcard_json(text: str, network: str, script_type: str) -> Cosigner:
     if not isinstance(data, dict):
         raise _unreadable("a Coldcard export is a JSON object")
     xfp = data.get("xfp")
+    if isinstance(data.get("path"), str) and isinstance(data.get("xpub"), str) and isinstance(xfp, str):
+        # Cobo/Keystone's multisig xpub file, {"xfp", "xpub", "path"} (BlueWallet writes it too)
+        return _checked(Cosigner.create(data["xpub"], xfp, data["path"]), None, network, script_type)
     names = {"wsh": ("p2wsh", "bip48_2"), "sh-wsh": ("p2sh_p2wsh", "p2wsh_p2sh", "bip48_1")}
     for name in names[script_type]:
         entry = data.get(name)

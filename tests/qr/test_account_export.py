@@ -6,7 +6,10 @@ public vectors (tests/vectors/README.md, "QR-only keyholders"):
 - ``crypto-hdkey`` / ``hdkey``: BCR-2020-007's vectors (hummingbird tests), and the
   BIP-48 key of the account example cut out as a lone hdkey (cbor2 does the cutting);
 - Coldcard's multisig xpub export (``ccxp``), Sparrow's two test files, as a file and
-  as Coldcard Q's BBQr.
+  as Coldcard Q's BBQr; Coldcard's generic export (Sparrow's single-sig file, BlueWallet's
+  Coldcard Q fixture);
+- BlueWallet's tests: a real device's crypto-account that makes a vault with a known
+  first address, Cobo's crypto-account, and BBQr of the Cobo/Keystone xpub file.
 """
 
 from __future__ import annotations
@@ -16,13 +19,15 @@ from pathlib import Path
 
 import cbor2
 import pytest
+from embit import bip32, bip39
 from embit.bip32 import HDKey
 
 from coordinator.errors import HuddleError
 from coordinator.qr import bbqr, bytewords
 from coordinator.qr.account_export import read_export
 from coordinator.qr.ur import UREncoder
-from coordinator.wallet.keys import parse_xpub
+from coordinator.wallet.descriptor import MultisigDescriptor
+from coordinator.wallet.keys import Cosigner, parse_xpub
 
 from .. import keys
 
@@ -180,3 +185,48 @@ def test_coldcard_generic_export_bip48_entry_takes_the_master_fingerprint_not_th
     text = json.dumps({"chain": "XTN", "xfp": keys.fingerprint(0).upper(), "bip48_2": {
         "deriv": "m/48'/1'/0'/2'", "xpub": keys.xpub(0), "xfp": account.my_fingerprint.hex().upper()}})
     assert read_export(text, "testnet", "wsh").key_expression() == keys.cosigner(0).key_expression()
+
+
+BLUEWALLET = json.loads((VECTORS / "qr_keys" / "bluewallet.json").read_text())
+
+
+def test_a_real_devices_crypto_account_makes_the_vault_bluewallet_shows():
+    """BlueWallet's e2e test: a mnemonic key and a scanned crypto-account make a
+    2-of-2 whose first receive address the app must show."""
+    vault = BLUEWALLET["vault_2of2"]
+    scanned = read_export(vault["crypto_account"], "bitcoin", "wsh")
+    root = bip32.HDKey.from_seed(bip39.mnemonic_to_seed(vault["mnemonic"]))
+    mine = Cosigner.create(root.derive(vault["mnemonic_path"]).to_public().to_base58(),
+                           root.my_fingerprint.hex(), vault["mnemonic_path"])
+    wallet = MultisigDescriptor("wsh", vault["threshold"], (mine, scanned))
+    assert wallet.address(0, 0, "bitcoin") == vault["first_receive_address"]
+
+
+def test_a_cobo_crypto_account_with_its_coin_type_1_is_read():
+    vector = BLUEWALLET["cobo_crypto_account"]
+    key = read_export(vector["ur"], "bitcoin", "wsh")
+    want = vector["expected_upstream"]
+    assert key.key_expression().startswith(f"[{want['fp'].lower()}/48h/0h/0h/2h]")
+    assert _same_key(key.key_expression(), want["xpub"])
+
+
+@pytest.mark.parametrize("vector", BLUEWALLET["cobo_json_bbqr"], ids=lambda v: v["script_type"])
+def test_a_keystone_style_xpub_file_as_bbqr_is_read(vector):
+    key = read_export(vector["parts"], "bitcoin", vector["script_type"])
+    want = vector["expected_upstream"]
+    assert key.fingerprint == want["xfp"].lower()
+    assert key.origin.path_string.replace("h", "'") == want["path"]
+    assert _same_key(key.key_expression(), want["xpub"])
+    other = "sh-wsh" if vector["script_type"] == "wsh" else "wsh"
+    assert refused(vector["parts"], "bitcoin", other) == "key_export_wrong_script"
+
+
+@pytest.mark.parametrize("script", ["wsh", "sh-wsh"])
+def test_a_coldcard_q_generic_export_gives_its_bip48_keys(script):
+    """BlueWallet's fixture of a real Coldcard Q export (bip44/49/84/48_1/48_2/45, h paths)."""
+    text = (VECTORS / "qr_keys" / "bluewallet-coldcardQ.json").read_text()
+    data = json.loads(text)
+    entry = data["bip48_2" if script == "wsh" else "bip48_1"]
+    key = read_export(text, "bitcoin", script)
+    assert key.key_expression() == f"[b68af6e4/{entry['deriv'][2:]}]{entry['xpub']}"
+    assert _same_key(key.key_expression(), entry["_pub"])
