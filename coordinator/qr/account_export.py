@@ -157,7 +157,8 @@ def _try_hdkey(key: object, master: bytes | None) -> object:
 
 
 def _fingerprint(value: object) -> bytes | None:
-    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**32:
+    """A 32-bit fingerprint; 0 means "unknown" (hummingbird's zero-fingerprint vector)."""
+    if isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**32:
         return value.to_bytes(4, "big")
     return None
 

@@ -230,3 +230,10 @@ def test_a_coldcard_q_generic_export_gives_its_bip48_keys(script):
     key = read_export(text, "bitcoin", script)
     assert key.key_expression() == f"[b68af6e4/{entry['deriv'][2:]}]{entry['xpub']}"
     assert _same_key(key.key_expression(), entry["_pub"])
+
+
+def test_a_zero_source_fingerprint_counts_as_no_origin():
+    hdkey = cbor2.loads(_hdkey_from_account(48, 2))
+    hdkey[6].value[2] = 0  # "unknown" in the registry (hummingbird's zero-fingerprint vector)
+    ur = UREncoder("crypto-hdkey", cbor2.dumps(hdkey), 1000).next_part()
+    assert refused(ur, "bitcoin", "wsh") == "key_export_no_origin"
