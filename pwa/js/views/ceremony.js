@@ -6,7 +6,6 @@
 // behind a confirmation.
 
 import { get, post } from "../api.js";
-import { showAnimatedQr } from "../animated.js";
 import { form, h, problem } from "../dom.js";
 import { atLeast, session } from "../session.js";
 import { joinCeremony, leaveCeremony, onCeremonyEvent } from "../socket.js";
@@ -114,6 +113,12 @@ function broadcastPanel(base, ceremony, done) {
   return panel;
 }
 
+// The caller's own slot first: it is the device they are most likely holding.
+function mineFirst(cosigners) {
+  const me = session() ? session().user.id : null;
+  return [...cosigners.filter((c) => c.owner === me), ...cosigners.filter((c) => c.owner !== me)];
+}
+
 export async function ceremonyPanel(walletId, proposalId) {
   const base = `/wallets/${walletId}/proposals/${proposalId}`;
   const [{ wallet }, { members }] = await Promise.all([get(`/wallets/${walletId}`), get(`/wallets/${walletId}/members`)]);
@@ -150,7 +155,12 @@ export async function ceremonyPanel(walletId, proposalId) {
       keyholder && open ? uploadForm(base, refresh) : null,
       keyholder ? broadcastPanel(base, c, refresh) : null);
     const qr = actions.querySelector("#show-qr");
-    if (qr) qr.addEventListener("click", () => showAnimatedQr(base, wallet.cosigners, () => {}));
+    if (qr) {
+      qr.addEventListener("click", async () => {
+        const { showAnimatedQr } = await import("../animated.js"); // the QR library loads only when shown
+        showAnimatedQr(base, mineFirst(wallet.cosigners), () => {});
+      });
+    }
     const scan = actions.querySelector("#scan");
     if (scan) scan.addEventListener("click", () => scanInto(base, notice, refresh));
     body.replaceWith(fresh);
