@@ -79,6 +79,7 @@ class Ledger:
     tip_height: int | None  # None until the wallet is synced
     synced_at: str | None
     entries: list[LedgerEntry] = field(default_factory=list)  # oldest first, pending last
+    succession: dict = field(default_factory=dict)  # retired/successor/predecessor links, late coins (issue 15)
 
     @property
     def confirmed(self) -> int:
@@ -100,7 +101,7 @@ class Ledger:
         return {"wallet_id": self.wallet_id, "tip_height": self.tip_height, "synced_at": self.synced_at,
                 "balance": {"confirmed": self.confirmed, "pending": self.pending,
                             "total": self.confirmed + self.pending},
-                "balances": self.balances(), "entries": [e.to_dict() for e in self.entries]}
+                "balances": self.balances(), "entries": [e.to_dict() for e in self.entries], **self.succession}
 
 
 @dataclass
@@ -134,7 +135,19 @@ def build(db: Database, wallet_id: int) -> Ledger:
             running += row["net"]
         link = linked.get(row["txid"])
         entries.append(_entry(row, tip, running, link, names, cosigners, labels.get(row["txid"])))
-    return Ledger(wallet_id, tip, synced_at, entries)
+    return Ledger(wallet_id, tip, synced_at, entries, _succession(db, wallet_id))
+
+
+def _succession(db: Database, wallet_id: int) -> dict:
+    """The links between a retired wallet's ledger and its successor's, both ways, and the
+    coins flagged for arriving after retirement (docs/successor.md)."""
+    from . import successor  # successor -> wallet_setup -> ...; read only when a ledger is built
+
+    retired, before = successor.retired(db, wallet_id), successor.predecessor(db, wallet_id)
+    return {"retired": retired is not None,
+            "successor": retired.to_dict()["successor"] | {"retired_at": retired.retired_at} if retired else None,
+            "predecessor": before.to_dict()["retired"] | {"retired_at": before.retired_at} if before else None,
+            "late_coins": successor.flag_late_coins(db, wallet_id) if retired else []}
 
 
 def memos(db: Database, wallet_id: int) -> dict[str, str]:

@@ -31,7 +31,7 @@ from ..store.db import write
 from ..store.wallets import Wallet
 from ..wallet import addresses
 from ..wallet.descriptor import CHANGE
-from . import audit, locks, outbox
+from . import audit, locks, outbox, successor
 from .events import ProposalClosed, ProposalCreated
 from .intent import Intent, Recipient, memo_hash
 
@@ -72,12 +72,16 @@ class Proposal:
 
 def create(db: Database, wallet: Wallet, proposer: int, payments: list[Payment], memo: str, fee_rate: int, *,
            coins: Iterable[str] | None = None, fee_ceiling: int | None = None, ttl: int = TTL,
-           now: int | None = None) -> Proposal:
-    """Build, check and store a proposal; its coins are locked in the same transaction."""
+           now: int | None = None, sweep: bool = False) -> Proposal:
+    """Build, check and store a proposal; its coins are locked in the same transaction.
+    A ``sweep`` (governance/sweep.py) pays all of ``coins`` to its one payment, no change;
+    it is the only spend a retired wallet takes."""
     at = int(time.time()) if now is None else now
     memo = _check_memo(memo)
     with write(db):
-        spend = _plan(db, wallet, payments, fee_rate, coins)
+        if not sweep:
+            successor.require_active(db, wallet.id)
+        spend = _plan(db, wallet, payments, fee_rate, coins, sweep)
         family = secrets.token_hex(16)
         intent = Intent(wallet.network, wallet.descriptor.policy_id, family, _recipients(spend), memo_hash(memo),
                         _fee_ceiling(spend, fee_ceiling), at, at + _check_ttl(ttl))
@@ -163,7 +167,7 @@ def spent_outpoints(proposal: Proposal) -> set[tuple[str, int]]:
     return {(vin.txid.hex(), vin.vout) for vin in codec.parse(proposal.psbt).tx.vin}
 
 
-def _plan(db: Database, wallet: Wallet, payments: list[Payment], fee_rate: int, coins) -> Spend:
+def _plan(db: Database, wallet: Wallet, payments: list[Payment], fee_rate: int, coins, sweep: bool = False) -> Spend:
     state = chain_store.sync_state(db, wallet.id)
     if state is None:
         raise Conflict("not_synced", f"wallet {wallet.name!r} has not been synced yet")
@@ -175,7 +179,7 @@ def _plan(db: Database, wallet: Wallet, payments: list[Payment], fee_rate: int, 
             raise Conflict("coin_locked", f"coin {outpoint} is already in another active proposal", outpoint=outpoint)
     free = [u for u in chain_store.coins(db, wallet.id) if (u.txid, u.vout) not in held]
     spend = plan_spend(wallet.descriptor, wallet.network, free, payments, fee_rate,
-                       addresses.change_index(db, wallet), state.tip_height, coins=chosen)
+                       addresses.change_index(db, wallet), state.tip_height, coins=chosen, send_max=sweep)
     check(spend.psbt, wallet.descriptor, wallet.network,
           max_change_index=change_index_limit(addresses.last_used(db, wallet, CHANGE)))
     return spend

@@ -96,28 +96,51 @@ def propose(db: Database, wallet_id: int, admin_id: int, rp: RelyingParty, thres
     at = int(time.time()) if now is None else now
     with write(db):
         roles.require(db, admin_id, wallet_id, "admin")
-        base = _pinned(db, wallet_id)
-        candidate = roster.current(db, wallet_id, rp)
-        wanted, chosen = _policy(base, candidate, threshold, approvers)
-        new = dataclasses.replace(candidate, threshold=wanted, approvers=chosen)
-        if new.hash() == base.hash():
-            raise Conflict("roster_change_empty", "the proposed roster is the pinned one")
-        for (old_id,) in db.execute("SELECT id FROM roster_changes WHERE wallet_id = ? AND state = 'pending'",
-                                    [wallet_id]).fetchall():
-            db.execute("UPDATE roster_changes SET state = 'superseded' WHERE id = ?", [old_id])
-            audit.append_to_wallet(db, wallet_id, "roster_change_superseded", {"change": old_id},
-                                   f"user:{admin_id}", at)
-        summary = diff(base, new)
-        change_id = db.execute(
-            "INSERT INTO roster_changes (wallet_id, base_version, base_hash, body, hash, summary, proposed_by, "
-            "proposed_at, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending')",
-            [wallet_id, roster.pinned_version(db, wallet_id), base.hash(), canonical.encode(new.to_dict()).decode(),
-             new.hash(), json.dumps(summary), admin_id, at]).lastrowid
-        audit.append_to_wallet(db, wallet_id, "roster_change_proposed",
-                               {"change": change_id, "from": base.hash(), "to": new.hash(), "roster": new.to_dict(),
-                                "summary": summary}, f"user:{admin_id}", at)
-        outbox.record(db, RosterChangeProposed(wallet_id, change_id, new.hash(), base.m), at=at)
-        return pending(db, wallet_id)
+        return _open(db, wallet_id, admin_id, rp, threshold, approvers, at)
+
+
+def propose_own_passkeys(db: Database, wallet_id: int, user_id: int, rp: RelyingParty,
+                         now: int | None = None) -> Change | None:
+    """A member who replaced a lost passkey (docs/successor.md "A lost passkey") puts the
+    roster with their new passkeys up for the keyholders' agents, keeping the approval
+    policy; None if the pinned roster already has them (or the wallet has none pinned)."""
+    at = int(time.time()) if now is None else now
+    with write(db):
+        roles.require(db, user_id, wallet_id, "viewer")
+        if roster.pinned(db, wallet_id) is None:
+            return None
+        try:
+            return _open(db, wallet_id, user_id, rp, None, None, at)
+        except Conflict as err:
+            if err.code != "roster_change_empty":
+                raise
+            return None
+
+
+def _open(db: Database, wallet_id: int, admin_id: int, rp: RelyingParty, threshold: object, approvers: object,
+          at: int) -> Change:
+    base = _pinned(db, wallet_id)
+    candidate = roster.current(db, wallet_id, rp)
+    wanted, chosen = _policy(base, candidate, threshold, approvers)
+    new = dataclasses.replace(candidate, threshold=wanted, approvers=chosen)
+    if new.hash() == base.hash():
+        raise Conflict("roster_change_empty", "the proposed roster is the pinned one")
+    for (old_id,) in db.execute("SELECT id FROM roster_changes WHERE wallet_id = ? AND state = 'pending'",
+                                [wallet_id]).fetchall():
+        db.execute("UPDATE roster_changes SET state = 'superseded' WHERE id = ?", [old_id])
+        audit.append_to_wallet(db, wallet_id, "roster_change_superseded", {"change": old_id},
+                               f"user:{admin_id}", at)
+    summary = diff(base, new)
+    change_id = db.execute(
+        "INSERT INTO roster_changes (wallet_id, base_version, base_hash, body, hash, summary, proposed_by, "
+        "proposed_at, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending')",
+        [wallet_id, roster.pinned_version(db, wallet_id), base.hash(), canonical.encode(new.to_dict()).decode(),
+         new.hash(), json.dumps(summary), admin_id, at]).lastrowid
+    audit.append_to_wallet(db, wallet_id, "roster_change_proposed",
+                           {"change": change_id, "from": base.hash(), "to": new.hash(), "roster": new.to_dict(),
+                            "summary": summary}, f"user:{admin_id}", at)
+    outbox.record(db, RosterChangeProposed(wallet_id, change_id, new.hash(), base.m), at=at)
+    return pending(db, wallet_id)
 
 
 def _pinned(db: Database, wallet_id: int) -> PinnedRoster:

@@ -108,21 +108,28 @@ def create(db: Database, admin_id: int, name: str, network: str, script_type: st
     at = int(time.time()) if now is None else now
     with write(db):
         _require_server_admin(db, admin_id)
-        name, network = wallets.check_name(name), networks.check(network)
-        _check_shape(db, script_type, threshold, owners)
-        if db.execute("SELECT 1 FROM wallets WHERE name = ? UNION SELECT 1 FROM wallet_drafts "
-                      "WHERE name = ? AND state IN (?, ?)", [name, name, COLLECTING, CONFIRMING]).fetchone():
-            raise Conflict("wallet_exists", f"a wallet or open draft named {name!r} already exists")
-        draft_id = db.execute(
-            "INSERT INTO wallet_drafts (name, network, script_type, threshold, n, created_by, created_at, state) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [name, network, script_type, threshold, len(owners), admin_id, at, COLLECTING]).lastrowid
-        db.conn.executemany("INSERT INTO draft_slots (draft_id, position, user_id) VALUES (?, ?, ?)",
-                            [(draft_id, i, owner) for i, owner in enumerate(owners)])
-        body = {"name": name, "network": network, "script_type": script_type, "threshold": threshold,
-                "slots": [{"position": i, "member": f"user:{o}"} for i, o in enumerate(owners)]}
-        audit.append(db, setup_chain(draft_id), "draft_created", body, f"user:{admin_id}", at)
-        return _load(db, draft_id)
+        return _load(db, open_draft(db, admin_id, name, network, script_type, threshold, owners, at))
+
+
+def open_draft(db: Database, admin_id: int, name: str, network: str, script_type: str, threshold: int,
+               owners: list[int], at: int) -> int:
+    """Check and store a draft (in the caller's transaction); its id. The caller checked
+    who may draft: a server admin, or a wallet's admin for its successor (successor.py)."""
+    name, network = wallets.check_name(name), networks.check(network)
+    _check_shape(db, script_type, threshold, owners)
+    if db.execute("SELECT 1 FROM wallets WHERE name = ? UNION SELECT 1 FROM wallet_drafts "
+                  "WHERE name = ? AND state IN (?, ?)", [name, name, COLLECTING, CONFIRMING]).fetchone():
+        raise Conflict("wallet_exists", f"a wallet or open draft named {name!r} already exists")
+    draft_id = db.execute(
+        "INSERT INTO wallet_drafts (name, network, script_type, threshold, n, created_by, created_at, state) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [name, network, script_type, threshold, len(owners), admin_id, at, COLLECTING]).lastrowid
+    db.conn.executemany("INSERT INTO draft_slots (draft_id, position, user_id) VALUES (?, ?, ?)",
+                        [(draft_id, i, owner) for i, owner in enumerate(owners)])
+    body = {"name": name, "network": network, "script_type": script_type, "threshold": threshold,
+            "slots": [{"position": i, "member": f"user:{o}"} for i, o in enumerate(owners)]}
+    audit.append(db, setup_chain(draft_id), "draft_created", body, f"user:{admin_id}", at)
+    return draft_id
 
 
 def _require_server_admin(db: Database, user_id: int) -> None:
@@ -211,6 +218,18 @@ def fill(db: Database, draft_id: int, position: int, user_id: int, key_text: str
         if all(s.key is not None for s in draft.slots):
             _build(db, draft, at)
         return _load(db, draft_id)
+
+
+def keep_slot(db: Database, draft_id: int, position: int, key_expression: str, kept_from: dict, at: int) -> None:
+    """Fill a successor's slot with the key it keeps (same key, same owner), in the
+    caller's transaction; the last filled slot builds the descriptor as fill() does."""
+    db.execute("UPDATE draft_slots SET key = ?, filled_at = ? WHERE draft_id = ? AND position = ?",
+               [key_expression, at, draft_id, position])
+    audit.append(db, setup_chain(draft_id), "slot_filled",
+                 {"position": position, "key": key_expression, "kept_from": kept_from}, "system", at)
+    draft = _load(db, draft_id)
+    if all(s.key is not None for s in draft.slots):
+        _build(db, draft, at)
 
 
 def read_key(text: object, network: str, script_type: str) -> Cosigner:
@@ -320,6 +339,9 @@ def _activate(db: Database, draft: Draft, user_id: int, at: int, rp: RelyingPart
     db.execute("UPDATE wallet_drafts SET state = ?, wallet_id = ? WHERE id = ?", [ACTIVE, wallet.id, draft.id])
     audit.append(db, setup_chain(draft.id), "wallet_activated",
                  {"wallet": wallet.id, "policy_id": parsed.policy_id, "genesis": genesis.hash}, "system", at)
+    from . import successor  # a successor's activation retires the wallet it succeeds (issue 15)
+
+    successor.activated(db, draft.id, wallet.id, at)
 
 
 def cancel(db: Database, draft_id: int, user_id: int, now: int | None = None) -> Draft:
