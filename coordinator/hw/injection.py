@@ -20,12 +20,14 @@ import coordinator
 
 from typing import TYPE_CHECKING
 
+from .. import networks
 from ..errors import InvalidInput, Unavailable
 
 if TYPE_CHECKING:
     from .devices import Factory
 
 ENV = "HUDDLE_AGENT_TEST_DEVICES"
+DEMO_ENV = "HUDDLE_AGENT_DEMO_DEVICE"  # set by `huddle demo` for its agents; regtest only (demo_device.py)
 
 
 def factory(network: str, emulators: bool = False, env: dict[str, str] | None = None) -> Factory:
@@ -33,6 +35,10 @@ def factory(network: str, emulators: bool = False, env: dict[str, str] | None = 
     spec = env.get(ENV)
     if spec:
         return _test_factory(spec)
+    if env.get(DEMO_ENV):
+        from .demo_device import DemoFactory
+
+        return DemoFactory(env[DEMO_ENV], networks.check(network))
     try:
         from .devices import HwiFactory
     except ImportError as err:  # the server's install carries no HWI

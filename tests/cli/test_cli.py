@@ -328,7 +328,7 @@ def test_demo_walks_through_a_wallet_and_prints_its_first_receive_address(run):
     example = resources.files("coordinator.examples").joinpath("demo-2of3.txt").read_text("utf-8")
     first = formats.load(example).descriptor.address(RECEIVE, 0, "regtest")
 
-    out = ok(run("demo"))
+    out = ok(run("demo", "--cli"))
 
     assert first in out
     assert not run.database.exists()  # the demo keeps out of the real data dir
@@ -337,7 +337,7 @@ def test_demo_walks_through_a_wallet_and_prints_its_first_receive_address(run):
 def test_demo_spends_end_to_end_and_the_ledger_adds_up(run):
     from coordinator import demo
 
-    out = ok(run("demo"))
+    out = ok(run("demo", "--cli"))
     fee = int(re.search(r"Fee 0\.(\d{8}) BTC", out).group(1))
     after = re.search(r"balance now 0\.(\d{8}) BTC \((\d+) transactions", out)
     assert int(after.group(1)) == demo.FUNDING - demo.PAYMENT - fee

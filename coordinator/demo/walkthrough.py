@@ -18,24 +18,24 @@ from importlib import resources
 
 from embit import bip32, bip39
 
-from . import config
-from .chain import broadcast as broadcasting
-from .chain.esplora import EsploraClient
-from .chain.sandbox import faucet
-from .chain.sandbox.chain import Chain
-from .chain.sandbox.esplora import address_of
-from .chain.sandbox.server import serve
-from .chain.sync import sync_wallet
-from .psbt import codec
-from .psbt.checks import change_index_limit, check
-from .psbt.finalize import finalize
-from .psbt.merge import merge
-from .psbt.model import Recipient, Utxo
-from .psbt.spend import plan_spend
-from .psbt.summary import format_btc
-from .store import open_database, wallets
-from .wallet import addresses
-from .wallet.descriptor import CHANGE
+from .. import config
+from ..chain import broadcast as broadcasting
+from ..chain.esplora import EsploraClient
+from ..chain.sandbox import faucet
+from ..chain.sandbox.chain import Chain
+from ..chain.sandbox.esplora import address_of
+from ..chain.sandbox.server import serve
+from ..chain.sync import sync_wallet
+from ..psbt import codec
+from ..psbt.checks import change_index_limit, check
+from ..psbt.finalize import finalize
+from ..psbt.merge import merge
+from ..psbt.model import Recipient, Utxo
+from ..psbt.spend import plan_spend
+from ..psbt.summary import format_btc
+from ..store import open_database, wallets
+from ..wallet import addresses
+from ..wallet.descriptor import CHANGE
 
 NETWORK = "regtest"
 # Public BIP-39 test vectors; they match the keys in examples/demo-2of3.txt.

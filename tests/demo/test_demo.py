@@ -1,0 +1,132 @@
+"""``huddle demo`` as the README runs it: the installed console script in its own process.
+The test is the newcomer: it reads the printed URL and recovery codes, signs in as Ada
+over HTTP, joins the ceremony room with a real python-socketio client, asks Bob's and
+Carol's demo agents to sign, broadcasts, and sees the spend confirm, then checks the
+sandbox itself over its own HTTP API; Ctrl-C then stops every child and removes the
+data directory."""
+
+from __future__ import annotations
+
+import os
+import queue
+import re
+import signal
+import subprocess
+import threading
+from pathlib import Path
+from types import SimpleNamespace
+
+import httpx
+
+from coordinator.demo import people
+
+from ..cli.runner import HUDDLE
+from ..sessions.live import Member, free_port, wait_for
+
+
+class Demo:
+    """``huddle demo`` running; every line it printed, and what they say."""
+
+    def __init__(self) -> None:
+        self.port, sandbox_port = free_port(), free_port()
+        env = {k: v for k, v in os.environ.items() if not k.startswith("HUDDLE_")}
+        self.proc = subprocess.Popen([str(HUDDLE), "demo", "--port", str(self.port), "--sandbox-port",
+                                      str(sandbox_port), "--block-interval", "2"], env={**env, "PYTHONUNBUFFERED": "1"},
+                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        self.lines: queue.Queue = queue.Queue()
+        self.seen: list[str] = []
+        threading.Thread(target=lambda: [self.lines.put(line.rstrip("\n")) for line in self.proc.stdout],
+                         daemon=True).start()
+
+    def until(self, text: str, timeout: float = 120) -> str:
+        while True:
+            line = self.lines.get(timeout=timeout)
+            self.seen.append(line)
+            if text in line:
+                return line
+
+    def printed(self, pattern: str) -> re.Match:
+        found = next((m for m in map(re.compile(pattern).search, self.seen) if m), None)
+        assert found, f"{pattern!r} not in what huddle demo printed:\n" + "\n".join(self.seen)
+        return found
+
+
+def _children(pid: int) -> list[int]:
+    """Every live process whose parent is ``pid`` (from /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def _signed_in(origin: str, base: str, code: str) -> httpx.Client:
+    http = httpx.Client(base_url=f"{base}/api/v1", headers={"Origin": origin, "X-Huddle-CSRF": "none-yet"},
+                        timeout=30)
+    answer = http.post("/session/recovery", json={"code": code})
+    assert answer.status_code == 201, answer.text
+    http.headers["X-Huddle-CSRF"] = answer.json()["csrf_token"]
+    return http
+
+
+def test_a_newcomer_signs_with_two_demo_agents_broadcasts_and_sees_it_confirm_then_ctrl_c_cleans_up():
+    demo = Demo()
+    try:
+        demo.until("Press Ctrl-C to stop everything.")
+        data_dir = Path(demo.printed(r"throwaway data directory (\S+)").group(1))
+        origin = demo.printed(r"Huddle demo is ready at (http://localhost:\d+) ").group(1)
+        ada_code = demo.printed(r"Ada \(user 1\): (\S+)").group(1)
+        bob, carol = (int(demo.printed(rf"{name} \(user (\d+)\)").group(1)) for name in ("Bob", "Carol"))
+        wallet_id, proposal_id = map(int, demo.printed(r"/wallets/(\d+)/proposals/(\d+)").groups())
+        sandbox = demo.printed(r"Sandbox chain: (http://127\.0\.0\.1:\d+)").group(1)
+        assert origin == f"http://localhost:{demo.port}" and data_dir.is_dir()
+        assert people.LABEL in demo.printed(r"ready at .*").group(0)
+        children = _children(demo.proc.pid)
+        assert len(children) == 4  # the server and three agents
+
+        base = f"http://127.0.0.1:{demo.port}"
+        ada = _signed_in(origin, base, ada_code)
+        path = f"/wallets/{wallet_id}/proposals/{proposal_id}"
+        shown = ada.get(path).json()
+        assert shown["proposal"]["memo"] == people.MEMO
+        room = Member(SimpleNamespace(base=base, origin=origin), cookie=f"huddle_session={ada.cookies.get('huddle_session')}")
+        try:
+            room.join(wallet_id, proposal_id)
+            for user in (bob, carol):
+                asked = ada.post(f"{path}/sign-requests", json={"user": user})
+                assert asked.status_code == 201 and asked.json()["agents"] == 1, asked.text
+                wait_for(lambda: any(e["type"] == "signature_added" and e["data"].get("user") == user
+                                     for e in room.seen()) or None, 60, f"user {user}'s signature")
+            wait_for(lambda: "threshold_reached" in room.types(), 30, "the threshold")
+
+            sent = ada.post(f"{path}/broadcast")
+            assert sent.status_code == 200, sent.text
+            txid = sent.json()["ceremony"]["txid"]
+            confirmed = wait_for(lambda: next((e for e in room.seen() if e["type"] == "confirmed"), None), 60,
+                                 "the confirmation")
+        finally:
+            room.sio.disconnect()
+        assert confirmed["data"]["txid"] == txid
+        status = httpx.get(f"{sandbox}/tx/{txid}/status", timeout=10).json()
+        assert status["confirmed"] is True and status["block_height"] == confirmed["data"]["height"]
+        paid = httpx.get(f"{sandbox}/tx/{txid}", timeout=10).json()
+        assert people.PAYMENT in [out["value"] for out in paid["vout"]]
+    finally:
+        demo.proc.send_signal(signal.SIGINT)  # Ctrl-C
+        code = demo.proc.wait(timeout=60)
+    assert code == 0, "\n".join(demo.seen)
+    assert [pid for pid in children if _alive(pid)] == []
+    assert not data_dir.exists()
