@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from .io import emit_json, json_option
+from . import context
+from .io import emit_json, json_option, read_text
 from .render import descriptor_dict, print_addresses, print_descriptor
 
 
@@ -41,3 +42,31 @@ def check(descriptor: str, network: str | None, count: int, as_json: bool) -> No
     print_descriptor(desc)
     click.echo(f"First receive addresses ({network}):")
     print_addresses(first, network)
+
+
+@group.command("key-from-qr")
+@click.argument("source", default="-")
+@click.option("--network", help="The wallet's network (default: the configured one, HUDDLE_NETWORK).")
+@click.option("--script-type", type=click.Choice(["wsh", "sh-wsh"]), default="wsh", show_default=True)
+@json_option
+def key_from_qr(source: str, network: str | None, script_type: str, as_json: bool) -> None:
+    """A QR-only device's multisig key from what it showed or wrote (docs/qr.md).
+
+    SOURCE (a file, or - for stdin) holds the scanned UR or BBQr parts, one per
+    line, or the exported file itself (Coldcard or Keystone xpub JSON). Prints
+    [fingerprint/48h/coin'/account'/script']xpub for a setup ceremony slot.
+    """
+    from .. import networks
+    from ..qr.account_export import read_export
+
+    text = read_text(source)
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    framed = bool(lines) and (lines[0][:3].lower() == "ur:" or lines[0][:2].upper() == "B$")
+    network = networks.check(network or context.settings().network)
+    cosigner = read_export(lines if framed else text, network, script_type)
+    if as_json:
+        emit_json({"key": cosigner.key_expression(), "fingerprint": cosigner.fingerprint,
+                   "path": cosigner.origin.path_string, "xpub": cosigner.xpub, "network": network,
+                   "script_type": script_type})
+        return
+    click.echo(cosigner.key_expression())

@@ -15,6 +15,9 @@ public vectors (tests/vectors/README.md, "QR-only keyholders"):
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import cbor2
@@ -237,3 +240,25 @@ def test_a_zero_source_fingerprint_counts_as_no_origin():
     hdkey[6].value[2] = 0  # "unknown" in the registry (hummingbird's zero-fingerprint vector)
     ur = UREncoder("crypto-hdkey", cbor2.dumps(hdkey), 1000).next_part()
     assert refused(ur, "bitcoin", "wsh") == "key_export_no_origin"
+
+
+def _huddle(*args: str, stdin: str, tmp_path: Path) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HUDDLE_")}
+    env.update(HUDDLE_DATA=str(tmp_path / "data"), HUDDLE_NETWORK="testnet")
+    return subprocess.run([str(Path(sys.executable).parent / "huddle"), "descriptor", "key-from-qr", *args],
+                          input=stdin, capture_output=True, text=True, env=env, timeout=60)
+
+
+def test_the_cli_reads_scanned_parts_and_files(tmp_path):
+    encoder = UREncoder("crypto-account", bytes.fromhex(ACCOUNT["cbor_hex"]), 120)
+    frames = "\n".join(encoder.next_part() for _ in range(encoder.seq_len + 2))
+    done = _huddle("--network", "bitcoin", "--json", stdin=frames, tmp_path=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["key"] == spec_key("wsh")
+
+    ccxp = (VECTORS / "qr_keys" / "cc-multisig-keystore-1.json").read_text()
+    nested = _huddle("--script-type", "sh-wsh", stdin=ccxp, tmp_path=tmp_path)
+    assert nested.returncode == 0 and nested.stdout.startswith("[0f056943/48h/1h/0h/1h]tpub")
+
+    wrong = _huddle(stdin=ACCOUNT["expected_ur"], tmp_path=tmp_path)  # mainnet export, testnet configured
+    assert wrong.returncode == 3 and wrong.stderr.strip().endswith("[wrong_network]")
