@@ -70,10 +70,15 @@ class Removal:
     role: str  # the role they had
     left: bool  # they removed themselves
     depends_on: tuple[SlotKey, ...]  # keys of theirs the wallet still needs to sign
+    wallet_id: int = 0
 
     def to_dict(self) -> dict:
+        # The offer (issue 15, docs/successor.md): a successor that gives their slots to others.
+        offer = {"start": f"POST /api/v1/wallets/{self.wallet_id}/successor", "replace_slots":
+                 [s.position for s in self.depends_on]} if self.depends_on else None
         return {"removed": self.user_id, "role": self.role, "left": self.left,
-                "wallet_still_depends_on": [s.to_dict() for s in self.depends_on], "message": self.message}
+                "wallet_still_depends_on": [s.to_dict() for s in self.depends_on], "message": self.message,
+                "successor": offer}
 
     @property
     def message(self) -> str:
@@ -82,7 +87,8 @@ class Removal:
         keys = "; ".join(f"slot {s.position}: {s.key}" for s in self.depends_on)
         return (f"user {self.user_id} is no longer a member, but the wallet still depends on their key ({keys}): "
                 "every spend that needs it still needs them and their device. To stop depending on it, move the "
-                "coins to a successor wallet without that key")
+                "coins to a successor wallet without that key: the wallet's admin starts one, keeping the other slots "
+                "and giving theirs to someone else (docs/successor.md)")
 
 
 def members(db: Database, wallet_id: int) -> list[Member]:
@@ -139,7 +145,7 @@ def remove(db: Database, wallet_id: int, actor_id: int, user_id: int, now: int |
         db.execute("DELETE FROM memberships WHERE user_id = ? AND wallet_id = ?", [user_id, wallet_id])
         audit.append_to_wallet(db, wallet_id, "member_removed", {"user": user_id}, actor=f"user:{actor_id}", at=at)
         outbox.record(db, MemberRemoved(wallet_id, user_id, actor_id), at=at)
-        return Removal(user_id, member.role, actor_id == user_id, member.slots)
+        return Removal(user_id, member.role, actor_id == user_id, member.slots, wallet_id)
 
 
 def _member(db: Database, wallet_id: int, user_id: object) -> Member:

@@ -5,17 +5,20 @@ and coins that arrive after retirement flagged once."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from coordinator.errors import AccessDenied, Conflict, InvalidInput
-from coordinator.governance import audit, proposals, successor, sweep, wallet_setup
+from coordinator.governance import audit, proposals, successor, successor_errors, sweep, wallet_setup
 from coordinator.psbt import sizes
 from coordinator.psbt.model import Recipient
 from coordinator.psbt.spend import MAX_STANDARD_TX_WEIGHT
 from coordinator.store import wallets
 
+from ..conftest import REPO_ROOT
 from .test_wallet_setup import NET, device_first_address, drafted, fill_all, key_text, people  # noqa: F401
 
 
@@ -150,3 +153,25 @@ def test_a_coin_arriving_after_retirement_is_flagged_once(db, people):
     assert successor.flag_late_coins(db, old) == [late]
     flagged = [e for e in audit.entries(db, audit.wallet_chain(old)) if e.type == "late_coin_flagged"]
     assert len(flagged) == 1 and flagged[0].body == {"coin": late["outpoint"], "value": 5000}
+
+
+def test_removing_a_keyholder_offers_a_successor_that_replaces_their_slot(db, people):
+    from coordinator.accounts import membership
+
+    admin, members = people
+    old = _active(db, people)
+    removal = membership.remove(db, old, admin.id, members[2].id).to_dict()
+    assert removal["successor"] == {"start": f"POST /api/v1/wallets/{old}/successor", "replace_slots": [2]}
+    assert "successor wallet" in removal["message"]
+    with pytest.raises(InvalidInput) as err:  # their slot can no longer be kept
+        successor.start(db, old, admin.id, [{"keep": 0}, {"keep": 1}, {"keep": 2}], 2)
+    assert err.value.code == "successor_slot_owner_gone"
+    draft = successor.start(db, old, admin.id, [{"keep": 0}, {"keep": 1}, {"owner": members[3].id}], 2)
+    assert draft.slots[2].user_id == members[3].id
+
+
+@pytest.mark.parametrize("event", successor_errors.EVENTS, ids=lambda e: e.__name__)
+def test_every_successor_event_is_documented(event):
+    text = (REPO_ROOT / "docs" / "events.md").read_text(encoding="utf-8")
+    kind = event(**{f.name: 0 for f in dataclasses.fields(event)}).type
+    assert f"### {kind}" in text
