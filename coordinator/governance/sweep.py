@@ -57,9 +57,10 @@ def batches(count: int, shape: Shape) -> list[range]:
     return [range(start, min(start + per, count)) for start in range(0, count, per)]
 
 
-def shape_of(wallet: wallets.Wallet, script_pubkey: bytes) -> Shape:
+def shape_of(wallet: wallets.Wallet, script_pubkey: bytes, max_weight: int = MAX_STANDARD_TX_WEIGHT) -> Shape:
     d = wallet.descriptor
-    return Shape(sizes.multisig_input_weight(d.threshold, d.n, d.script_type), sizes.output_weight(script_pubkey))
+    return Shape(sizes.multisig_input_weight(d.threshold, d.n, d.script_type), sizes.output_weight(script_pubkey),
+                 max_weight - MARGIN_WEIGHT)
 
 
 def worth_sweeping(values: Sequence[int], shape: Shape, fee_rate: int) -> tuple[list[int], list[int]]:
@@ -70,8 +71,10 @@ def worth_sweeping(values: Sequence[int], shape: Shape, fee_rate: int) -> tuple[
     return keep, [i for i, v in enumerate(values) if v <= cost]
 
 
-def propose(db: Database, wallet_id: int, user_id: int, fee_rate: int, now: int | None = None) -> dict:
-    """Sweep proposals for every coin of the retired wallet that no proposal spends yet."""
+def propose(db: Database, wallet_id: int, user_id: int, fee_rate: int, now: int | None = None,
+            max_weight: int = MAX_STANDARD_TX_WEIGHT) -> dict:
+    """Sweep proposals for every coin of the retired wallet that no proposal spends yet,
+    each transaction within ``max_weight`` (Core's standard limit unless a test asks less)."""
     at = int(time.time()) if now is None else now
     with write(db):
         roles.require(db, user_id, wallet_id, "keyholder")
@@ -83,7 +86,7 @@ def propose(db: Database, wallet_id: int, user_id: int, fee_rate: int, now: int 
         held = locks.locked(db, wallet_id)
         free = sorted((u for u in chain_store.utxos(db, wallet_id) if (u.txid, u.vout) not in held),
                       key=lambda u: (-u.value, u.txid, u.vout))
-        shape = shape_of(old, new.descriptor.script_pubkey(0, 0).data)
+        shape = shape_of(old, new.descriptor.script_pubkey(0, 0).data, max_weight)
         keep, dust = worth_sweeping([u.value for u in free], shape, fee_rate)
         if not keep:
             raise Conflict("nothing_to_sweep", "every coin is already in a proposal, or is worth less than the "

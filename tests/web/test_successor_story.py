@@ -160,3 +160,38 @@ def wallets_descriptor(config, wallet_id: int):
 
 def test_seed_three_is_a_fourth_key():
     assert len({keys.fingerprint(i) for i in (0, 1, LOST, NEW_KEY)}) == 4
+
+
+def test_coins_that_do_not_fit_one_transaction_are_swept_in_several_proposals(app, config, sandbox):
+    """Five coins, and a relay limit (lowered for the test) that fits two inputs: three
+    sweep proposals, each within the limit, to three fresh successor addresses."""
+    from coordinator.governance import sweep
+    from coordinator.psbt import codec, sizes
+
+    people = group(app, config)
+    old_id = _setup_wallet(people)
+    for index, amount in enumerate((50_000, 40_000, 30_000, 20_000, 10_000)):
+        fund(sandbox, config.database, old_id, amount, index=index)
+    new_id = _successor(people, old_id)
+    db = open_database(config.database)
+    try:
+        old = wallets.get(db, db.execute("SELECT name FROM wallets WHERE id = ?", [old_id]).fetchone()[0])
+        new = wallets.get(db, db.execute("SELECT name FROM wallets WHERE id = ?", [new_id]).fetchone()[0])
+        shape = sweep.shape_of(old, new.descriptor.script_pubkey(0, 0).data)
+        limit = shape.weight(2) + sweep.MARGIN_WEIGHT
+        made = sweep.propose(db, old_id, people[1].id, 2_000, max_weight=limit)
+    finally:
+        db.close()
+    parts = made["proposals"]
+    assert [(p["sweep"]["batch"], p["sweep"]["batches"], p["sweep"]["coins"]) for p in parts] == [
+        (1, 3, 2), (2, 3, 2), (3, 3, 1)]
+    assert len({p["sweep"]["address"] for p in parts}) == 3
+    spent = set()
+    for p in parts:
+        psbt = codec.parse(people[1].browser.get(f"/wallets/{old_id}/proposals/{p['id']}/psbt").data)
+        spent |= {(i.txid.hex(), i.vout) for i in psbt.tx.vin}
+        weight = sizes.tx_weight([shape.input_weight] * len(psbt.tx.vin), [shape.output_weight])
+        assert weight <= limit and len(psbt.tx.vout) == 1
+    assert len(spent) == 5
+    status = people[0].browser.get(f"/wallets/{old_id}/succession").get_json()
+    assert status["unswept"] == [] and [s["batch"] for s in status["sweeps"]] == [1, 2, 3]
