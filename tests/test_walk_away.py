@@ -25,6 +25,8 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
+
 from coordinator.chain.sandbox import Chain, serve
 
 from . import keys
@@ -34,7 +36,8 @@ PAYEE = "bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080"  # BIP-173's P2WPKH progr
 SIGNERS = (0, 2)  # two of the three members; member 1 is away
 
 
-def spend_without_huddle(descriptor: str, url: str, mnemonics: list[str], payee: str, amount: int) -> dict:
+def spend_without_huddle(descriptor: str, url: str, mnemonics: list[str], path: str, payee: str,
+                         amount: int) -> dict:
     """The drill's spending half. Runs in its own process: bdkpython and the
     standard library only."""
     import json
@@ -62,7 +65,7 @@ def spend_without_huddle(descriptor: str, url: str, mnemonics: list[str], payee:
     for words in mnemonics:
         # The member's key in descriptor form, made by bdk from their 12 words.
         secret = bdk.DescriptorSecretKey(bdk.NetworkKind.TEST, bdk.Mnemonic.from_string(words), None)
-        account = secret.derive(bdk.DerivationPath("m/48h/1h/0h/2h"))
+        account = secret.derive(bdk.DerivationPath(path))
         xpub = str(account.as_public()).split("]")[1]
         xprv = str(account).split("]")[1]
         assert xpub in descriptor, "this member's key is not in the wallet"
@@ -77,13 +80,13 @@ def spend_without_huddle(descriptor: str, url: str, mnemonics: list[str], payee:
         m for m in sys.modules if m == "coordinator" or m.startswith("coordinator."))}
 
 
-def run_drill(descriptor: str, url: str, mnemonics: list[str], amount: int) -> dict:
+def run_drill(descriptor: str, url: str, mnemonics: list[str], path: str, amount: int) -> dict:
     source = textwrap.dedent(inspect.getsource(spend_without_huddle))
     call = f"print(json.dumps(spend_without_huddle(*json.loads(sys.stdin.read()))))"
     script = f"import json, sys\n{source}\n{call}\n"
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     done = subprocess.run([sys.executable, "-I", "-c", script], input=json.dumps(
-        [descriptor, url, mnemonics, PAYEE, amount]), capture_output=True, text=True, timeout=120,
+        [descriptor, url, mnemonics, path, PAYEE, amount]), capture_output=True, text=True, timeout=120,
         cwd="/", env=env)
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
@@ -108,17 +111,20 @@ def huddle(data_dir: Path, *args: str) -> str:
     return done.stdout
 
 
-def test_the_group_spends_a_coin_with_no_huddle_code_on_the_spending_path(tmp_path):
+@pytest.mark.parametrize("script_type", ["wsh", "sh-wsh"])
+def test_the_group_spends_a_coin_with_no_huddle_code_on_the_spending_path(tmp_path, script_type):
+    wallet = keys.descriptor(2, 3, True, script_type)
     wallet_file = tmp_path / "wallet.txt"
-    wallet_file.write_text(keys.descriptor(2, 3).to_string())
+    wallet_file.write_text(wallet.to_string())
     huddle(tmp_path / "data", "wallet", "import", str(wallet_file), "--name", "Family vault")
     exported = huddle(tmp_path / "data", "wallet", "export", "Family vault").strip()
-    assert exported.startswith("wsh(sortedmulti(2,") and "#" in exported
+    assert exported.startswith(("wsh(sortedmulti(2,", "sh(wsh(sortedmulti(2,")) and "#" in exported
 
     with serve(Chain()) as sandbox:
-        first = keys.descriptor(2, 3).address(0, 0, "regtest")
+        first = wallet.address(0, 0, "regtest")
         http(sandbox.url, "/sandbox/faucet", {"address": first, "amount": 100_000, "confirm": True})
-        result = run_drill(exported, sandbox.url, [keys.MNEMONICS[i] for i in SIGNERS], 60_000)
+        result = run_drill(exported, sandbox.url, [keys.MNEMONICS[i] for i in SIGNERS],
+                           keys.path(True, script_type), 60_000)
         assert result["balance"] == 100_000
         assert result["huddle_loaded"] == []
         http(sandbox.url, "/sandbox/mine", {"blocks": 1})
