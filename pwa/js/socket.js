@@ -18,6 +18,9 @@ const CEREMONY_TYPES = new Set(["signer_joined", "signer_left", "device_connecte
 const ceremonySeq = new Map(); // proposal id -> last seq seen
 const ceremonies = new Map(); // proposal id -> wallet id
 const ceremonyListeners = new Set();
+// Live events that arrive while a join is waiting for its answer (the server sends the
+// joiner's own signer_joined before the answer that replays what came before it).
+const joining = new Map(); // proposal id -> envelopes held
 
 function deliver(walletId, envelope) {
   if (envelope.seq <= (lastSeq.get(walletId) || 0)) return;
@@ -34,7 +37,9 @@ export function connect() {
   socket = io("/wallets", { withCredentials: true });
   socket.on("event", (envelope) => {
     if (envelope && CEREMONY_TYPES.has(envelope.type) && envelope.data && envelope.data.proposal !== undefined) {
-      deliverCeremony(envelope.data.proposal, envelope);
+      const held = joining.get(envelope.data.proposal);
+      if (held) held.push(envelope);
+      else deliverCeremony(envelope.data.proposal, envelope);
       return;
     }
     const walletId = walletOf(envelope);
@@ -92,12 +97,20 @@ function deliverCeremony(proposalId, envelope) {
 // (from 0 on the first visit: presence and steps come only as events).
 async function enterCeremony(walletId, proposalId) {
   const since = ceremonySeq.get(proposalId) || 0;
-  const answer = await socket.timeout(10000).emitWithAck("join_ceremony",
-    { wallet_id: walletId, proposal_id: proposalId, since });
-  if (answer && answer.events) {
-    for (const envelope of answer.events) deliverCeremony(proposalId, envelope);
-  } else if (answer && answer.resync) {
-    for (const listener of ceremonyListeners) listener(proposalId, { type: "resync", seq: since });
+  joining.set(proposalId, []);
+  let answer = null;
+  try {
+    answer = await socket.timeout(10000).emitWithAck("join_ceremony",
+      { wallet_id: walletId, proposal_id: proposalId, since });
+    if (answer && answer.events) {
+      for (const envelope of answer.events) deliverCeremony(proposalId, envelope);
+    } else if (answer && answer.resync) {
+      for (const listener of ceremonyListeners) listener(proposalId, { type: "resync", seq: since });
+    }
+  } finally {
+    const held = joining.get(proposalId) || [];
+    joining.delete(proposalId);
+    for (const envelope of held.sort((a, b) => a.seq - b.seq)) deliverCeremony(proposalId, envelope);
   }
   return answer;
 }

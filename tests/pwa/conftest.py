@@ -106,9 +106,18 @@ def module_page(browser, tmp_path_factory):
 @pytest.fixture
 def huddle_serve(tmp_path):
     """The real `huddle serve` script on loopback; yields the setup link it prints."""
+    with running_huddle(tmp_path) as link:
+        yield link
+
+
+@contextmanager
+def running_huddle(tmp_path, chain_url: str | None = None):
+    """`huddle serve` with its data in tmp_path/data, and a chain backend when given."""
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("HUDDLE_")}
     env.update(HUDDLE_DATA=str(tmp_path / "data"), HUDDLE_NETWORK="regtest")
+    if chain_url:
+        env.update(HUDDLE_CHAIN=f"esplora:{chain_url}", HUDDLE_WATCH_INTERVAL="1")
     # A short grace: gunicorn otherwise waits up to 30 s for the browser's open long-poll.
     command = [str(Path(sys.executable).parent / "huddle"), "serve", "--port", str(port), "--graceful-timeout", "1"]
     proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
