@@ -4,6 +4,10 @@ WAL lets readers run beside the writer; ``synchronous=FULL`` makes a commit
 survive power loss (a lost address allocation means address reuse).
 Every write transaction starts with ``BEGIN IMMEDIATE``: it takes the write
 lock up front, so two writers queue instead of deadlocking on a lock upgrade.
+Writers of one process first take turns on a lock per database file: SQLite's
+busy handler polls with sleeps and is unfair, so under a burst of threads one
+writer could wait out the busy timeout while others kept winning; a blocking
+lock makes them queue (bench/realtime.py saw `database_busy` reach clients).
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
+import threading
 import time
 from pathlib import Path
 from typing import Iterator
@@ -21,6 +26,17 @@ from ..errors import StorageError
 from .migrations import MIGRATIONS, check_not_newer
 
 BUSY_TIMEOUT_MS = 10_000
+QUEUE_TIMEOUT_S = 60  # a writer waits this long for its turn in this process before database_busy
+
+_WRITE_LOCKS: dict[str, threading.RLock] = {}
+_WRITE_LOCKS_GUARD = threading.Lock()
+
+
+def _write_lock(path: Path | str) -> threading.RLock:
+    """One lock per database file in this process (re-entrant: a nested write is a savepoint)."""
+    key = str(path) if str(path) == ":memory:" else os.path.realpath(path)
+    with _WRITE_LOCKS_GUARD:
+        return _WRITE_LOCKS.setdefault(key, threading.RLock())
 
 
 def open_database(path: Path | str) -> Database:
@@ -30,6 +46,7 @@ def open_database(path: Path | str) -> Database:
         conn = sqlite3.connect(str(path), isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000,
                                check_same_thread=False)
         db = Database(conn)
+        db.huddle_write_lock = _write_lock(path)
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         _enable_wal(conn)
         conn.execute("PRAGMA synchronous = FULL")
@@ -79,6 +96,18 @@ def write(db: Database) -> Iterator[Database]:
         with db.atomic():
             yield db
         return
+    lock = getattr(db, "huddle_write_lock", None)  # None for a Database not opened here
+    if lock is not None and not lock.acquire(timeout=QUEUE_TIMEOUT_S):
+        raise StorageError("database_busy", "the database stayed busy with other writers; try again")
+    try:
+        yield from _transaction(db)
+    finally:
+        if lock is not None:
+            lock.release()
+
+
+def _transaction(db: Database) -> Iterator[Database]:
+    conn = db.conn
     try:
         conn.execute("BEGIN IMMEDIATE")
     except sqlite3.OperationalError as err:
