@@ -21,7 +21,7 @@ from sqlite_utils import Database
 from ..chain import broadcast as chain_broadcast
 from ..chain.backend import ChainBackend, Rejected
 from ..errors import Conflict, InvalidInput
-from ..governance import audit, proposals
+from ..governance import audit, proposals, replacements
 from ..governance.proposals import Proposal
 from ..psbt.finalize import finalize
 from ..store import chain as chain_store
@@ -146,12 +146,7 @@ def _replace_family(db: Database, wallet: Wallet, winner_id: int, at: int) -> No
     """The family's other members can no longer confirm: replaced (DESIGN.md, "Coins, locks
     and replacements"); governance/replacements.py marks the rows, we end their ceremonies."""
     winner = proposals.get(db, wallet.id, winner_id)
-    try:
-        from ..governance import replacements  # engineer B's, this session
-    except ImportError:
-        replacements = None
-    if replacements is not None and hasattr(replacements, "mark_replaced"):
-        replacements.mark_replaced(db, winner.family_id, winner.id)
+    replacements.mark_replaced(db, winner.family_id, winner.id)
     for member in proposals.family(db, winner.family_id):
         if member.id != winner.id:
             ceremony.of(db, member, at)
