@@ -1,7 +1,8 @@
 """What ``huddle demo`` does through the server's real API, as the three members would.
 
-The members are made in the throwaway database, each with recovery codes (the one
-way to sign in without a passkey that every Huddle server has; no demo-only door).
+The members are made in the throwaway database by the setup token and invites, each
+with recovery codes (the way to sign in without a passkey that every Huddle server
+has: no demo-only door).
 Then, over HTTP and through each member's real ``huddle agent``: pairing, the setup
 ceremony (Ada drafts a 2-of-3, each agent exports its demo device's key, each agent
 confirms the setup and pins the roster), funding from the sandbox faucet, a
@@ -16,7 +17,7 @@ from pathlib import Path
 
 import httpx
 
-from ..accounts import recovery, users
+from ..accounts import invites, recovery, setup
 from ..chain.esplora import EsploraClient
 from ..chain.sandbox import faucet
 from ..chain.sandbox.chain import script_for
@@ -54,11 +55,15 @@ class Member:
 
 
 def make_members(database: Path, data_dir: Path) -> list[Member]:
-    """Ada (the server's admin), Bob and Carol, with recovery codes; before the server starts."""
+    """Ada (the server's admin, by the setup token) and Bob and Carol (by server invites),
+    through the same core calls as the setup link and invites, so the server's audit chain
+    records them; each with recovery codes instead of a passkey. Before the server starts."""
     db = open_database(database)
     try:
+        ada = setup.complete(db, setup.issue_token(db), people.NAMES[0])
+        made = [ada] + [invites.accept(db, invites.create(db, None, None, ada.id)[1], name)
+                        for name in people.NAMES[1:]]
         with write(db):
-            made = [users.create(db, name, is_admin=(name == "Ada")) for name in people.NAMES]
             codes = [recovery.issue(db, user.id) for user in made]
     finally:
         db.close()

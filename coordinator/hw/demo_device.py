@@ -27,7 +27,7 @@ from ..wallet.descriptor import multisig_script
 from .devices import Enumeration, Found
 
 LABEL = "DEMO: keys are not secret"
-TYPE = "demo"
+TYPE = LABEL  # the device kind the agent reports to the ceremony room: the PWA shows it beside the signer
 
 
 def _people() -> dict[str, str]:
@@ -40,7 +40,7 @@ class DemoDevice(HardwareWalletClient):
     """A demo member's public test mnemonic behind HWI's client interface (regtest only)."""
 
     def __init__(self, member: str) -> None:
-        super().__init__(f"{TYPE}:{member}", None, False, Chain.REGTEST)
+        super().__init__(f"demo:{member.lower()}", None, False, Chain.REGTEST)
         self.member = member
         self.root = bip32.HDKey.from_seed(bip39.mnemonic_to_seed(_people()[member]))
         self.fingerprint = self.root.my_fingerprint.hex()

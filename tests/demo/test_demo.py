@@ -7,12 +7,7 @@ data directory."""
 
 from __future__ import annotations
 
-import os
-import queue
-import re
 import signal
-import subprocess
-import threading
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -20,57 +15,8 @@ import httpx
 
 from coordinator.demo import people
 
-from ..cli.runner import HUDDLE
-from ..sessions.live import Member, free_port, wait_for
-
-
-class Demo:
-    """``huddle demo`` running; every line it printed, and what they say."""
-
-    def __init__(self) -> None:
-        self.port, sandbox_port = free_port(), free_port()
-        env = {k: v for k, v in os.environ.items() if not k.startswith("HUDDLE_")}
-        self.proc = subprocess.Popen([str(HUDDLE), "demo", "--port", str(self.port), "--sandbox-port",
-                                      str(sandbox_port), "--block-interval", "2"], env={**env, "PYTHONUNBUFFERED": "1"},
-                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        self.lines: queue.Queue = queue.Queue()
-        self.seen: list[str] = []
-        threading.Thread(target=lambda: [self.lines.put(line.rstrip("\n")) for line in self.proc.stdout],
-                         daemon=True).start()
-
-    def until(self, text: str, timeout: float = 120) -> str:
-        while True:
-            line = self.lines.get(timeout=timeout)
-            self.seen.append(line)
-            if text in line:
-                return line
-
-    def printed(self, pattern: str) -> re.Match:
-        found = next((m for m in map(re.compile(pattern).search, self.seen) if m), None)
-        assert found, f"{pattern!r} not in what huddle demo printed:\n" + "\n".join(self.seen)
-        return found
-
-
-def _children(pid: int) -> list[int]:
-    """Every live process whose parent is ``pid`` (from /proc)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[1]) == pid:
-                found.append(int(entry.name))
-    return found
-
-
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
+from ..sessions.live import Member, wait_for
+from .running import Demo, alive, children_of
 
 
 def _signed_in(origin: str, base: str, code: str) -> httpx.Client:
@@ -94,7 +40,7 @@ def test_a_newcomer_signs_with_two_demo_agents_broadcasts_and_sees_it_confirm_th
         sandbox = demo.printed(r"Sandbox chain: (http://127\.0\.0\.1:\d+)").group(1)
         assert origin == f"http://localhost:{demo.port}" and data_dir.is_dir()
         assert people.LABEL in demo.printed(r"ready at .*").group(0)
-        children = _children(demo.proc.pid)
+        children = children_of(demo.proc.pid)
         assert len(children) == 4  # the server and three agents
 
         base = f"http://127.0.0.1:{demo.port}"
@@ -111,6 +57,9 @@ def test_a_newcomer_signs_with_two_demo_agents_broadcasts_and_sees_it_confirm_th
                 wait_for(lambda: any(e["type"] == "signature_added" and e["data"].get("user") == user
                                      for e in room.seen()) or None, 60, f"user {user}'s signature")
             wait_for(lambda: "threshold_reached" in room.types(), 30, "the threshold")
+            devices = {e["data"]["user"]: e["data"] for e in room.seen() if e["type"] == "device_connected"}
+            assert {user: (d["device_type"], d["matches_slot"]) for user, d in devices.items()} == {
+                bob: (people.LABEL, True), carol: (people.LABEL, True)}
 
             sent = ada.post(f"{path}/broadcast")
             assert sent.status_code == 200, sent.text
@@ -128,5 +77,5 @@ def test_a_newcomer_signs_with_two_demo_agents_broadcasts_and_sees_it_confirm_th
         demo.proc.send_signal(signal.SIGINT)  # Ctrl-C
         code = demo.proc.wait(timeout=60)
     assert code == 0, "\n".join(demo.seen)
-    assert [pid for pid in children if _alive(pid)] == []
+    assert [pid for pid in children if alive(pid)] == []
     assert not data_dir.exists()

@@ -28,7 +28,7 @@ def test_the_demo_keys_are_the_public_test_mnemonics():
 def test_the_agent_uses_the_demo_device_only_when_named_and_never_by_default():
     assert isinstance(factory("regtest", env={}), devices.HwiFactory)
     listed = factory("regtest", env={DEMO_ENV: "Bob"}).enumerate().devices
-    assert [(d.type, d.model, d.fingerprint) for d in listed] == [("demo", LABEL, keys.root(1).my_fingerprint.hex())]
+    assert [(d.type, d.model, d.fingerprint) for d in listed] == [(LABEL, LABEL, keys.root(1).my_fingerprint.hex())]
 
 
 @pytest.mark.parametrize("network", ["bitcoin", "testnet", "testnet4", "signet"])
