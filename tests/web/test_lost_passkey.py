@@ -91,3 +91,10 @@ def test_only_ones_own_passkeys_can_be_dropped(app, config):
     options = fresh.post("/account/passkeys/options").get_json()
     answer = fresh.post("/account/passkeys", {"credential": fresh.passkey.create(options), "lost": ["not-mine"]})
     assert answer.status_code == 400 and answer.get_json()["error"]["code"] == "bad_input"
+
+
+def test_an_api_token_cannot_add_or_drop_a_passkey(app, config):
+    people = group(app, config, agents=(1, 2))
+    bob = people[1]
+    answer = bob.as_agent("POST", "/account/passkeys/options")
+    assert answer.status_code == 403 and answer.get_json()["error"]["code"] == "forbidden"

@@ -4,14 +4,15 @@ and governance/sweep.py."""
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, g, jsonify
+from flask import Blueprint, current_app, jsonify
 
 from ...accounts import passkeys
-from ...governance import audit, successor, sweep, wallet_setup
+from ...governance import successor, sweep, wallet_setup
 from ..auth import signed_in
 from ..db import get_db
 from ..openapi import CREDENTIAL, INTEGER, STRING, WALLET_ID, obj, op
 from .body import json_body
+from .tokens import session_caller
 from .wallets import wallet_for
 
 bp = Blueprint("successor", __name__)
@@ -49,17 +50,16 @@ def _subject(user_id: int) -> str:
 
 @bp.post("/account/passkeys/options")
 def passkey_options():
-    user = signed_in().user
+    user = session_caller().user  # a passkey is a browser's; an API token never adds or drops one
     return jsonify(passkeys.registration_options(get_db(), _rp(), _subject(user.id), user.name))
 
 
 @bp.post("/account/passkeys")
 def passkey_replace():
-    user = signed_in().user
+    user = session_caller().user
     data = json_body({"credential": dict}, {"lost": list})
     db = get_db()
     added = passkeys.finish_registration(db, _rp(), _subject(user.id), data["credential"])
-    g.audit_chain = audit.SERVER_CHAIN if user.is_admin else None
     return jsonify(successor.replace_passkeys(db, user.id, added, data.get("lost"), _rp())), 201
 
 
@@ -81,9 +81,9 @@ PATHS = {
         obj({"fee_rate": INTEGER}), 201, params=[WALLET_ID], errors=(404, 409))},
     "/account/passkeys/options": {"post": op(
         "Passkey registration options for a new passkey of the signed-in member (after a recovery code)",
-        "user")},
+        "session")},
     "/account/passkeys": {"post": op(
         "Register the new passkey, drop the lost ones (credential ids in `lost`); each wallet with a pinned "
-        "roster gets a pending roster change for the keyholders' agents to confirm", "user",
+        "roster gets a pending roster change for the keyholders' agents to confirm", "session",
         obj({"credential": CREDENTIAL}, {"lost": {"type": "array", "items": STRING}}), 201, errors=(401, 409))},
 }
