@@ -48,6 +48,7 @@ BARE = ["blinker", "click", "flask", "flask-socketio", "itsdangerous", "jinja2",
         "packaging", "typing-extensions"]
 VENV_TOOLS = ("pip", "setuptools", "_distutils_hack", "pkg_resources", "distutils-precedence.pth")
 GOALS = {"start_s": 0.6, "idle_rss_mb": 60, "size_mb": 80}
+LOAD: list[float] = []  # the machine's 1-minute load average when the runs start and end
 BARE_APP = '''
 from flask import Flask
 from flask_socketio import SocketIO
@@ -205,10 +206,12 @@ def measure(runs: int, tmp: Path, venvs: Path) -> tuple[dict, dict]:
     subprocess.run([str(huddle_py), "-c", "from coordinator.cli import main; main()", "wallet", "list"],
                    env=table["huddle, gunicorn"][1], stdout=subprocess.DEVNULL, check=True)
     results: dict[str, list[dict]] = {name: [] for name in table}
+    LOAD.append(os.getloadavg()[0])
     for _ in range(runs):  # interleaved, so that machine load hits every server alike
         for name, (argv, env, api) in table.items():
             port = free_port()
             results[name].append(one_run(argv(port), env, port, api))
+    LOAD.append(os.getloadavg()[0])
     return {n: {k: statistics.median(r[k] for r in rs) for k in rs[0]} for n, rs in results.items()}, sizes
 
 
@@ -222,7 +225,8 @@ def report(medians: dict, sizes: dict, runs: int) -> None:
             ("RSS after 1,000 API calls, MB", "busy_rss", "{:.1f}", None),
             ("PSS after 1,000 API calls, MB", "busy_pss", "{:.1f}", None)]
     width = max(len(n) for n in names) + 2
-    print(f"medians of {runs} runs; load average {os.getloadavg()[0]:.2f}")
+    print(f"medians of {runs} runs; load average {LOAD[0]:.2f} at the start, {LOAD[-1]:.2f} at the end "
+          f"({os.cpu_count()} cores)")
     print(f"{'':32}" + "".join(f"{n:>{width}}" for n in names) + f"{'goal':>8}")
     for label, key, fmt, goal in rows:
         print(f"{label:32}" + "".join(f"{fmt.format(medians[n][key]):>{width}}" for n in names)
