@@ -21,6 +21,7 @@ const ceremonyListeners = new Set();
 // Live events that arrive while a join is waiting for its answer (the server sends the
 // joiner's own signer_joined before the answer that replays what came before it).
 const joining = new Map(); // proposal id -> envelopes held
+const walletJoining = new Map(); // wallet id -> envelopes held, likewise
 
 function deliver(walletId, envelope) {
   if (envelope.seq <= (lastSeq.get(walletId) || 0)) return;
@@ -43,7 +44,10 @@ export function connect() {
       return;
     }
     const walletId = walletOf(envelope);
-    if (walletId !== undefined) deliver(walletId, envelope);
+    if (walletId === undefined) return;
+    const held = walletJoining.get(walletId);
+    if (held) held.push(envelope);
+    else deliver(walletId, envelope);
   });
   socket.on("connect", () => {
     for (const walletId of joined) join(walletId);
@@ -65,11 +69,19 @@ export function onStatus(listener) {
 
 async function join(walletId) {
   const since = lastSeq.get(walletId) || 0;
-  const answer = await socket.timeout(10000).emitWithAck("join", { wallet_id: walletId, since });
-  if (answer && answer.events) {
-    for (const envelope of answer.events) deliver(walletId, envelope);
-  } else if (answer && answer.resync) {
-    for (const listener of listeners) listener(walletId, { type: "resync", seq: since });
+  walletJoining.set(walletId, []);
+  let answer = null;
+  try {
+    answer = await socket.timeout(10000).emitWithAck("join", { wallet_id: walletId, since });
+    if (answer && answer.events) {
+      for (const envelope of answer.events) deliver(walletId, envelope);
+    } else if (answer && answer.resync) {
+      for (const listener of listeners) listener(walletId, { type: "resync", seq: since });
+    }
+  } finally {
+    const held = walletJoining.get(walletId) || [];
+    walletJoining.delete(walletId);
+    for (const envelope of held.sort((a, b) => a.seq - b.seq)) deliver(walletId, envelope);
   }
   return answer;
 }
