@@ -121,6 +121,16 @@ def cancel(db: Database, wallet_id: int, proposal_id: int, actor: int, now: int 
     return get(db, wallet_id, proposal_id)
 
 
+def cancel_open(db: Database, wallet_id: int, actor: str, at: int) -> list[int]:
+    """Cancel every open proposal of the wallet, in the caller's transaction: a retired
+    wallet (successor.py) takes no spend but sweeps, and their coins go to the sweep."""
+    found = [Proposal.from_row(r) for r in db.query(f"{_SELECT} WHERE p.wallet_id = ? AND p.state = 'open'",
+                                                    [wallet_id])]
+    for proposal in found:
+        _close(db, proposal, "cancelled", actor, at)
+    return [p.id for p in found]
+
+
 def expire_due(db: Database, now: int | None = None) -> list[int]:
     """Close every open proposal past its expiry; returns their ids."""
     at = int(time.time()) if now is None else now

@@ -157,6 +157,9 @@ def activated(db: Database, draft_id: int, new_wallet_id: int, at: int) -> None:
     old_policy, new_policy = (_wallet_row(db, w)["policy_id"] for w in (old_id, new_wallet_id))
     db.execute("INSERT INTO wallet_successions (old_wallet_id, new_wallet_id, draft_id, retired_at) "
                "VALUES (?, ?, ?, ?)", [old_id, new_wallet_id, draft_id, at])
+    from . import proposals  # proposals imports this module (require_active)
+
+    proposals.cancel_open(db, old_id, "system", at)  # their coins go to the sweep; broadcast ones run on
     for u in chain_store.utxos(db, old_id):  # held at retirement: swept, never flagged
         db.execute("INSERT OR IGNORE INTO retirement_coins (wallet_id, txid, vout, late, value, seen_at) "
                    "VALUES (?, ?, ?, 0, ?, ?)", [old_id, u.txid, u.vout, u.value, at])

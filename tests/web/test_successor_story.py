@@ -17,12 +17,14 @@ from embit.networks import NETWORKS
 
 from coordinator.chain.esplora import EsploraClient
 from coordinator.chain.sandbox import faucet
-from coordinator.governance import audit
+from coordinator.governance import audit, roster_audit
+from coordinator.governance.roster import PinnedRoster
 from coordinator.sessions.watcher import sync_one
 from coordinator.store import open_database, wallets
 
 from .. import keys
 from ..sessions.ceremony_env import fund, signed_by, start_sandbox
+from .funding import faucet_address
 from .roster_world import confirm, group, key_text
 
 LOST, NEW_KEY = 2, 3  # Carol's lost seed; her new device's seed
@@ -109,7 +111,13 @@ def test_a_lost_key_successor_sweep_retirement_and_a_late_coin(app, config, sand
     fund(sandbox, config.database, old_id, 120_000, index=0)
     fund(sandbox, config.database, old_id, 80_000, index=1)
 
+    pending = bob.browser.post(f"/wallets/{old_id}/proposals", {
+        "payments": [{"address": faucet_address(), "amount": 20_000}], "memo": "roof", "fee_rate": 2_000})
+    assert pending.status_code == 201, pending.get_json()
+
     new_id = _successor(people, old_id)  # Carol's seed 2 is lost
+    closed = bob.browser.get(f"/wallets/{old_id}/proposals/{pending.get_json()['proposal']['id']}").get_json()
+    assert closed["proposal"]["state"] == "cancelled"  # its coin goes to the sweep
     refused = bob.browser.post(f"/wallets/{old_id}/proposals", {
         "payments": [{"address": "bcrt1qg3pyysjzgfpyysjzgfpyysjzgfpyysjzyedenw", "amount": 10_000}],
         "memo": "anything", "fee_rate": 2_000})
@@ -137,6 +145,13 @@ def test_a_lost_key_successor_sweep_retirement_and_a_late_coin(app, config, sand
     db.close()
     assert "successor_started" in old_chain and "wallet_retired" in old_chain and "sweep_proposed" in old_chain
     assert new_chain["successor_of"]["predecessor"]["wallet"] == old_id
+    for wallet_id in (old_id, new_id):  # each chain checks out against the roster its agents pinned at setup
+        pinned = ada.browser.get(f"/wallets/{wallet_id}/roster").get_json()["pinned"]["roster"]
+        db = open_database(config.database)
+        checked = roster_audit.verify_wallet_chain(audit.entries(db, audit.wallet_chain(wallet_id)),
+                                                   PinnedRoster.from_dict(pinned))
+        db.close()
+        assert checked["agent_approvals"] == (2 if wallet_id == old_id else 0), checked
 
     late = wallets_descriptor(config, old_id).script_pubkey(0, 5).data
     faucet.pay(sandbox.chain, late, 30_000, confirm=True)
