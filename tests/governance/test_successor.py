@@ -19,7 +19,7 @@ from coordinator.psbt.spend import MAX_STANDARD_TX_WEIGHT
 from coordinator.store import wallets
 
 from ..conftest import REPO_ROOT
-from .test_wallet_setup import NET, device_first_address, drafted, fill_all, key_text, people  # noqa: F401
+from .test_wallet_setup import drafted, fill_all, key_text, people  # noqa: F401  (people: a fixture)
 
 
 def _active(db, people, m=2, n=3):

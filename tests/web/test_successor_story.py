@@ -5,7 +5,8 @@ and confirm the first address at their agents (checked here with embit apart fro
 Huddle); the sweep is approved by Ada's and Bob's agents, signed with their real
 keys, uploaded, broadcast and confirmed; the old wallet is retired with its ledger
 linked to the successor's both ways; a coin sent to it afterwards is flagged and
-offered for the next sweep."""
+offered for the next sweep. The last test runs the story again with each member's
+real ``huddle agent`` (software devices) approving and signing live."""
 
 from __future__ import annotations
 
@@ -17,17 +18,22 @@ from embit.networks import NETWORKS
 
 from coordinator.chain.esplora import EsploraClient
 from coordinator.chain.sandbox import faucet
-from coordinator.governance import audit, roster_audit
+from coordinator.governance import audit, roster_audit, sweep
 from coordinator.governance.roster import PinnedRoster
+from coordinator.psbt import codec, sizes
 from coordinator.sessions.watcher import sync_one
 from coordinator.store import open_database, wallets
+from coordinator.web import WebConfig, create_app
 
-from .. import keys
+from ..cli.runner import ok
+from ..hw.test_agent_ceremony import AgentCli, _set_up, _sign_live
+from ..hw.test_agent_connection import Served
 from ..sessions.ceremony_env import fund, signed_by, start_sandbox
+from .conftest import ORIGIN, Browser, setup_token
 from .funding import faucet_address
-from .roster_world import confirm, group, key_text
+from .roster_world import Person, confirm, group, join, key_text
 
-LOST, NEW_KEY = 2, 3  # Carol's lost seed; her new device's seed
+NEW_KEY = 3  # Carol lost seed 2 with her device; her new device holds seed 3
 
 
 @pytest.fixture
@@ -173,16 +179,9 @@ def wallets_descriptor(config, wallet_id: int):
         db.close()
 
 
-def test_seed_three_is_a_fourth_key():
-    assert len({keys.fingerprint(i) for i in (0, 1, LOST, NEW_KEY)}) == 4
-
-
 def test_coins_that_do_not_fit_one_transaction_are_swept_in_several_proposals(app, config, sandbox):
     """Five coins, and a relay limit (lowered for the test) that fits two inputs: three
     sweep proposals, each within the limit, to three fresh successor addresses."""
-    from coordinator.governance import sweep
-    from coordinator.psbt import codec, sizes
-
     people = group(app, config)
     old_id = _setup_wallet(people)
     for index, amount in enumerate((50_000, 40_000, 30_000, 20_000, 10_000)):
@@ -210,3 +209,52 @@ def test_coins_that_do_not_fit_one_transaction_are_swept_in_several_proposals(ap
     assert len(spent) == 5
     status = people[0].browser.get(f"/wallets/{old_id}/succession").get_json()
     assert status["unswept"] == [] and [s["batch"] for s in status["sweeps"]] == [1, 2, 3]
+
+
+def test_the_story_with_real_agents(tmp_path, sandbox):
+    """The same story with each member's real ``huddle agent`` (its own software device and
+    agent key) on a loopback server: Carol's new device comes with a newly paired agent."""
+    config = WebConfig(tmp_path / "server.sqlite3", "s" * 32, ORIGIN, network="regtest")
+    app = create_app(config)
+    app.config["HUDDLE_CHAIN"] = f"esplora:{sandbox.url}"
+    served = Served(app)
+    try:
+        admin = Browser(app.test_client()).register("/setup", token=setup_token(config), name="Ada")
+        people = [Person(app, admin), Person(app, join(app, admin, "Bob")), Person(app, join(app, admin, "Carol"))]
+        url = f"http://127.0.0.1:{served.port}"
+        agents = [AgentCli(tmp_path, i, url) for i in range(3)]
+        for person, agent in zip(people, agents):
+            ok(agent("pair", url, "--code", person.browser.post("/agent/pairings").get_json()["code"]))
+        world = {"config": config, "people": people, "agents": agents}
+        old_id, _ = _set_up(world)
+        fund(sandbox, config.database, old_id, 120_000)
+
+        carol_new = AgentCli(tmp_path, NEW_KEY, url)  # seed 2 is lost with Carol's device
+        ok(carol_new("pair", url, "--code", people[2].browser.post("/agent/pairings").get_json()["code"]))
+        started = people[0].browser.post(f"/wallets/{old_id}/successor", {
+            "slots": [{"keep": 0}, {"keep": 1}, {"owner": people[2].id}], "threshold": 2, "name": "Co-op two"})
+        assert started.status_code == 201, started.get_json()
+        draft_id = started.get_json()["draft"]["id"]
+        key = ok(carol_new("xpub", "--network", "regtest", "--script-type", "wsh", "--yes")).strip()
+        assert people[2].browser.post(f"/drafts/{draft_id}/slots/2", {"key": key}).status_code == 200
+        codes = set()
+        for agent in (agents[0], agents[1], carol_new):
+            out = ok(agent("confirm-setup", draft_id, input="y\n"))
+            codes.add(next(line for line in out.splitlines() if line.startswith("Safety code: ")))
+        assert len(codes) == 1 and "draft active" in out
+
+        made = people[1].browser.post(f"/wallets/{old_id}/sweeps", {"fee_rate": 2_000})
+        assert made.status_code == 201, made.get_json()
+        proposal_id = made.get_json()["proposals"][0]["id"]
+        path = f"/wallets/{old_id}/proposals/{proposal_id}"
+        for agent in agents[:2]:
+            ok(agent("approve", proposal_id, "--wallet", "Co-op", "--yes"))
+        for signer in (0, 1):
+            _sign_live(world, path, signer)
+        assert people[1].browser.post(f"{path}/broadcast").status_code == 200
+        sandbox.chain.mine(1)
+        _sync(config, sandbox, old_id)
+        assert people[0].browser.get(f"{path}/ceremony").get_json()["ceremony"]["state"] == "confirmed"
+        assert people[0].browser.get(f"/wallets/{old_id}/ledger").get_json()["ledger"]["retired"]
+    finally:
+        served.stop()
