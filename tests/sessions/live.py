@@ -77,6 +77,7 @@ def serve(exe, data_dir, chain_url: str, extra_env: dict | None = None, dev: boo
     one process (a SIGKILL at a fault point then ends the whole server, not one worker
     that gunicorn would replace)."""
     port = free_port()
+    first_run = not (data_dir / "huddle.sqlite3").exists()  # only then is a setup link printed
     env = {k: v for k, v in os.environ.items() if not k.startswith("HUDDLE_")}
     env.update({"HUDDLE_DATA": str(data_dir), "HUDDLE_NETWORK": "regtest", "HUDDLE_CHAIN": f"esplora:{chain_url}",
                 "HUDDLE_WATCH_INTERVAL": "1", "PYTHONUNBUFFERED": "1", **(extra_env or {})})
@@ -90,7 +91,7 @@ def serve(exe, data_dir, chain_url: str, extra_env: dict | None = None, dev: boo
         link = next((line for line in list(lines) if "/setup#" in line), None)
         try:
             httpx.get(f"{server.base}/api/v1/setup", timeout=1)
-            if link is not None or any("serving" in line for line in list(lines)):
+            if link is not None or (not first_run and any("serving" in line for line in list(lines))):
                 server.setup_token = link.strip().split("#", 1)[1] if link else ""
                 return server
         except httpx.TransportError:

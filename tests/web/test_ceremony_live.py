@@ -31,13 +31,15 @@ class Agent(Member):
 
     def _sign(self, request: dict) -> None:
         ids = {"request_id": request["request_id"], "proposal_id": request["proposal_id"]}
+        signed = sign(PSBT.from_string(request["psbt"]), [2])
+        result = {**ids, "psbt": base64.b64encode(signed.serialize()).decode()}
+        # the server handles each request on its own thread: the result goes once the step is acknowledged
         self.sio.emit("sign_step", {**ids, "step": "reviewing", "device": {"type": "coldcard",
                                                                             "fingerprint": request["fingerprint"]
                                                                             or "00000000"}},
-                      namespace="/agent")
-        signed = sign(PSBT.from_string(request["psbt"]), [2])
-        self.sio.emit("sign_result", {**ids, "psbt": base64.b64encode(signed.serialize()).decode()},
-                      namespace="/agent", callback=self.acks.append)
+                      namespace="/agent",
+                      callback=lambda *_: self.sio.emit("sign_result", result, namespace="/agent",
+                                                        callback=self.acks.append))
 
 
 @pytest.fixture
