@@ -39,7 +39,8 @@ def command(host: str, port: int, origin: str | None, threads: int, graceful_tim
 
     cfg, db = context.database()  # settings checked and the database migrated before any fork
     web = WebConfig(cfg.database, cfg.secret_key, check_origin(origin or f"http://localhost:{port}"), cfg.network,
-                    trusted_proxies=cfg.trusted_proxies, message_queue=cfg.message_queue)
+                    trusted_proxies=cfg.trusted_proxies, message_queue=cfg.message_queue,
+                    chain=cfg.chain, tor_proxy=cfg.tor_proxy, watch_interval=cfg.watch_interval)
     _check_listen(host, port)  # before a new setup link replaces the one a running server printed
     token = setup.issue_token(db)
     db.close()

@@ -53,13 +53,10 @@ def _start_watcher(app: Flask):
     """The chain watcher (sessions/watcher.py), when a chain backend is configured
     (HUDDLE_CHAIN) and HUDDLE_WATCH_INTERVAL is not 0; its rounds publish what they wrote."""
     import atexit
-    import os
-
-    from ..config import check_watch_interval
 
     config: WebConfig = app.config["HUDDLE"]
-    spec = app.config.get("HUDDLE_CHAIN") or os.environ.get("HUDDLE_CHAIN", "")
-    interval = check_watch_interval(os.environ.get("HUDDLE_WATCH_INTERVAL") or "30")
+    spec, proxy, interval = config.chain_settings()
+    spec = app.config.get("HUDDLE_CHAIN") or spec
     if not spec or interval == 0:
         return None
     # Only now: the backends import httpx (the server's footprint, issue 14).
@@ -73,7 +70,7 @@ def _start_watcher(app: Flask):
             publish(get_db())
 
     def backend():
-        return from_url(spec, config.network, proxy=os.environ.get("HUDDLE_TOR_PROXY") or None)
+        return from_url(spec, config.network, proxy=proxy)
 
     watcher = Watcher(config.database, backend, config.network, interval, on_change=published).start()
     atexit.register(watcher.stop)  # give the lease up on a clean exit, so another process need not wait

@@ -12,7 +12,6 @@ carrying the request's ``id`` (DESIGN.md, "Errors").
 
 from __future__ import annotations
 
-import os
 import threading
 
 from flask import current_app, request
@@ -44,11 +43,12 @@ def chain_backend():
     """The configured chain backend (HUDDLE_CHAIN), or ``no_chain_backend``."""
     from ..chain.config import from_url
 
-    spec = current_app.config.get("HUDDLE_CHAIN") or os.environ.get("HUDDLE_CHAIN", "")
+    spec, proxy, _ = current_app.config["HUDDLE"].chain_settings()
+    spec = current_app.config.get("HUDDLE_CHAIN") or spec
     if not spec:
         raise Unavailable("no_chain_backend", "this server has no chain backend (set HUDDLE_CHAIN), "
                           "so it cannot broadcast; download the PSBT and broadcast it elsewhere")
-    return from_url(spec, current_app.config["HUDDLE"].network, proxy=os.environ.get("HUDDLE_TOR_PROXY") or None)
+    return from_url(spec, current_app.config["HUDDLE"].network, proxy=proxy)
 
 
 def after_signatures(db, wallet, proposal, done: Submission) -> None:

@@ -27,6 +27,23 @@ class WebConfig:
     trusted_proxies: int = 0  # reverse proxies whose X-Forwarded-For/-Proto we believe
     message_queue: str = ""  # redis://... when several processes serve (docs/scaling.md)
     async_mode: str = "threading"  # or "gevent", under a gevent server (bench/realtime.py)
+    # The chain backend: None means "not given here", and then the environment decides
+    # (HUDDLE_CHAIN...), so an app built without `huddle serve` behaves as before.
+    chain: str | None = None  # esplora:URL or core:URL (docs/chain.md); "" for none
+    tor_proxy: str | None = None
+    watch_interval: int | None = None  # seconds between chain watcher rounds; 0 = off
+
+    def chain_settings(self) -> tuple[str, str | None, int]:
+        """(backend spec, proxy, watcher interval): this config's, else the environment's."""
+        import os
+
+        from ..config import check_watch_interval
+
+        spec = self.chain if self.chain is not None else os.environ.get("HUDDLE_CHAIN", "")
+        proxy = self.tor_proxy if self.tor_proxy is not None else os.environ.get("HUDDLE_TOR_PROXY", "")
+        interval = self.watch_interval if self.watch_interval is not None else \
+            check_watch_interval(os.environ.get("HUDDLE_WATCH_INTERVAL") or "30")
+        return spec, proxy or None, interval
 
     @property
     def secure_cookies(self) -> bool:
