@@ -14,26 +14,49 @@ commit (docs/scaling.md).
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import sys
 
 from flask import current_app, request
 
+_CLIENT_ONLY = {"requests": "engineio.client", "websocket": "engineio.client", "aiohttp": "engineio.async_client"}
 
-def _import_socketio_without_redis() -> None:
-    """python-socketio imports ``redis`` (and with it asyncio and cryptography)
-    whenever it is installed; a server without HUDDLE_MESSAGE_QUEUE never uses it
-    (the server's footprint, issue 14). ``_redis_for_socketio`` gives it back when
-    a queue is set."""
-    if "socketio" in sys.modules or "redis" in sys.modules:
+
+class _OnFirstUse:
+    """Stands in for a module that python-socketio's clients use: imported on first use."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __getattr__(self, attr: str):
+        return getattr(importlib.import_module(self._name), attr)
+
+
+def _import_socketio_lean() -> None:
+    """python-socketio imports, whenever they are installed, ``redis`` (with asyncio and
+    cryptography) for its message queue and ``requests``, ``websocket`` and ``aiohttp``
+    for its clients. A server uses no client, and redis only with HUDDLE_MESSAGE_QUEUE
+    (the server's footprint, issue 14), so they are held back while socketio is imported;
+    the clients get stand-ins that import them on first use, and ``_redis_for_socketio``
+    gives redis back when a queue is set."""
+    if "socketio" in sys.modules:
         return
-    sys.modules["redis"] = None  # type: ignore[assignment]  # `import redis` then raises ImportError
+    held = [name for name in ("redis", *_CLIENT_ONLY) if name not in sys.modules]
+    for name in held:
+        sys.modules[name] = None  # type: ignore[assignment]  # `import name` then raises ImportError
     try:
         import socketio  # noqa: F401
     finally:
-        del sys.modules["redis"]
+        for name in held:
+            del sys.modules[name]
+    for name, user in _CLIENT_ONLY.items():
+        module = sys.modules[user]
+        if getattr(module, name, "") is None and importlib.util.find_spec(name) is not None:
+            setattr(module, name, _OnFirstUse(name))
 
 
-_import_socketio_without_redis()
+_import_socketio_lean()
 from flask_socketio import Namespace, SocketIO, join_room  # noqa: E402
 
 from ..accounts import api_tokens, roles

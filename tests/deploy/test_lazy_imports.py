@@ -1,6 +1,7 @@
 """The server starts without the packages it needs only later (issue 14, footprint):
 webauthn (with pyOpenSSL and pyasn1) until a passkey is used, httpx until a chain
-backend is configured, redis until HUDDLE_MESSAGE_QUEUE is set, and never HWI.
+backend is configured, redis until HUDDLE_MESSAGE_QUEUE is set, python-socketio's
+client packages (requests, aiohttp) until a client is used, and never HWI.
 
 Each check runs in a fresh interpreter, as ``huddle serve``'s worker does: it builds
 the app, answers a first request, and reports which of these modules it loaded.
@@ -15,7 +16,7 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-WATCHED = ["webauthn", "OpenSSL", "pyasn1", "httpx", "redis", "hwilib"]
+WATCHED = ["webauthn", "OpenSSL", "pyasn1", "httpx", "redis", "requests", "aiohttp", "hwilib"]
 BUILD = """
 import json, sys
 from pathlib import Path
@@ -48,6 +49,12 @@ def _start(tmp_path: Path, queue: str = "", then: str = "") -> dict:
 def test_the_server_answers_its_first_request_without_webauthn_httpx_redis_or_hwi(tmp_path):
     started = _start(tmp_path)
     assert started == {"loaded": [], "socketio_has_redis": False}
+
+
+def test_socketio_clients_get_requests_on_first_use(tmp_path):
+    # A Socket.IO client in a process that built the app (a test's, say) still finds requests.
+    started = _start(tmp_path, then="import engineio.client\nassert engineio.client.requests.Session")
+    assert "requests" in started["loaded"]
 
 
 def test_webauthn_is_loaded_when_a_passkey_sign_in_starts(tmp_path):
