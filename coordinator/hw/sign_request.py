@@ -29,6 +29,7 @@ from .heads import HeadStore
 from .pinned import PinStore
 from .request_checks import Decision, SignRequest, decide
 
+STEP_ACK_TIMEOUT = 5.0  # seconds to wait for the server to take a step before going on
 
 def signed_head(key: AgentKey, wallet_id: int, head: Head) -> dict:
     """The ``head`` event: this agent's remembered head of a wallet, signed with its agent key."""
@@ -73,7 +74,9 @@ class Responder:
             decision = decide(request, self.store, self.user_id, self.clock())
             self.say(f"Sign request for proposal {request.proposal_id} of {decision.wallet.name!r}: every check "
                      f"passed; approved by {len(decision.approved_by)} member(s)")
-            channel.emit("head", signed_head(self.key, request.wallet_id, decision.head))
+            # call, not emit: the server handles each socket event on its own thread, so only
+            # waiting for the ack keeps the head and the steps before the result
+            channel.call("head", signed_head(self.key, request.wallet_id, decision.head), timeout=STEP_ACK_TIMEOUT)
             psbt = self._sign(request, decision, channel)
         except HuddleError as err:
             self._refuse(channel, ids, err)
@@ -161,4 +164,4 @@ class _Steps:
             data["reason"] = reason
         if device is not None:  # the server tells the room whether it is the member's slot
             data["device"] = device
-        self.channel.emit("sign_step", data)
+        self.channel.call("sign_step", data, timeout=STEP_ACK_TIMEOUT)  # in order (see __call__ above)
