@@ -120,7 +120,12 @@ def record(db: Database, proposal, member_id: int, approval: PasskeyApproval, pu
         raise Conflict("proposal_closed", f"proposal {proposal.id} is not open for approval")
     verify(approval, public_key, proposal.intent, rp_id, origin, require_user_verification)
     with write(db):
-        check_kind(db, proposal.wallet_id, member_id, "passkey")
+        pinned_member = check_kind(db, proposal.wallet_id, member_id, "passkey")
+        if pinned_member is not None and approval.credential_id not in pinned_member.passkeys:
+            # a passkey added since the roster was pinned counts only once M agents confirm it
+            # (DESIGN: roster changes); storing it now would leave a chain verify refuses
+            raise Conflict("passkey_not_pinned", "this passkey is not in the wallet's pinned roster yet; "
+                           "approve with a pinned passkey, or wait until the keyholders' agents confirm it")
         try:
             db.execute("INSERT INTO approvals (wallet_id, proposal_id, family_id, user_id, credential_id, "
                        "authenticator_data, client_data_json, signature, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",

@@ -18,6 +18,8 @@ CODES: dict[str, str] = {
     "audit_approval_invalid": "an approval in an audit chain that does not verify against the pinned roster; "
                               "the details name the entry",
     "bad_roster": "a roster file that is not a version 1 roster",
+    "passkey_not_pinned": "an approval with a passkey the wallet's pinned roster does not hold yet "
+                          "(added since; it counts once M keyholders' agents confirm the roster change)",
     "approval_invalid": "a passkey approval that does not verify against the member's pinned key and the intent",
 }
 register(CODES)

@@ -6,7 +6,8 @@ Carol's agents (M = 2) confirm it; the audit chain shows the pending and confirm
 
 from __future__ import annotations
 
-from coordinator.governance import agent_keys, audit
+from coordinator.governance import agent_keys, audit, roster_audit
+from coordinator.governance.roster import PinnedRoster
 from coordinator.store import open_database
 
 from ..authenticator import SoftAuthenticator
@@ -50,7 +51,8 @@ def test_a_new_passkey_after_a_recovery_code_counts_only_once_the_agents_confirm
     assert change["wallet_id"] == wallet_id and change["needed"] == 2
     assert any("added" in line for line in change["summary"]) and any("removed" in line for line in change["summary"])
 
-    assert _approve(fresh, path).status_code == 201
+    refused = _approve(fresh, path)  # not pinned yet: refused, not stored (a stored one would break verify)
+    assert refused.status_code == 409 and refused.get_json()["error"]["code"] == "passkey_not_pinned"
     quorum = bob.browser.get(f"{path}/quorum").get_json()
     assert f"user:{lost}" not in quorum["approved_by"] and lost not in quorum["approved_by"]
 
@@ -61,12 +63,17 @@ def test_a_new_passkey_after_a_recovery_code_counts_only_once_the_agents_confirm
         confirmed = person.browser.post(f"/wallets/{wallet_id}/roster/change/confirm",
                                         {"signature": person.sign("roster-change", body), "to": pending["to"]})
         assert confirmed.status_code == 200, confirmed.get_json()
+    assert _approve(fresh, path).status_code == 201
     quorum = bob.browser.get(f"{path}/quorum").get_json()
     assert lost in quorum["approved_by"] or f"user:{lost}" in quorum["approved_by"]
 
     db = open_database(config.database)
-    types = [e.type for e in audit.entries(db, audit.wallet_chain(wallet_id))]
+    entries = audit.entries(db, audit.wallet_chain(wallet_id))
     db.close()
+    types = [e.type for e in entries]
+    pinned = bob.browser.get(f"/wallets/{wallet_id}/roster").get_json()["pinned"]["roster"]
+    # the whole chain checks out, the new passkey's approval against the roster then in force
+    assert roster_audit.verify_wallet_chain(entries, PinnedRoster.from_dict(pinned))
     assert types.index("roster_change_proposed") < types.index("roster_change_confirmed") < types.index(
         "roster_changed")
 
