@@ -68,7 +68,15 @@ def sync_one(db: Database, wallet: Wallet, backend: ChainBackend) -> int:
             events.record_chain(db, event)
     moved = broadcast.follow(db, wallet)
     failed = sum(_conflict(db, wallet, c.outpoint, c.spending_txid) for c in result.conflicts)
-    return len(result.events) + len(moved) + failed
+    return len(result.events) + len(moved) + failed + _flag_late_coins(db, wallet)
+
+
+def _flag_late_coins(db: Database, wallet: Wallet) -> int:
+    """A coin that reached a retired wallet is flagged in this round, not when someone looks."""
+    from ..governance import successor  # a retired wallet is rare: import on use
+
+    before = len(successor.late_coins(db, wallet.id))
+    return len(successor.flag_late_coins(db, wallet.id)) - before
 
 
 def _conflict(db: Database, wallet: Wallet, outpoint: str, spender: str) -> int:

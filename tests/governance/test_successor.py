@@ -175,3 +175,27 @@ def test_every_successor_event_is_documented(event):
     text = (REPO_ROOT / "docs" / "events.md").read_text(encoding="utf-8")
     kind = event(**{f.name: 0 for f in dataclasses.fields(event)}).type
     assert f"### {kind}" in text
+
+
+def test_the_chain_watchers_round_flags_a_late_coin_without_anyone_looking(db, people):
+    from coordinator.chain.esplora import EsploraClient
+    from coordinator.chain.sandbox import faucet
+    from coordinator.sessions import watcher
+
+    from ..sessions.ceremony_env import start_sandbox
+
+    admin, members = people
+    old = _active(db, people)
+    draft = successor.start(db, old, admin.id, [{"keep": 0}, {"keep": 1}, {"owner": members[3].id}], 2)
+    _activate(db, wallet_setup.fill(db, draft.id, 2, members[3].id, key_text(3)), [members[0], members[1], members[3]])
+    wallet = wallets.get(db, db.execute("SELECT name FROM wallets WHERE id = ?", [old]).fetchone()[0])
+    sandbox = start_sandbox()
+    try:
+        faucet.pay(sandbox.chain, wallet.descriptor.script_pubkey(0, 0).data, 7_000, confirm=True)
+        with EsploraClient(sandbox.url, "regtest", retries=1) as backend:
+            watcher.sync_one(db, wallet, backend)
+    finally:
+        sandbox.stop()
+
+    flagged = [e.body for e in audit.entries(db, audit.wallet_chain(old)) if e.type == "late_coin_flagged"]
+    assert [body["value"] for body in flagged] == [7_000]
