@@ -17,7 +17,8 @@ also comes as an ``error`` event carrying the request's id.
 from __future__ import annotations
 
 from flask import current_app, request
-from flask_socketio import Namespace, emit, join_room
+# socketio's ConnectionRefusedError, not the builtin: only its reason reaches the client
+from flask_socketio import ConnectionRefusedError, Namespace, emit, join_room
 
 from ..accounts import api_tokens, roles
 from ..errors import HuddleError, InvalidInput

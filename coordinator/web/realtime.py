@@ -57,7 +57,8 @@ def _import_socketio_lean() -> None:
 
 
 _import_socketio_lean()
-from flask_socketio import Namespace, SocketIO, join_room  # noqa: E402
+# socketio's ConnectionRefusedError, not the builtin: only its reason reaches the client
+from flask_socketio import ConnectionRefusedError, Namespace, SocketIO, join_room  # noqa: E402
 
 from ..accounts import api_tokens, roles
 from ..errors import HuddleError, InvalidInput

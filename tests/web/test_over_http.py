@@ -53,3 +53,18 @@ def test_a_handshake_from_another_origin_is_refused(server, headers):
 
     assert response.status_code == 400
     assert "sid" not in response.text
+
+
+@pytest.mark.parametrize("namespace, reason", [("/agent", "bad_token"), ("/wallets", "not_signed_in")])
+def test_a_refused_socket_tells_the_client_why(server, namespace, reason):
+    import socketio
+
+    client = socketio.Client(reconnection=False, websocket_extra_options={"suppress_origin": True})  # as the agent
+    told: list = []
+    client.on("connect_error", told.append, namespace=namespace)
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        client.connect(server, namespaces=[namespace], transports=["websocket"], wait_timeout=10,
+                       auth={"token": "hdl_" + "0" * 16 + "_" + "a" * 43} if namespace == "/agent" else None)
+    client.disconnect()
+
+    assert reason in str(told), told
