@@ -10,6 +10,7 @@ import { close as closeSocket, connect, onStatus } from "./js/socket.js";
 import { joinView } from "./js/views/join.js";
 import { serverMembersView, walletMembersView } from "./js/views/members.js";
 import { proposalView } from "./js/views/proposal.js";
+import { settingsView } from "./js/views/settings.js";
 import { setupView } from "./js/views/setup.js";
 import { signInView } from "./js/views/signin.js";
 import { spendView } from "./js/views/spend.js";
@@ -54,7 +55,7 @@ function header(current) {
     await navigate("/signin");
   });
   who.replaceChildren(h("span", { id: "user-name" }, current.user.name), " ",
-    current.user.is_admin ? link("/members", "Members") : null, " ", out);
+    current.user.is_admin ? link("/members", "Members") : null, " ", link("/settings", "Settings"), " ", out);
 }
 
 function banner(text) {
@@ -89,6 +90,7 @@ route("/wallets/:id/spend", signedInOnly(spendView));
 route("/wallets/:id/members", signedInOnly(walletMembersView));
 route("/wallets/:id/proposals/:pid", signedInOnly(proposalView));
 route("/members", signedInOnly(serverMembersView));
+route("/settings", signedInOnly(settingsView));
 
 async function main() {
   const root = document.getElementById("app");

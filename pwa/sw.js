@@ -62,3 +62,35 @@ self.addEventListener("fetch", (event) => {
     event.respondWith(pageOrOffline(event.request));
   }
 });
+
+// Web Push (docs/notifications.md): the payload names the kind and the spend's
+// screen, with a fixed sentence; nothing else is shown on a lock screen.
+self.addEventListener("push", (event) => {
+  let notice = {};
+  try {
+    notice = event.data ? event.data.json() : {};
+  } catch (err) {
+    notice = {};
+  }
+  const url = typeof notice.url === "string" && /^\/(?!\/)/.test(notice.url) ? notice.url : "/"; // this origin only
+  event.waitUntil(self.registration.showNotification(notice.title || "Huddle", {
+    body: notice.body || "Something in Huddle needs you.",
+    tag: `${notice.kind || "huddle"}:${notice.proposal || ""}`,
+    icon: `/v/${VERSION}/icons/icon-192.png`,
+    data: { url },
+  }));
+});
+
+self.addEventListener("notificationclick", (event) => {
+  event.notification.close();
+  const url = new URL(event.notification.data && event.notification.data.url || "/", self.location.origin);
+  event.waitUntil((async () => {
+    const open = await self.clients.matchAll({ type: "window", includeUncontrolled: true });
+    const here = open.find((client) => new URL(client.url).origin === url.origin);
+    if (here) {
+      await here.focus();
+      return here.navigate(url.href);
+    }
+    return self.clients.openWindow(url.href);
+  })());
+});

@@ -30,6 +30,7 @@ def create_app(config: WebConfig) -> Flask:
     pwa.init_app(app)
     limits.init_app(app)
     realtime.init_app(app)
+    _start_push(app)
     app.extensions["huddle_watcher"] = _start_watcher(app)
     app.after_request(_audit_head)
     app.after_request(_publish)
@@ -46,7 +47,26 @@ def _publish(response):
 
     if request.method != "GET" and response.status_code < 400:
         publish(get_db())
+        _wake_push()
     return response
+
+
+def _start_push(app: Flask) -> None:
+    """Web Push (coordinator/push/): the VAPID key, made on the first run, and this
+    process's dispatcher, which sends from its own thread (pywebpush loads on first send)."""
+    from ..push import keys
+    from ..push.delivery import Dispatcher, contact_for
+
+    config: WebConfig = app.config["HUDDLE"]
+    key_file = keys.ensure(config.database.parent)
+    app.extensions["huddle_push_key"] = key_file
+    app.extensions["huddle_push"] = Dispatcher(config.database, key_file, contact_for(config.origin))
+
+
+def _wake_push() -> None:
+    from flask import current_app
+
+    current_app.extensions["huddle_push"].wake()
 
 
 def _start_watcher(app: Flask):
@@ -68,6 +88,7 @@ def _start_watcher(app: Flask):
     def published() -> None:
         with app.app_context():
             publish(get_db())
+            _wake_push()  # a confirmation is the watcher's
 
     def backend():
         return from_url(spec, config.network, proxy=proxy)

@@ -31,7 +31,7 @@ PERMISSIONS = "camera=(self), microphone=(), geolocation=(), payment=()"
 # RFC 9239 names text/javascript; a .webmanifest is application/manifest+json (W3C appmanifest).
 TYPES = {".js": "text/javascript", ".mjs": "text/javascript", ".css": "text/css", ".html": "text/html",
          ".svg": "image/svg+xml", ".png": "image/png", ".webmanifest": "application/manifest+json"}
-PAGES = ("/", "/setup", "/join", "/signin", "/wallets", "/wallets/<path:rest>", "/members")
+PAGES = ("/", "/setup", "/join", "/signin", "/wallets", "/wallets/<path:rest>", "/members", "/settings")
 SUBSTITUTED = (".html", ".webmanifest")  # they name versioned URLs
 IMMUTABLE = "public, max-age=31536000, immutable"
 REVALIDATE = "no-cache"
