@@ -1,7 +1,7 @@
 """The outbox: every real-time event, written in the transaction of the change
 it announces, in one envelope (DESIGN.md, "Real-time events"):
 
-    {"seq": 7, "type": "member_joined", "at": 1767225600,
+    {"room": "wallet:1", "seq": 7, "type": "member_joined", "at": 1767225600,
      "audit_head": "5:ab12...", "data": {...}}
 
 ``seq`` is per room (a wallet's room is its chain key, ``wallet:<id>``) and comes
@@ -42,7 +42,9 @@ class Envelope:
         return cls(*row[:6], json.loads(row[6]))
 
     def to_dict(self) -> dict:
-        return {"seq": self.seq, "type": self.type, "at": self.at, "audit_head": self.audit_head, "data": self.data}
+        # room: a client in a wallet's room and a ceremony's orders each by its own seq
+        return {"room": self.room, "seq": self.seq, "type": self.type, "at": self.at, "audit_head": self.audit_head,
+                "data": self.data}
 
 
 def record(db: Database, event: WalletEvent, at: int | None = None) -> Envelope:

@@ -20,8 +20,10 @@ def test_events_are_numbered_per_room_and_carry_the_chain_head(db):
 
     assert (first.seq, other.seq, second.seq) == (1, 1, 2)
     assert first.audit_head == audit.head(db, "wallet:1").to_string()
-    assert first.to_dict() == {"seq": 1, "type": "member_joined", "at": 10, "audit_head": first.audit_head,
+    assert first.to_dict() == {"room": "wallet:1", "seq": 1, "type": "member_joined", "at": 10,
+                               "audit_head": first.audit_head,
                                "data": {"wallet_id": 1, "user": 2, "name": "Bob", "role": "viewer"}}
+    assert other.to_dict()["room"] == "wallet:2"
 
 
 def test_an_event_rolls_back_with_its_change(db):
