@@ -79,6 +79,7 @@ def main() -> None:
         tab.goto(f"/wallets/{wallet_id}/members")
         tab.page.get_by_role("button", name="Make an invite link").click()
         shoot(tab, "invite", marker="#invite-link svg")
+        shoot(tab, "settings", "/settings", "#notify-kinds")
         if tab.violations or tab.errors:
             raise SystemExit(f"the screens reported problems: {tab.violations + tab.errors}")
         browser.close()
