@@ -133,9 +133,11 @@ def _faucet_address() -> str:
     return Script(faucet.FAUCET_SCRIPT).address(NETWORKS["regtest"])
 
 
-def run_agents(members: list[Member], say: Say) -> list[Child]:
-    agents = [Child(f"{m.name}'s agent", ["agent", "run", "--network", "regtest"], m.agent_env, say)
-              for m in members]
+def run_agents(members: list[Member], say: Say, started: list[Child]) -> None:
+    """``huddle agent run`` for each member, added to ``started`` (to stop) as each starts."""
+    agents = []
+    for m in members:
+        agents.append(Child(f"{m.name}'s agent", ["agent", "run", "--network", "regtest"], m.agent_env, say))
+        started.append(agents[-1])
     for agent in agents:
         agent.wait_for("Connected to")
-    return agents

@@ -38,7 +38,8 @@ def run(options: Options, say: Callable[[str], None]) -> None:
     data_dir = _data_dir(options.keep)
     children: list[Child] = []
     sandbox = miner = None
-    previous = signal.signal(signal.SIGTERM, _interrupt)
+    # Explicit: a shell's background job inherits SIGINT ignored, and Python then keeps it so.
+    previous = {sig: signal.signal(sig, _interrupt) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         say(f"Huddle demo: regtest sandbox, throwaway data directory {data_dir}")
         say(f"{people.LABEL}: the demo signers hold public BIP-39 test mnemonics. Never send real bitcoin here.")
@@ -50,12 +51,16 @@ def run(options: Options, say: Callable[[str], None]) -> None:
         wallet_id = flow.set_up_wallet(members, base, say)
         flow.fund(members[0], wallet_id, sandbox, data_dir / "huddle.sqlite3")
         proposal = flow.propose(members, wallet_id, say)
-        children += flow.run_agents(members, say)
+        flow.run_agents(members, say, children)
         _instructions(say, origin, sandbox.url, members, wallet_id, proposal, children, options)
-        threading.Event().wait()  # until Ctrl-C
+        stop = threading.Event()
+        while not stop.wait(0.5):  # timed: a signal another thread received is handled within 0.5 s
+            pass
     except KeyboardInterrupt:
         say("Stopping the demo ...")
     finally:
+        for sig in previous:  # a second Ctrl-C must not cut the clean-up short (each child is bounded)
+            signal.signal(sig, signal.SIG_IGN)
         for child in reversed(children):  # agents first, then the server
             child.stop()
         if miner is not None:
@@ -64,7 +69,8 @@ def run(options: Options, say: Callable[[str], None]) -> None:
             sandbox.stop()
         if options.keep is None:
             shutil.rmtree(data_dir, ignore_errors=True)
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
         say("Stopped; the demo's data directory was removed." if options.keep is None
             else f"Stopped; the demo's data is kept in {data_dir}.")
 
@@ -97,7 +103,7 @@ def _instructions(say, origin, sandbox_url, members, wallet_id, proposal, childr
                                                      else str(options.keep)),
         f"  Processes: {', '.join(f'{c.name} pid {c.proc.pid}' for c in children)}",
         "",
-        f"1. Open {origin}/signin and choose 'Use a recovery code': paste Ada's first code.",
+        f"1. Open {origin}/signin, open 'Use a recovery code' and paste Ada's first code.",
         f"2. Open the proposal: {url}",
         f"3. Ask Bob (user {bob.id}) to sign: his demo agent checks the spend and signs.",
         f"4. Ask Carol (user {carol.id}) to sign: 2 of 3 signatures, ready to broadcast.",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -81,7 +82,7 @@ class Child:
 def huddle(args: list[str], env: dict[str, str], timeout: float = 120) -> str:
     """A ``huddle`` command run to its end; its output, or demo_failed quoting it."""
     done = subprocess.run(HUDDLE + args, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True,
-                          timeout=timeout)
+                          timeout=timeout, start_new_session=True)  # on Ctrl-C, run() kills it
     if done.returncode != 0:
         raise Unavailable("demo_failed", f"huddle {' '.join(args[:2])} failed: {(done.stderr or done.stdout).strip()}")
     return done.stdout
@@ -115,16 +116,31 @@ def start_sandbox(port: int, interval: float) -> tuple[Sandbox, Miner]:
     return sandbox, Miner(chain, interval)
 
 
+def _check_free(port: int) -> None:
+    """Before starting: else /healthz could be answered by another server on that port."""
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server will
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError as err:
+            raise Unavailable("demo_failed", f"port {port} on 127.0.0.1 is taken ({err.strerror}; another huddle "
+                              "demo or huddle serve?): choose another with --port") from None
+
+
 def start_server(data_dir: Path, port: int, chain_url: str, say: Say | None) -> Child:
+    _check_free(port)
     env = clean_env(HUDDLE_DATA=str(data_dir), HUDDLE_NETWORK="regtest", HUDDLE_CHAIN=f"esplora:{chain_url}",
                     HUDDLE_WATCH_INTERVAL="1")
     server = Child("server", ["serve", "--dev", "--port", str(port)], env, say)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and server.proc.poll() is None:
-        try:
-            httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
-            return server
-        except httpx.TransportError:
-            time.sleep(0.1)
-    server.stop()
-    raise Unavailable("demo_failed", "huddle serve did not start: " + " | ".join(server.lines[-8:]))
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and server.proc.poll() is None:
+            try:
+                httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
+                return server
+            except httpx.TransportError:
+                time.sleep(0.1)
+        raise Unavailable("demo_failed", "huddle serve did not start: " + " | ".join(server.lines[-8:]))
+    except BaseException:  # Ctrl-C while waiting too: never leave it running
+        server.stop()
+        raise

@@ -17,8 +17,8 @@ from ..sessions.live import free_port
 class Demo:
     """``huddle demo`` running; every line it printed, and what they say."""
 
-    def __init__(self) -> None:
-        self.port, sandbox_port = free_port(), free_port()
+    def __init__(self, port: int | None = None) -> None:
+        self.port, sandbox_port = port or free_port(), free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith("HUDDLE_")}
         self.proc = subprocess.Popen([str(HUDDLE), "demo", "--port", str(self.port), "--sandbox-port",
                                       str(sandbox_port), "--block-interval", "2"], env={**env, "PYTHONUNBUFFERED": "1"},
@@ -34,6 +34,15 @@ class Demo:
             self.seen.append(line)
             if text in line:
                 return line
+
+    def rest(self) -> str:
+        """Everything printed, once the process has ended."""
+        self.proc.wait(timeout=60)
+        while True:
+            try:
+                self.seen.append(self.lines.get(timeout=2))
+            except queue.Empty:
+                return "\n".join(self.seen)
 
     def printed(self, pattern: str) -> re.Match:
         found = next((m for m in map(re.compile(pattern).search, self.seen) if m), None)

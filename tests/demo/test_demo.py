@@ -7,6 +7,7 @@ data directory."""
 
 from __future__ import annotations
 
+import re
 import signal
 from pathlib import Path
 from types import SimpleNamespace
@@ -79,3 +80,28 @@ def test_a_newcomer_signs_with_two_demo_agents_broadcasts_and_sees_it_confirm_th
     assert code == 0, "\n".join(demo.seen)
     assert [pid for pid in children if alive(pid)] == []
     assert not data_dir.exists()
+
+
+def test_ctrl_c_while_the_demo_starts_stops_every_child_and_removes_the_data_dir():
+    demo = Demo()
+    demo.until("Pairing each member's agent")  # the server is up, the agents' commands are starting
+    data_dir = Path(demo.printed(r"throwaway data directory (\S+)").group(1))
+    children = children_of(demo.proc.pid)
+    assert children  # at least the server
+    demo.proc.send_signal(signal.SIGINT)
+    assert demo.proc.wait(timeout=60) == 0
+    assert [pid for pid in children if alive(pid)] == [] and children_of(demo.proc.pid) == []
+    assert not data_dir.exists()
+
+
+def test_a_taken_port_is_refused_before_anything_starts(tmp_path):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        demo = Demo(port=taken.getsockname()[1])
+        code = demo.proc.wait(timeout=60)
+    out = demo.rest()
+    assert code == 7 and "is taken" in out and "[demo_failed]" in out
+    assert not Path(re.search(r"throwaway data directory (\S+)", out).group(1)).exists()
