@@ -15,7 +15,7 @@ AUDIT_HEAD = "Huddle-Audit-Head"
 
 
 def create_app(config: WebConfig) -> Flask:
-    from . import api, errors, health, limits, proxy, pwa, realtime, security
+    from . import api, errors, health, limits, proxy, pwa, qr_socket, realtime, security
     from .db import close_db
 
     open_database(config.database).close()  # migrate once, before any request
@@ -30,6 +30,7 @@ def create_app(config: WebConfig) -> Flask:
     pwa.init_app(app)
     limits.init_app(app)
     realtime.init_app(app)
+    qr_socket.register(realtime.socketio, realtime.NAMESPACE)  # scanning part by part (issue 13)
     _start_push(app)
     app.extensions["huddle_watcher"] = _start_watcher(app)
     app.after_request(_audit_head)

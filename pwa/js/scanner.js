@@ -1,11 +1,13 @@
 // Reading a signed PSBT back from a signer's animated QR with the camera
 // (docs/pwa.md, "Scanning"). The browser's BarcodeDetector reads frames where
 // it exists; elsewhere a worker runs the vendored jsQR. This module only
-// collects the distinct part strings: the server's core decoder
-// (POST .../qr/decode, bounded) assembles them and says how far it got.
+// collects the distinct part strings: each new one goes once over the socket
+// (qr_part) to the decoder the server keeps for this socket, which says how far
+// it got. Without a socket, all parts so far go to POST .../qr/decode.
 
-import { post } from "./api.js";
+import { ApiError, post } from "./api.js";
 import { h, problem } from "./dom.js";
+import { connected, qrPart, socketId } from "./socket.js";
 
 const INTERVAL = 100; // ms between camera frames looked at
 const SIDE = 640; // the longest side of the frame given to the decoder
@@ -39,7 +41,9 @@ async function detectorOrWorker() {
 // Opens the camera; calls onPsbt(base64) once the server has the whole PSBT.
 export function scanSignedPsbt(base, onPsbt, onClose) {
   const parts = new Set();
-  const state = { stream: null, reader: null, timer: null, sending: false, dirty: false, done: false };
+  const queue = []; // parts not yet acknowledged by this socket's decoder
+  const [, , walletId, , proposalId] = base.split("/").map(Number);
+  const state = { stream: null, reader: null, timer: null, sending: false, dirty: false, done: false, sid: null };
   const video = h("video", { id: "scan-video", playsinline: true, muted: true, autoplay: true });
   const bar = h("progress", { id: "scan-progress", max: 100, value: 0 });
   const label = h("p", { id: "scan-label", "aria-live": "polite" }, "Point the camera at the signer's QR code.");
@@ -56,22 +60,39 @@ export function scanSignedPsbt(base, onPsbt, onClose) {
   };
   close.addEventListener("click", () => { stop(); onClose(); });
 
+  const show = async (answer) => {
+    const p = answer.progress;
+    bar.value = p.percent;
+    overlay.dataset.percent = String(p.percent);
+    label.textContent = `${p.percent}% · ${p.parts_seen} of ${p.parts_total || "?"} parts` +
+      (p.format ? ` · ${p.format.toUpperCase()}` : "");
+    if (answer.psbt) {
+      state.done = true;
+      stop();
+      await onPsbt(answer.psbt);
+    }
+  };
+
+  const overSocket = async () => {
+    if (socketId() !== state.sid) { // a new socket has a new decoder: it needs every part
+      state.sid = socketId();
+      queue.splice(0, queue.length, ...parts);
+    }
+    while (queue.length && !state.done) {
+      const answer = await qrPart(walletId, proposalId, queue[0]);
+      if (answer.error) throw new ApiError(0, answer.error.code, answer.error.message, answer.error.details);
+      queue.shift();
+      await show(answer);
+    }
+  };
+
   const send = async () => {
     if (state.sending || state.done) { state.dirty = true; return; }
     state.sending = true;
     state.dirty = false;
     try {
-      const answer = await post(`${base}/qr/decode`, { parts: [...parts] });
-      const p = answer.progress;
-      bar.value = p.percent;
-      overlay.dataset.percent = String(p.percent);
-      label.textContent = `${p.percent}% · ${p.parts_seen} of ${p.parts_total || "?"} parts` +
-        (p.format ? ` · ${p.format.toUpperCase()}` : "");
-      if (answer.psbt) {
-        state.done = true;
-        stop();
-        await onPsbt(answer.psbt);
-      }
+      if (connected()) await overSocket();
+      else await show(await post(`${base}/qr/decode`, { parts: [...parts] }));
     } catch (err) {
       status.replaceChildren(problem(err));
       if (err.code === "rate_limited") { // the server's per-user budget: send again once it refills
@@ -90,6 +111,7 @@ export function scanSignedPsbt(base, onPsbt, onClose) {
       for (const text of await state.reader.read(video)) {
         if (text && !parts.has(text)) {
           parts.add(text);
+          queue.push(text);
           send();
         }
       }

@@ -152,3 +152,17 @@ export function close() {
   joined.clear();
   ceremonies.clear();
 }
+
+// Scanning (docs/pwa.md, "Scanning"): one new distinct QR part to the decoder the
+// server keeps for this socket; resolves with the ack (progress, or the error shape).
+export function connected() {
+  return Boolean(socket && socket.connected);
+}
+
+export function socketId() {
+  return socket ? socket.id : null;
+}
+
+export function qrPart(walletId, proposalId, part) {
+  return socket.timeout(10000).emitWithAck("qr_part", { wallet_id: walletId, proposal: proposalId, part });
+}
