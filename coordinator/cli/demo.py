@@ -19,7 +19,11 @@ import click
               help="Seconds between sandbox blocks (0: mine only on demand).")
 @click.option("--keep", type=click.Path(file_okay=False, path_type=Path),
               help="Keep the demo's data in this new directory instead of removing it on exit.")
-def command(walkthrough: bool, port: int, sandbox_port: int, block_interval: float, keep: Path | None) -> None:
+@click.option("--agent", "agent", envvar="HUDDLE_DEMO_AGENT", type=click.Path(dir_okay=False, path_type=Path),
+              help="The huddle command of a separate install with the signer agent's libraries "
+                   "(requirements/agent.lock), as on a keyholder's machine. Default: this install.")
+def command(walkthrough: bool, port: int, sandbox_port: int, block_interval: float, keep: Path | None,
+            agent: Path | None) -> None:
     """Start the regtest sandbox, the server and three members' demo signers, and print the URL.
 
     A 2-of-3 wallet is set up through the real setup ceremony by three members'
@@ -30,7 +34,7 @@ def command(walkthrough: bool, port: int, sandbox_port: int, block_interval: flo
         return _walkthrough()
     from ..demo import live
 
-    live.run(live.Options(port, sandbox_port, block_interval, keep), lambda line: click.echo(line))
+    live.run(live.Options(port, sandbox_port, block_interval, keep, agent), lambda line: click.echo(line))
 
 
 def _walkthrough() -> None:

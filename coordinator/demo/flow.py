@@ -28,7 +28,7 @@ from ..hw.injection import DEMO_ENV
 from ..store import open_database, wallets
 from ..store.db import write
 from . import people
-from .stack import Child, Say, clean_env, huddle
+from .stack import HUDDLE, Child, Say, clean_env, huddle
 
 CODES_SHOWN = 2  # recovery codes printed per member (the demo itself signs in with the first)
 
@@ -41,6 +41,7 @@ class Member:
     id: int
     codes: list[str]
     agent_env: dict[str, str] = field(default_factory=dict)
+    agent_command: list[str] = field(default_factory=lambda: list(HUDDLE))
     http: httpx.Client | None = None
 
     def call(self, method: str, path: str, body: dict | None = None) -> dict:
@@ -51,10 +52,10 @@ class Member:
         return answer.json()
 
     def agent(self, *args: object) -> str:
-        return huddle(["agent", *map(str, args)], self.agent_env)
+        return huddle(["agent", *map(str, args)], self.agent_env, command=self.agent_command)
 
 
-def make_members(database: Path, data_dir: Path) -> list[Member]:
+def make_members(database: Path, data_dir: Path, agent_command: list[str]) -> list[Member]:
     """Ada (the server's admin, by the setup token) and Bob and Carol (by server invites),
     through the same core calls as the setup link and invites, so the server's audit chain
     records them; each with recovery codes instead of a passkey. Before the server starts."""
@@ -68,8 +69,8 @@ def make_members(database: Path, data_dir: Path) -> list[Member]:
     finally:
         db.close()
     return [Member(user.name, user.id, mine,
-                   clean_env(HUDDLE_AGENT_DIR=str(data_dir / "agents" / user.name.lower()), **{DEMO_ENV: user.name}))
-            for user, mine in zip(made, codes)]
+                   clean_env(HUDDLE_AGENT_DIR=str(data_dir / "agents" / user.name.lower()), **{DEMO_ENV: user.name}),
+                   agent_command) for user, mine in zip(made, codes)]
 
 
 def sign_in(members: list[Member], base: str, origin: str) -> None:
@@ -137,7 +138,8 @@ def run_agents(members: list[Member], say: Say, started: list[Child]) -> None:
     """``huddle agent run`` for each member, added to ``started`` (to stop) as each starts."""
     agents = []
     for m in members:
-        agents.append(Child(f"{m.name}'s agent", ["agent", "run", "--network", "regtest"], m.agent_env, say))
+        agents.append(Child(f"{m.name}'s agent", ["agent", "run", "--network", "regtest"], m.agent_env, say,
+                            m.agent_command))
         started.append(agents[-1])
     for agent in agents:
         agent.wait_for("Connected to")

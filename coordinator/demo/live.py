@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Callable
 
 from ..errors import InvalidInput
-from . import flow, people
+from . import flow, people, stack
 from .stack import Child, start_sandbox, start_server
 
 DEFAULT_PORT = 5000
@@ -31,10 +31,12 @@ class Options:
     sandbox_port: int = DEFAULT_SANDBOX_PORT
     block_interval: float = DEFAULT_BLOCK_INTERVAL
     keep: Path | None = None
+    agent: Path | None = None  # the signer agent's own install (requirements/agent.lock)
 
 
 def run(options: Options, say: Callable[[str], None]) -> None:
     """Start the demo, print how to use it, and block until Ctrl-C (or SIGTERM); then stop all."""
+    agent_command = stack.agent_command(options.agent)  # before anything starts
     data_dir = _data_dir(options.keep)
     children: list[Child] = []
     sandbox = miner = None
@@ -44,7 +46,7 @@ def run(options: Options, say: Callable[[str], None]) -> None:
         say(f"Huddle demo: regtest sandbox, throwaway data directory {data_dir}")
         say(f"{people.LABEL}: the demo signers hold public BIP-39 test mnemonics. Never send real bitcoin here.")
         sandbox, miner = start_sandbox(options.sandbox_port, options.block_interval)
-        members = flow.make_members(data_dir / "huddle.sqlite3", data_dir)
+        members = flow.make_members(data_dir / "huddle.sqlite3", data_dir, agent_command)
         children.append(start_server(data_dir, options.port, sandbox.url, None))
         base, origin = f"http://127.0.0.1:{options.port}", f"http://localhost:{options.port}"
         flow.sign_in(members, base, origin)

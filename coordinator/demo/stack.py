@@ -8,6 +8,7 @@ and removes the throwaway data directory.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import signal
 import socket
@@ -22,7 +23,7 @@ import httpx
 
 from ..chain.sandbox.chain import Chain
 from ..chain.sandbox.server import Sandbox, serve
-from ..errors import Unavailable
+from ..errors import InvalidInput, Unavailable
 from . import errors  # noqa: F401  (registers demo_failed)
 
 # The same code as the ``huddle`` console script, whichever way this one was started.
@@ -40,9 +41,10 @@ def clean_env(**extra: str) -> dict[str, str]:
 class Child:
     """One child process; its output lines kept, and shown with a prefix when ``say`` is given."""
 
-    def __init__(self, name: str, args: list[str], env: dict[str, str], say: Say | None = None) -> None:
+    def __init__(self, name: str, args: list[str], env: dict[str, str], say: Say | None = None,
+                 command: list[str] = HUDDLE) -> None:
         self.name, self.lines, self.say = name, [], say
-        self.proc = subprocess.Popen(HUDDLE + args, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+        self.proc = subprocess.Popen(command + args, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                      stderr=subprocess.STDOUT, text=True, start_new_session=True)
         self.changed = threading.Condition()
         threading.Thread(target=self._read, daemon=True).start()
@@ -79,9 +81,26 @@ class Child:
                 self.proc.wait()
 
 
-def huddle(args: list[str], env: dict[str, str], timeout: float = 120) -> str:
+def agent_command(exe: Path | None) -> list[str]:
+    """How to run the signer agent: ``--agent EXE`` (its own install from requirements/agent.lock,
+    as on a keyholder's machine), or this install if it carries the agent's libraries."""
+    if exe is not None:
+        if not (exe.is_file() and os.access(exe, os.X_OK)):
+            raise InvalidInput("bad_config", f"--agent {exe}: not an executable huddle command")
+        return [str(exe)]
+    missing = [name for name in ("hwilib", "websocket") if importlib.util.find_spec(name) is None]
+    if missing:
+        raise Unavailable("demo_failed", "the demo's signer agents need the agent's libraries "
+                          f"({', '.join(missing)} are missing here): install them in a separate environment, "
+                          "python3 -m venv .venv-agent && .venv-agent/bin/pip install --require-hashes -r "
+                          "requirements/agent.lock && .venv-agent/bin/pip install --no-deps -e ., then run "
+                          "huddle demo --agent .venv-agent/bin/huddle")
+    return HUDDLE
+
+
+def huddle(args: list[str], env: dict[str, str], timeout: float = 120, command: list[str] = HUDDLE) -> str:
     """A ``huddle`` command run to its end; its output, or demo_failed quoting it."""
-    done = subprocess.run(HUDDLE + args, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+    done = subprocess.run(command + args, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True,
                           timeout=timeout, start_new_session=True)  # on Ctrl-C, run() kills it
     if done.returncode != 0:
         raise Unavailable("demo_failed", f"huddle {' '.join(args[:2])} failed: {(done.stderr or done.stdout).strip()}")

@@ -35,11 +35,11 @@ def factory(network: str, emulators: bool = False, env: dict[str, str] | None = 
     spec = env.get(ENV)
     if spec:
         return _test_factory(spec)
-    if env.get(DEMO_ENV):
-        from .demo_device import DemoFactory
-
-        return DemoFactory(env[DEMO_ENV], networks.check(network))
     try:
+        if env.get(DEMO_ENV):
+            from .demo_device import DemoFactory
+
+            return DemoFactory(env[DEMO_ENV], networks.check(network))
         from .devices import HwiFactory
     except ImportError as err:  # the server's install carries no HWI
         raise Unavailable("agent_not_ready", f"HWI is not installed ({err}): pip install 'huddle[agent]', "

@@ -17,11 +17,11 @@ from ..sessions.live import free_port
 class Demo:
     """``huddle demo`` running; every line it printed, and what they say."""
 
-    def __init__(self, port: int | None = None) -> None:
+    def __init__(self, port: int | None = None, *extra: str) -> None:
         self.port, sandbox_port = port or free_port(), free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith("HUDDLE_")}
         self.proc = subprocess.Popen([str(HUDDLE), "demo", "--port", str(self.port), "--sandbox-port",
-                                      str(sandbox_port), "--block-interval", "2"], env={**env, "PYTHONUNBUFFERED": "1"},
+                                      str(sandbox_port), "--block-interval", "2", *extra], env={**env, "PYTHONUNBUFFERED": "1"},
                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         self.lines: queue.Queue = queue.Queue()
         self.seen: list[str] = []

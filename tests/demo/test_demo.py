@@ -16,6 +16,7 @@ import httpx
 
 from coordinator.demo import people
 
+from ..cli.runner import HUDDLE
 from ..sessions.live import Member, wait_for
 from .running import Demo, alive, children_of
 
@@ -30,7 +31,7 @@ def _signed_in(origin: str, base: str, code: str) -> httpx.Client:
 
 
 def test_a_newcomer_signs_with_two_demo_agents_broadcasts_and_sees_it_confirm_then_ctrl_c_cleans_up():
-    demo = Demo()
+    demo = Demo(None, "--agent", str(HUDDLE))  # the agents' own install, as ./dev demo gives them
     try:
         demo.until("Press Ctrl-C to stop everything.")
         data_dir = Path(demo.printed(r"throwaway data directory (\S+)").group(1))
@@ -105,3 +106,10 @@ def test_a_taken_port_is_refused_before_anything_starts(tmp_path):
     out = demo.rest()
     assert code == 7 and "is taken" in out and "[demo_failed]" in out
     assert not Path(re.search(r"throwaway data directory (\S+)", out).group(1)).exists()
+
+
+def test_an_agent_command_that_is_not_one_is_refused_before_anything_starts(tmp_path):
+    demo = Demo(None, "--agent", str(tmp_path / "nowhere" / "huddle"))
+    out = demo.rest()
+    assert demo.proc.returncode == 3 and "[bad_config]" in out and "--agent" in out
+    assert "throwaway data directory" not in out  # nothing was made
