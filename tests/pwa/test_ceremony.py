@@ -23,6 +23,7 @@ from coordinator.sessions import requests as sign_steps
 from coordinator.store import wallets
 
 from ..sessions.ceremony_env import fund, signed_by
+from ..sessions.live import wait_for
 from ..web.funding import faucet_address
 from .conftest import ARGS, CHROMIUM, Page, import_wallet, set_up_admin
 
@@ -206,7 +207,8 @@ def test_ask_to_sign_reaches_the_members_agent_and_the_grid_follows_it_live(tab,
         row.locator(".step[data-step='reviewing']").wait_for()
         row.locator(".device", has_text="coldcard").wait_for()
         row.locator(".signed[data-signed='true']").wait_for()
-        assert agent.acks == [{"ok": True, "added": 1}]
+        # the room may show the signature before the agent's own ack arrives on /agent
+        assert wait_for(lambda: agent.acks, what="the agent's acknowledgement") == [{"ok": True, "added": 1}]
         assert page.locator("#ceremony-state").get_attribute("data-state") == "collecting"  # 1 of 2
         assert tab.violations == [] and tab.errors == []
     finally:
