@@ -24,12 +24,14 @@ from ..chain.sandbox.chain import script_for
 from ..chain.sandbox.server import Sandbox
 from ..chain.sync import sync_wallet
 from ..errors import Unavailable
-from ..hw.injection import DEMO_ENV
 from ..store import open_database, wallets
 from ..store.db import write
 from . import people
 from .stack import HUDDLE, Child, Say, clean_env, huddle
 
+# hw/injection.py's DEMO_ENV (spelt out: nothing outside hw/ and the agent's CLI imports
+# coordinator.hw; tests/demo/test_demo_device.py checks they agree)
+DEMO_ENV = "HUDDLE_AGENT_DEMO_DEVICE"
 CODES_SHOWN = 2  # recovery codes printed per member (the demo itself signs in with the first)
 
 

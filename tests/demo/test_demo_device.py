@@ -10,7 +10,7 @@ import subprocess
 import pytest
 from hwilib.psbt import PSBT as HwiPSBT
 
-from coordinator.demo import people
+from coordinator.demo import flow, people
 from coordinator.errors import InvalidInput
 from coordinator.hw import devices
 from coordinator.hw.demo_device import LABEL, DemoFactory
@@ -26,6 +26,7 @@ def test_the_demo_keys_are_the_public_test_mnemonics():
 
 
 def test_the_agent_uses_the_demo_device_only_when_named_and_never_by_default():
+    assert flow.DEMO_ENV == DEMO_ENV  # what huddle demo sets is what the agent reads
     assert isinstance(factory("regtest", env={}), devices.HwiFactory)
     listed = factory("regtest", env={DEMO_ENV: "Bob"}).enumerate().devices
     assert [(d.type, d.model, d.fingerprint) for d in listed] == [(LABEL, LABEL, keys.root(1).my_fingerprint.hex())]
