@@ -13,8 +13,8 @@ import click
               help="Instead: walk through a 2-of-3 spend at the command line, then exit.")
 @click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535),
               help="The server's port on loopback (open http://localhost:PORT).")
-@click.option("--sandbox-port", default=18443, show_default=True, type=click.IntRange(0, 65535),
-              help="The regtest sandbox's port on loopback (0: any free port).")
+@click.option("--sandbox-port", default=0, show_default=True, type=click.IntRange(0, 65535),
+              help="The regtest sandbox's port on loopback (0: any free port; its URL is printed).")
 @click.option("--block-interval", default=10.0, show_default=True, type=click.FloatRange(0, 3600),
               help="Seconds between sandbox blocks (0: mine only on demand).")
 @click.option("--keep", type=click.Path(file_okay=False, path_type=Path),

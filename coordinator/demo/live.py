@@ -21,7 +21,7 @@ from . import flow, people, stack
 from .stack import Child, start_sandbox, start_server
 
 DEFAULT_PORT = 5000
-DEFAULT_SANDBOX_PORT = 18443
+DEFAULT_SANDBOX_PORT = 0  # any free port (18443 is bitcoind regtest RPC's); the URL is printed
 DEFAULT_BLOCK_INTERVAL = 10  # seconds between sandbox blocks
 
 
