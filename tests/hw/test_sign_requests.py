@@ -7,6 +7,7 @@ each forged or stale one is refused with its code before the device is asked."""
 from __future__ import annotations
 
 import base64
+import dataclasses
 import threading
 
 import pytest
@@ -23,7 +24,8 @@ from coordinator.psbt.status import status
 
 from .. import keys
 from ..psbt import chain
-from ..psbt.test_checks import CORPUS, make
+from ..psbt.test_checks import (CORPUS, add_xpub, make, other_coin, other_net, remove_xpub, retag_paths, swap_xpub,
+                                with_version)
 from .agent_server import Group, ServerSide
 from .software_device import LedgerShell, SoftwareDevice, SoftwareFactory
 
@@ -139,6 +141,41 @@ def test_a_descriptor_the_server_sends_that_is_not_the_pinned_one_is_refused(tmp
     request = group.request(psbt, group.intent(psbt))
     request["descriptor"] = keys.descriptor(2, 3, True, "wsh", first=4).to_string()
     assert refusal(tmp_path, server, group, request) == "descriptor_mismatch"
+
+
+@pytest.mark.parametrize("tamper", [swap_xpub, add_xpub, remove_xpub], ids=["swapped", "an extra", "one missing"])
+def test_a_psbt_whose_global_xpubs_differ_from_the_pinned_ones_is_refused(tmp_path, server, tamper):
+    group = Group()
+    psbt = PSBT.parse(group.psbt())
+    intent = group.intent(psbt.serialize())
+    tamper(psbt, group.descriptor)  # issue 12's added case: the xpubs a Trezor would trust, not the pinned ones
+    assert refusal(tmp_path, server, group, group.request(psbt.serialize(), intent)) == "xpub_mismatch"
+
+
+def _xpubs_of_the_other_network(psbt, group):
+    with_version(psbt, other_net(group.descriptor))
+
+
+def _paths_of_the_other_coin(psbt, group):
+    retag_paths(psbt.inputs[0].bip32_derivations, 1, other_coin(group.descriptor))
+
+
+@pytest.mark.parametrize("tamper", [_xpubs_of_the_other_network, _paths_of_the_other_coin],
+                         ids=["mainnet global xpubs", "mainnet coin type in the input paths"])
+def test_a_psbt_for_another_network_is_refused(tmp_path, server, tamper):
+    group = Group()  # pinned on testnet
+    psbt = PSBT.parse(group.psbt())
+    intent = group.intent(psbt.serialize())
+    tamper(psbt, group)
+    assert refusal(tmp_path, server, group, group.request(psbt.serialize(), intent)) == "wrong_network"
+
+
+def test_an_intent_for_another_network_than_the_pinned_one_is_refused(tmp_path, server):
+    group = Group()  # pinned on testnet; the server says the spend is on mainnet
+    psbt = group.psbt()
+    intent = dataclasses.replace(group.intent(psbt), network="mainnet")
+    request = group.request(psbt, intent, approvals=group.approvals(intent, (1, 3)))
+    assert refusal(tmp_path, server, group, request) == "intent_mismatch"
 
 
 @pytest.mark.parametrize("script_type", ["wsh", "sh-wsh"])
