@@ -162,7 +162,6 @@ def test_a_backup_taken_while_another_process_submits_100_signatures_a_second_re
     print(f"\nwriter: {len(acked)} signatures acknowledged at {rate:.0f}/s; backup started after {before}, "
           f"returned after {after}; the restored database holds the first {len(rows)}")
     assert len(acked) == len(jobs) and all(a[3] == 1 for a in acked)  # each one new, each one acknowledged
-    assert 10 < rate < 1_000  # the order of magnitude asked for, loosely: timing goals live in bench/
     # One consistent moment: exactly the first len(rows) acknowledged, however many were mid-flight.
     assert before <= len(rows) < len(acked)
     assert rows == {(p, i, pub) for p, i, pub, _, _ in acked[:len(rows)]}
