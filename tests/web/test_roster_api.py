@@ -177,6 +177,8 @@ def test_an_agent_approval_is_stored_audited_and_counted_and_a_forged_one_is_ref
     assert entries[-1]["body"]["member"] == people[1].id
     shown = people[0].browser.get(f"{path}/quorum").get_json()
     assert shown["approved_by"] == [people[1].id] and shown["approvals"][0]["kind"] == "agent"
+    # the proposal itself lists agent approvals too, not only passkey ones (the PWA reads it)
+    assert people[0].browser.get(path).get_json()["approved_by"] == [f"user:{people[1].id}"]
 
 
 def test_a_member_pinned_with_an_agent_cannot_approve_with_a_passkey(app, config):

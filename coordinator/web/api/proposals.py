@@ -60,9 +60,16 @@ def show(wallet_id: int, proposal_id: int):
     wallet = _open(wallet_id, "viewer")
     db = get_db()
     proposal = proposals.get(db, wallet_id, proposal_id)
-    approved_by = sorted({a.member for a in approvals.stored(db, proposal.family_id)})
     return jsonify({"proposal": proposal.to_dict(), "psbt": proposals.handout(db, wallet, proposal),
-                    "approved_by": approved_by, "summary": _summary(db, wallet, proposal)})
+                    "approved_by": _approved_by(db, proposal), "summary": _summary(db, wallet, proposal)})
+
+
+def _approved_by(db, proposal) -> list[str]:
+    """Members who approved the proposal's family, by passkey or at their agent ("user:<id>");
+    whether they count is the quorum's business (GET .../quorum)."""
+    from ...governance import quorum
+
+    return sorted({f"user:{a['member']}" for a in quorum.stored(db, proposal.family_id)})
 
 
 def _summary(db, wallet, proposal) -> dict:
@@ -128,7 +135,7 @@ def approve(wallet_id: int, proposal_id: int):
     if key is None:
         raise InvalidInput("approval_invalid", "approve with one of your own registered passkeys")
     approvals.record(db, proposal, user.id, approval, key, rp.rp_id, rp.origin)
-    return jsonify({"approved_by": sorted({a.member for a in approvals.stored(db, proposal.family_id)})}), 201
+    return jsonify({"approved_by": _approved_by(db, proposal)}), 201
 
 
 def _json(options) -> dict:
