@@ -117,11 +117,11 @@ def _agents() -> dict[str, tuple[int, str, list[int], str]]:
 
 def disconnect_token(token_id: str) -> None:
     """Cut the agents connected with a token that was just revoked."""
-    from .realtime import socketio
+    from .realtime import cut
 
     for sid, found in list(_agents().items()):
         if found[3] == token_id:
-            socketio.server.disconnect(sid, namespace=NAMESPACE)
+            cut(sid, NAMESPACE)
 
 
 def _presence(user_id: int, name: str, wallet_ids: list[int], online: bool) -> None:
