@@ -100,6 +100,11 @@ class Session:
         while not stop.is_set():
             if self.gone.wait(0.2):
                 return self.reason
+            if self.client.eio.state != "connected":
+                # python-socketio drops a disconnect that lands before connect() has marked the
+                # client connected (a server stopped or a token revoked just after the welcome),
+                # so the transport's own state is watched too
+                return self.reason
             if self.welcomed and devices is not None and time.monotonic() >= next_look:
                 _report_devices(devices, self.say, seen)
                 next_look = time.monotonic() + POLL
