@@ -31,6 +31,27 @@ def vectors_dir() -> Path:
     return VECTORS
 
 
+CHROMIUM = "/usr/bin/chromium"  # Debian's; ./dev test installs it, Playwright never downloads one
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium per test process, shared by every browser test: Playwright's
+    sync API runs one event loop per thread, so a second sync_playwright() in the same
+    process fails while this one lives. Need other flags? ``browser.browser_type.launch``."""
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: `apt-get install -y chromium` (./dev test does it)")
+    with sync_playwright() as playwright:
+        # launch() gives every run a fresh temporary profile (user-data-dir).
+        found = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield found
+        found.close()
+
+
 @pytest.fixture
 def db_path(tmp_path) -> Path:
     """Where a fresh test database lives (a real SQLite file)."""

@@ -5,23 +5,15 @@ then Carol (their demo agents check and sign), broadcasts, and sees it confirmed
 from __future__ import annotations
 
 import signal
-from pathlib import Path
 
-import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from coordinator.demo import people
 
 from .running import Demo
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
 
-
-def test_a_newcomer_clicks_through_the_demo_in_the_pwa_until_the_spend_confirms():
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: `apt-get install -y chromium` (./dev test does it)")
+def test_a_newcomer_clicks_through_the_demo_in_the_pwa_until_the_spend_confirms(browser):
     demo = Demo()
     try:
         demo.until("Press Ctrl-C to stop everything.")
@@ -29,24 +21,23 @@ def test_a_newcomer_clicks_through_the_demo_in_the_pwa_until_the_spend_confirms(
         code = demo.printed(r"Ada \(user 1\): (\S+)").group(1)
         proposal = demo.printed(r"2\. Open the proposal: (\S+)").group(1)
         bob, carol = (demo.printed(rf"{name} \(user (\d+)\)").group(1) for name in ("Bob", "Carol"))
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-            page = browser.new_page()
-            page.goto(signin)
-            page.get_by_text("Use a recovery code").click()
-            page.fill("#recovery-signin input[name=code]", code)
-            page.click("#recovery-signin button[type=submit]")
-            page.wait_for_url("**/wallets")
-            page.goto(proposal)
-            expect(page.get_by_text(people.MEMO).first).to_be_visible(timeout=20_000)
-            for user in (bob, carol):
-                page.click(f"[data-ask='{user}']")
-                page.wait_for_selector(f"[data-ask='{user}']", state="detached", timeout=60_000)  # signed
-            expect(page.get_by_text(people.LABEL).first).to_be_visible()  # the signers' device, as reported
-            page.click("#broadcast")
-            page.click("#broadcast-confirm")
-            expect(page.get_by_text("State: Confirmed")).to_be_visible(timeout=60_000)
-            browser.close()
+        context = browser.new_context()  # the shared browser (tests/conftest.py), a context of its own
+        page = context.new_page()
+        page.goto(signin)
+        page.get_by_text("Use a recovery code").click()
+        page.fill("#recovery-signin input[name=code]", code)
+        page.click("#recovery-signin button[type=submit]")
+        page.wait_for_url("**/wallets")
+        page.goto(proposal)
+        expect(page.get_by_text(people.MEMO).first).to_be_visible(timeout=20_000)
+        for user in (bob, carol):
+            page.click(f"[data-ask='{user}']")
+            page.wait_for_selector(f"[data-ask='{user}']", state="detached", timeout=60_000)  # signed
+        expect(page.get_by_text(people.LABEL).first).to_be_visible()  # the signers' device, as reported
+        page.click("#broadcast")
+        page.click("#broadcast-confirm")
+        expect(page.get_by_text("State: Confirmed")).to_be_visible(timeout=60_000)
+        context.close()
     finally:
         demo.proc.send_signal(signal.SIGINT)  # Ctrl-C
         code = demo.proc.wait(timeout=60)

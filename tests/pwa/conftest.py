@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import sync_playwright
 from werkzeug.serving import make_server
 
 from coordinator.accounts import roles, setup
@@ -28,22 +27,9 @@ from coordinator.store.db import write
 from coordinator.web import WebConfig, create_app
 
 from .. import keys
+from ..conftest import CHROMIUM, CHROMIUM_ARGS as ARGS  # noqa: F401  (the browser fixture lives there too)
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
 WALLET_TEXT = keys.descriptor(2, 3).to_string()
-
-
-@pytest.fixture(scope="session")
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: `apt-get install -y chromium` (./dev test does it)")
-    with sync_playwright() as playwright:
-        # launch() gives every run a fresh temporary profile (user-data-dir).
-        found = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield found
-        found.close()
 
 
 @dataclass
