@@ -16,34 +16,19 @@ from __future__ import annotations
 import base64
 
 import httpx
-import pytest
 from embit.psbt import PSBT
 
 from coordinator.hw.pinned import PinStore
 
 from ..cli.runner import huddle, ok  # noqa: F401  (huddle is a fixture)
 from ..psbt.chain import sign
-from ..sessions.ceremony_env import fund, start_sandbox
-from ..sessions.live import serve, wait_for
+from ..sessions.ceremony_env import fund
+from ..sessions.live import sandbox, server, wait_for  # noqa: F401  (sandbox, server: fixtures)
 from ..web.funding import faucet_address
 from ..web.roster_world import key_text
 from .test_agent_ceremony import AgentCli
 
 CAROL = 2  # test seed of Carol's key: not on any agent, she signs a file
-
-
-@pytest.fixture
-def sandbox():
-    chain = start_sandbox()
-    yield chain
-    chain.stop()
-
-
-@pytest.fixture
-def server(huddle, tmp_path, sandbox):  # noqa: F811
-    running = serve(huddle, tmp_path / "data", sandbox.url)
-    yield running
-    running.stop()
 
 
 def _people(server):

@@ -11,6 +11,7 @@ import time
 from dataclasses import dataclass, field
 
 import httpx
+import pytest
 import socketio
 
 from coordinator.web.auth import COOKIE
@@ -168,3 +169,22 @@ def make_group(server: Server, sandbox, data_dir) -> tuple[Browser, Browser, Bro
         members.append(server.browser().register("/invites", token=invite, name=name))
     fund(sandbox, data_dir / "huddle.sqlite3", wallet_id)
     return ada, members[0], members[1], wallet_id
+
+
+@pytest.fixture
+def sandbox():
+    """The regtest sandbox chain on loopback, for one test (import it with ``server``)."""
+    from .ceremony_env import start_sandbox
+
+    chain = start_sandbox()
+    yield chain
+    chain.stop()
+
+
+@pytest.fixture
+def server(huddle, tmp_path, sandbox):
+    """`huddle serve` in its own process with the sandbox as its chain; the test module
+    imports the ``huddle`` fixture (tests/cli/runner.py) beside this one."""
+    running = serve(huddle, tmp_path / "data", sandbox.url)
+    yield running
+    running.stop()

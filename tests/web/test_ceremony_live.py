@@ -9,15 +9,14 @@ from __future__ import annotations
 
 import base64
 
-import pytest
 from embit.psbt import PSBT
 
 from coordinator.store import open_database
 
 from ..cli.runner import huddle  # noqa: F401  (fixture)
 from ..psbt.chain import sign
-from ..sessions.ceremony_env import fund, signed_by, start_sandbox
-from ..sessions.live import Member, serve, wait_for
+from ..sessions.ceremony_env import fund, signed_by
+from ..sessions.live import Member, sandbox, server, wait_for  # noqa: F401  (sandbox, server: fixtures)
 from .conftest import WALLET_TEXT, faucet_address
 
 
@@ -40,20 +39,6 @@ class Agent(Member):
                       namespace="/agent",
                       callback=lambda *_: self.sio.emit("sign_result", result, namespace="/agent",
                                                         callback=self.acks.append))
-
-
-@pytest.fixture
-def sandbox():
-    chain = start_sandbox()
-    yield chain
-    chain.stop()
-
-
-@pytest.fixture
-def server(huddle, tmp_path, sandbox):  # noqa: F811
-    running = serve(huddle, tmp_path / "data", sandbox.url)
-    yield running
-    running.stop()
 
 
 def _group(server, sandbox, tmp_path):
