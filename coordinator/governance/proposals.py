@@ -32,6 +32,7 @@ from ..store.wallets import Wallet
 from ..wallet import addresses
 from ..wallet.descriptor import CHANGE
 from . import audit, locks, outbox, successor
+from . import coins as wallet_coins
 from .events import ProposalClosed, ProposalCreated
 from .intent import Intent, Recipient, memo_hash
 
@@ -182,11 +183,8 @@ def _plan(db: Database, wallet: Wallet, payments: list[Payment], fee_rate: int, 
     if state is None:
         raise Conflict("not_synced", f"wallet {wallet.name!r} has not been synced yet")
     held = locks.locked(db, wallet.id)
-    chosen = list(coins) if coins is not None else None
-    for outpoint in chosen or ():
-        txid, _, vout = outpoint.partition(":")
-        if vout.isdigit() and (txid, int(vout)) in held:
-            raise Conflict("coin_locked", f"coin {outpoint} is already in another active proposal", outpoint=outpoint)
+    # Coin control: exactly these coins, each checked for its own refusal (coins.py).
+    chosen = None if coins is None else wallet_coins.check_chosen(db, wallet.id, coins, held)
     free = [u for u in chain_store.coins(db, wallet.id) if (u.txid, u.vout) not in held]
     spend = plan_spend(wallet.descriptor, wallet.network, free, payments, fee_rate,
                        addresses.change_index(db, wallet), state.tip_height, coins=chosen, send_max=sweep)

@@ -1,0 +1,114 @@
+"""GET /api/v1/wallets/{id}/coins and coin control through POST .../proposals: every
+member reads the coins (values in integer sats, confirmations, address, derivation,
+label, the proposal holding each); outsiders get 401 or 404 as the sweep expects; a
+proposal with chosen coins spends exactly those, and each bad choice is refused in the
+one error shape with its own code."""
+
+from __future__ import annotations
+
+from embit.psbt import PSBT
+
+from coordinator.errors import CODES
+
+from .. import keys
+from .conftest import Browser, member
+from .coin_funding import fund_coins_and_sync
+from .funding import faucet_address
+
+
+def _propose(browser, wallet_id: int, coins: list | None = None, amount: int = 20_000):
+    body = {"payments": [{"address": faucet_address(), "amount": amount}], "memo": "paint", "fee_rate": 2_000}
+    if coins is not None:
+        body["coins"] = coins
+    return browser.post(f"/wallets/{wallet_id}/proposals", body)
+
+
+def _refusal(response) -> dict:
+    body = response.get_json()
+    assert set(body) == {"error"} and body["error"]["code"] in CODES
+    return body["error"]
+
+
+def test_a_viewer_lists_the_coins_with_sats_confirmations_address_derivation_and_label(app, config, admin,
+                                                                                        wallet_id):
+    carol = member(app, admin, wallet_id, "viewer", "Carol")
+    first, second = fund_coins_and_sync(config, wallet_id)
+    address = keys.descriptor(2, 3).address(0, 1, "regtest")
+    label = f'{{"type": "addr", "ref": "{address}", "label": "donations box"}}'
+    assert admin.post(f"/wallets/{wallet_id}/labels", {"text": label}).status_code == 200
+
+    answer = carol.get(f"/wallets/{wallet_id}/coins")
+
+    assert answer.status_code == 200
+    body = answer.get_json()
+    assert (body["total"], body["free"]) == (150_000, 150_000) and isinstance(body["tip_height"], int)
+    assert [(c["outpoint"], c["value"], c["confirmations"], c["branch"], c["index"]) for c in body["coins"]] == [
+        (first, 60_000, 2, "receive", 0), (second, 90_000, 1, "receive", 1)]
+    assert body["coins"][1]["address"] == address
+    assert [(c["label"], c["label_from"], c["locked"]) for c in body["coins"]] == [
+        (None, None, False), ("donations box", "addr", False)]
+
+
+def test_outsiders_are_refused_the_coins_as_the_sweep_expects(app, config, admin, wallet_id):
+    other = admin.post("/wallets/import", {"text": keys.descriptor(2, 2, first=3).to_string(),
+                                           "name": "Other"}).get_json()["wallet"]
+    eve = member(app, admin, other["id"], "admin", "Eve")
+    fund_coins_and_sync(config, wallet_id)
+
+    anonymous = Browser(app.test_client()).get(f"/wallets/{wallet_id}/coins")
+    outsider = eve.get(f"/wallets/{wallet_id}/coins")
+
+    assert (anonymous.status_code, _refusal(anonymous)["code"]) == (401, "not_signed_in")
+    assert (outsider.status_code, _refusal(outsider)["code"]) == (404, "wallet_not_found")
+    assert keys.descriptor(2, 3).address(0, 0, "regtest") not in outsider.get_data(as_text=True)
+
+
+def test_a_wallet_not_synced_yet_lists_no_coins(admin, wallet_id):
+    body = admin.get(f"/wallets/{wallet_id}/coins").get_json()
+
+    assert (body["coins"], body["total"], body["tip_height"]) == ([], 0, None)
+
+
+def test_a_proposal_with_a_chosen_coin_spends_exactly_it(app, config, admin, wallet_id):
+    bob = member(app, admin, wallet_id, "keyholder", "Bob")
+    first, second = fund_coins_and_sync(config, wallet_id)
+
+    made = _propose(bob, wallet_id, [first])
+
+    assert made.status_code == 201, made.get_json()
+    spent = [f"{vin.txid.hex()}:{vin.vout}" for vin in PSBT.from_base64(made.get_json()["psbt"]).tx.vin]
+    assert spent == [first]
+
+
+def test_a_coin_held_by_another_pending_proposal_is_listed_locked_and_refused(app, config, admin, wallet_id):
+    bob = member(app, admin, wallet_id, "keyholder", "Bob")
+    first, second = fund_coins_and_sync(config, wallet_id)
+    holder = _propose(bob, wallet_id, [second]).get_json()["proposal"]["id"]
+
+    listed = {c["outpoint"]: c for c in admin.get(f"/wallets/{wallet_id}/coins").get_json()["coins"]}
+    refused = _propose(admin, wallet_id, [second, first])
+
+    assert (listed[second]["locked"], listed[second]["locked_by"]) == (True, holder)
+    assert (listed[first]["locked"], listed[first]["locked_by"]) == (False, None)
+    error = _refusal(refused)
+    assert (refused.status_code, error["code"], error["details"]) == (409, "coin_locked", {"outpoint": second})
+    assert admin.get(f"/wallets/{wallet_id}/coins").get_json()["free"] == 60_000
+
+
+def test_bad_foreign_and_doubled_coins_are_refused_each_with_its_own_code(app, config, admin, wallet_id):
+    first, _ = fund_coins_and_sync(config, wallet_id)
+    cases = [(["txid:0"], "coin_malformed"), ([first, first], "coin_duplicate"),
+             ([f"{'cd' * 32}:1"], "coin_foreign"), ([3], "bad_json"), ([], "bad_spend")]
+
+    found = [(_refusal(r := _propose(admin, wallet_id, coins))["code"], r.status_code) for coins, _ in cases]
+
+    assert found == [(code, 400) for _, code in cases]
+    assert admin.get(f"/wallets/{wallet_id}/proposals").get_json()["proposals"] == []
+
+
+def test_a_viewer_may_list_coins_but_not_propose_with_them(app, config, admin, wallet_id):
+    carol = member(app, admin, wallet_id, "viewer", "Carol")
+    first, _ = fund_coins_and_sync(config, wallet_id)
+
+    assert carol.get(f"/wallets/{wallet_id}/coins").status_code == 200
+    assert _refusal(_propose(carol, wallet_id, [first]))["code"] == "forbidden"
