@@ -95,6 +95,35 @@ def resume_pending(db: Database, backend: ChainBackend) -> list[BroadcastResult]
     return results
 
 
+def resend(db: Database, backend: ChainBackend, txid: str) -> BroadcastResult | None:
+    """Send a ``sent`` transaction again, after it left the mempool unconfirmed (a full
+    mempool, ``-mempoolexpiry``, a restarted node). Looks first: nothing is sent if the
+    network has it. A refusal is kept as ``last_error`` and returned, never raised: the
+    row stays ``sent`` (it did reach the network once). None: nothing of ``txid`` was sent."""
+    sent = [row for row in store.broadcasts_of(db, txid) if row.state == "sent"]
+    if not sent:
+        return None
+    row = sent[-1]
+
+    def result(state: str, error: str | None = None, known: bool = False) -> BroadcastResult:
+        return BroadcastResult(row.txid, row.wtxid, state, row.attempts + (not known), error, known)
+
+    try:
+        if _known(backend, txid):
+            return result("sent", known=True)
+        backend.broadcast(row.raw)
+    except Rejected as err:
+        if is_already_known(err.reason):
+            return result("sent", known=True)
+        store.set_broadcast_state(db, row.wtxid, "sent", err.reason, attempted=True)
+        return result("failed", err.reason)
+    except BackendError as err:
+        store.set_broadcast_state(db, row.wtxid, "sent", f"{err.code}: {err.message}", attempted=True)
+        return result("broadcasting", f"{err.code}: {err.message}")
+    store.set_broadcast_state(db, row.wtxid, "sent", attempted=True)
+    return result("sent")
+
+
 def _attempt(db: Database, backend: ChainBackend, row: store.BroadcastRow) -> BroadcastResult:
     def result(state: str, attempts: int, error: str | None = None, known: bool = False) -> BroadcastResult:
         return BroadcastResult(row.txid, row.wtxid, state, attempts, error, known)

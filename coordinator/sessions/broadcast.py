@@ -10,10 +10,15 @@
    ``broadcasting`` and ``resume`` finishes it: never a second, different send.
 3. ``follow``: the chain watcher moves broadcast -> confirmed from the synced
    history, and back on a reorg.
+4. ``resend_missing``: a broadcast transaction gone from the wallet's synced history
+   (evicted from a full mempool, expired after Core's 336 h ``-mempoolexpiry``, lost
+   by a restarted node) is sent again, as Electrum and Sparrow do: its signatures
+   stay valid while its coins are unspent.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 
 from sqlite_utils import Database
@@ -29,9 +34,10 @@ from ..store.db import write
 from ..store.wallets import Wallet
 from . import ceremony, events, faults, signatures
 from .ceremony import Ceremony
-from .events import Broadcast, Broadcasting, Confirmed, Failed
+from .events import Broadcast, Broadcasting, BroadcastResent, Confirmed, Failed
 
 AFTER = (ceremony.BROADCAST, ceremony.CONFIRMED)
+RESEND_AFTER = 300  # s since the last send: an indexer may list a new transaction late
 
 
 def claim(db: Database, proposal: Proposal, by: int | None, now: int | None = None) -> Ceremony:
@@ -129,6 +135,30 @@ def follow(db: Database, wallet: Wallet, now: int | None = None) -> list[Ceremon
                 moved.append(ceremony.move(db, found, ceremony.BROADCAST, now=now))
                 events.record(db, Broadcast(found.wallet_id, found.proposal_id, found.txid), at=now)
     return moved
+
+
+def resend_missing(db: Database, wallet: Wallet, backend: ChainBackend, now: float | None = None) -> list[BroadcastResent]:
+    """Send again each broadcast transaction the synced history no longer has (after
+    ``follow``, so a confirmed one is never sent); at most once per RESEND_AFTER."""
+    at = time.time() if now is None else now
+    seen = {entry.txid for entry in chain_store.history(db, wallet.id)}
+    sent = []
+    for found in ceremony.in_states(db, (ceremony.BROADCAST,), wallet.id):
+        if found.txid in seen or at - _last_send(db, found.txid) < RESEND_AFTER:
+            continue
+        result = chain_broadcast.resend(db, backend, found.txid)
+        if result is None or result.already_known:
+            continue
+        event = BroadcastResent(wallet.id, found.proposal_id, found.txid, result.state == "sent", result.error)
+        with write(db):
+            events.record(db, event)
+        sent.append(event)
+    return sent
+
+
+def _last_send(db: Database, txid: str) -> float:
+    stamps = [row.updated_at for row in chain_store.broadcasts_of(db, txid)]
+    return max((dt.datetime.fromisoformat(s).timestamp() for s in stamps), default=0.0)
 
 
 def _confirmed(db: Database, wallet: Wallet, found: Ceremony, height: int, now: int | None) -> Ceremony:

@@ -123,6 +123,16 @@ class Failed(CeremonyEvent):
 
 
 @dataclass(frozen=True)
+class BroadcastResent(CeremonyEvent):
+    """The transaction left the mempool unconfirmed (evicted, expired) and was sent again;
+    ``accepted`` False: the node refused it now (``reason``), a fee bump may be needed."""
+
+    txid: str
+    accepted: bool
+    reason: str | None
+
+
+@dataclass(frozen=True)
 class CeremonyClosed(CeremonyEvent):
     """The proposal was cancelled, expired, or replaced by a family member that confirmed."""
 
@@ -130,7 +140,7 @@ class CeremonyClosed(CeremonyEvent):
 
 
 EVENTS = (SignerJoined, SignerLeft, DeviceConnected, SignRequested, SignerStep, SignatureAdded,
-          ThresholdReached, Broadcasting, Broadcast, Confirmed, Failed, CeremonyClosed)
+          ThresholdReached, Broadcasting, Broadcast, BroadcastResent, Confirmed, Failed, CeremonyClosed)
 
 
 def record(db: Database, event: CeremonyEvent, at: int | None = None) -> Envelope:

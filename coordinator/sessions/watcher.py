@@ -67,6 +67,7 @@ def sync_one(db: Database, wallet: Wallet, backend: ChainBackend) -> int:
         for event in result.events:
             events.record_chain(db, event)
     moved = broadcast.follow(db, wallet)
+    moved += broadcast.resend_missing(db, wallet, backend)
     failed = sum(_conflict(db, wallet, c.outpoint, c.spending_txid) for c in result.conflicts)
     return len(result.events) + len(moved) + failed + _flag_late_coins(db, wallet)
 

@@ -222,6 +222,18 @@ class Chain:
         for txin in entry.tx.vin:
             self.mempool_spends.pop(txin.outpoint, None)
 
+    def evict(self, txid: str) -> list[str]:
+        """Drop a mempool transaction and its descendants, as Core does when the mempool
+        is full or a transaction is older than ``-mempoolexpiry`` (336 h). Returns the txids."""
+        with self.lock:
+            if txid not in self.mempool:
+                raise InvalidInput("bad_input", f"transaction {txid} is not in the mempool")
+            gone = self.with_descendants({txid})
+            for each in gone:
+                self._drop(each)
+            self._save()
+        return sorted(gone)
+
     def mine(self, count: int = 1, address: str | None = None, script_pubkey: bytes | None = None) -> list[str]:
         """``generatetoaddress``: mine ``count`` blocks (the first takes the whole mempool)."""
         if script_pubkey is None:

@@ -111,6 +111,8 @@ def _dev_action(chain, method: str, path: str, args: dict):
     if path == "/sandbox/invalidate":
         returned = chain.invalidate(int(args["height"]))
         return {"height": chain.height, "returned_to_mempool": returned}
+    if path == "/sandbox/evict":
+        return {"evicted": chain.evict(str(args["txid"]))}
     if path == "/sandbox/fee-estimates":
         with chain.lock:
             chain.fee_estimates = {str(int(k)): float(v) for k, v in args.items()}
