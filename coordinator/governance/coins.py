@@ -18,9 +18,11 @@ from typing import Iterable, Mapping
 from sqlite_utils import Database
 
 from ..errors import Conflict, InvalidInput
+from ..psbt import sizes
 from ..psbt.model import parse_tx
 from ..store import chain as chain_store
 from ..store.wallets import Wallet
+from ..wallet.descriptor import CHANGE
 from . import coin_errors, ledger  # noqa: F401  (coin_errors registers the codes)
 
 BRANCH_NAMES = {0: "receive", 1: "change"}
@@ -62,19 +64,20 @@ class CoinList:
     tip_height: int | None  # None (and no coins) before the first sync
     synced_at: str | None
     coins: tuple[Coin, ...]
+    weights: dict[str, int]  # for a fee estimate on screen (sizes.py's arithmetic, not the PWA's)
 
     def to_dict(self) -> dict:
         return {"tip_height": self.tip_height, "synced_at": self.synced_at,
                 "total": sum(c.value for c in self.coins),
                 "free": sum(c.value for c in self.coins if not c.locked),
-                "coins": [c.to_dict() for c in self.coins]}
+                "weights": self.weights, "coins": [c.to_dict() for c in self.coins]}
 
 
 def listing(db: Database, wallet: Wallet) -> CoinList:
     """The wallet's unspent coins as of its last sync, confirmed oldest first, then pending."""
     state = chain_store.sync_state(db, wallet.id)
     if state is None:
-        return CoinList(None, None, ())
+        return CoinList(None, None, (), _weights(wallet))
     known = chain_store.coin_addresses(db, wallet.id)
     holders = _holders(db, wallet.id)
     labels = _labels(db, wallet.id)
@@ -86,7 +89,16 @@ def listing(db: Database, wallet: Wallet) -> CoinList:
         out.append(Coin(u.txid, u.vout, u.value, u.height, u.confirmations(state.tip_height), u.branch, u.index,
                         address, u.coinbase, u.is_mature(state.tip_height), label, source, held,
                         holders.get((u.txid, u.vout))))
-    return CoinList(state.tip_height, state.synced_at, tuple(out))
+    return CoinList(state.tip_height, state.synced_at, tuple(out), _weights(wallet))
+
+
+def _weights(wallet: Wallet) -> dict[str, int]:
+    """Weight units of one signed input of this wallet (largest signatures), of its change
+    output, and of a transaction's fixed part (with one-byte input and output counts)."""
+    d = wallet.descriptor
+    return {"input": sizes.multisig_input_weight(d.threshold, d.n, d.script_type),
+            "change_output": sizes.output_weight(d.script_pubkey(CHANGE, 0).data),
+            "overhead": sizes.tx_weight([], []), "output_p2wsh": sizes.output_weight(bytes(34))}
 
 
 def check_chosen(db: Database, wallet_id: int, chosen: Iterable[object], held: Mapping[Outpoint, str]) -> list[str]:

@@ -80,6 +80,19 @@ def test_a_proposal_with_a_chosen_coin_spends_exactly_it(app, config, admin, wal
     assert spent == [first]
 
 
+def test_the_listed_weights_price_a_spend_at_no_less_than_its_fee(app, config, admin, wallet_id):
+    """The PWA's estimate counts every recipient as a P2WSH output, with change: at or
+    above what the server charges for a one-coin spend to a P2WPKH address."""
+    first, _ = fund_coins_and_sync(config, wallet_id)
+    weights = admin.get(f"/wallets/{wallet_id}/coins").get_json()["weights"]
+    made = _propose(admin, wallet_id, [first]).get_json()["proposal"]["id"]
+
+    fee = admin.get(f"/wallets/{wallet_id}/proposals/{made}").get_json()["summary"]["fee"]
+    vbytes = -(-(weights["overhead"] + weights["input"] + weights["output_p2wsh"] + weights["change_output"]) // 4)
+
+    assert fee <= vbytes * 2 <= fee + 2 * 12  # 2 sat/vB; a P2WPKH output is 12 vB smaller than a P2WSH one
+
+
 def test_a_coin_held_by_another_pending_proposal_is_listed_locked_and_refused(app, config, admin, wallet_id):
     bob = member(app, admin, wallet_id, "keyholder", "Bob")
     first, second = fund_coins_and_sync(config, wallet_id)
