@@ -12,9 +12,6 @@ const listeners = new Set();
 const statusListeners = new Set();
 // The ceremony room (ceremony:<proposal id>) numbers its own events
 // (docs/ceremony.md, "Live status over Socket.IO"): kept apart from the wallet's.
-const CEREMONY_TYPES = new Set(["signer_joined", "signer_left", "device_connected", "sign_requested",
-  "signer_step", "signature_added", "threshold_reached", "broadcasting", "broadcast", "confirmed",
-  "failed", "ceremony_closed"]);
 const ceremonySeq = new Map(); // proposal id -> last seq seen
 const ceremonies = new Map(); // proposal id -> wallet id
 const ceremonyListeners = new Set();
@@ -37,7 +34,8 @@ export function connect() {
   if (socket) return socket;
   socket = io("/wallets", { withCredentials: true });
   socket.on("event", (envelope) => {
-    if (envelope && CEREMONY_TYPES.has(envelope.type) && envelope.data && envelope.data.proposal !== undefined) {
+    // every envelope names its room (docs/events.md): no list of types to keep in step
+    if (envelope && String(envelope.room).startsWith("ceremony:") && envelope.data && envelope.data.proposal !== undefined) {
       const held = joining.get(envelope.data.proposal);
       if (held) held.push(envelope);
       else deliverCeremony(envelope.data.proposal, envelope);

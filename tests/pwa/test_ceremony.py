@@ -9,16 +9,20 @@ from __future__ import annotations
 
 import base64
 import io
+import time
 
 import requests
 import zxingcpp
 from PIL import Image
 
+from coordinator.chain.esplora import EsploraClient
+from coordinator.chain.sync import sync_wallet
 from coordinator.governance import proposals
 from coordinator.psbt.model import Recipient
 from coordinator.qr import StreamDecoder, density
 from coordinator.qr.render import FrameRenderer
 from coordinator.qr.sequence import psbt_frames
+from coordinator.sessions import broadcast
 from coordinator.sessions import requests as sign_steps
 from coordinator.store import wallets
 
@@ -84,6 +88,31 @@ def test_the_grid_shows_a_step_and_a_signature_live_and_broadcast_waits_for_a_co
     assert posted.value
     page.locator("#ceremony-state[data-state='broadcast']").wait_for()
     txid = page.locator("#txid").text_content()
+    assert txid in sandbox.chain.mempool
+    assert tab.violations == [] and tab.errors == []
+
+
+def test_a_transaction_sent_again_after_leaving_the_mempool_is_announced_on_the_screen(tab, server, sandbox):
+    set_up_admin(tab, "Ada")
+    wallet_id, proposal_id, psbt = _spend(server, sandbox)
+    api = _api(tab)
+    base = f"{server.url}/api/v1/wallets/{wallet_id}/proposals/{proposal_id}"
+    assert api.post(f"{base}/signatures", json={"psbt": signed_by(psbt, 0, 1), "channel": "upload"}).status_code == 201
+    txid = api.post(f"{base}/broadcast").json()["ceremony"]["txid"]
+    tab.goto(f"/wallets/{wallet_id}/proposals/{proposal_id}")
+    tab.page.locator("#ceremony-state[data-state='broadcast']").wait_for()
+
+    sandbox.chain.evict(txid)  # a full mempool dropped it
+    db = server.db()
+    try:
+        wallet = wallets.get(db, "Co-op vault")
+        with EsploraClient(sandbox.url, "regtest") as backend:
+            sync_wallet(db, wallet, backend)  # the watcher's round, run here
+            broadcast.resend_missing(db, wallet, backend, now=time.time() + broadcast.RESEND_AFTER + 1)
+    finally:
+        db.close()
+
+    tab.page.locator("#resent.ok").wait_for()
     assert txid in sandbox.chain.mempool
     assert tab.violations == [] and tab.errors == []
 

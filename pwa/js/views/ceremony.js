@@ -113,6 +113,14 @@ function broadcastPanel(base, ceremony, done) {
   return panel;
 }
 
+// The watcher sent the transaction again after it left the mempool (docs/events.md).
+function resent(d) {
+  return d.accepted
+    ? h("p", { class: "ok", id: "resent" }, "The transaction left the mempool unconfirmed; it was sent again.")
+    : h("p", { class: "problem", id: "resent" }, `The transaction left the mempool and the node refused it again ` +
+      `(${d.reason}). The fee may be too low now: propose a fee bump.`);
+}
+
 // The caller's own slot first: it is the device they are most likely holding.
 function mineFirst(cosigners) {
   const me = session() ? session().user.id : null;
@@ -180,6 +188,7 @@ export async function ceremonyPanel(walletId, proposalId) {
     if (!section.isConnected) { stop(); leaveCeremony(proposalId); return; }
     if (pid !== proposalId) return;
     apply(live, envelope);
+    if (envelope.type === "broadcast_resent") notice.replaceChildren(resent(envelope.data));
     if (["signature_added", "threshold_reached", "broadcasting", "broadcast", "confirmed", "failed",
       "ceremony_closed", "resync"].includes(envelope.type)) refresh();
     else draw();
