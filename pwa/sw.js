@@ -88,8 +88,8 @@ self.addEventListener("notificationclick", (event) => {
     const open = await self.clients.matchAll({ type: "window", includeUncontrolled: true });
     const here = open.find((client) => new URL(client.url).origin === url.origin);
     if (here) {
-      await here.focus();
-      return here.navigate(url.href);
+      await here.navigate(url.href);
+      return here.focus().catch(() => null); // focus needs the click's permission; the screen is open anyway
     }
     return self.clients.openWindow(url.href);
   })());

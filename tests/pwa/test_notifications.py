@@ -4,8 +4,10 @@ Headless Chromium has no push service to subscribe with, so the browser side is
 checked in two halves: the settings screen (three toggles, what this device has),
 and the service worker showing a pushed payload, delivered through the DevTools
 protocol (ServiceWorker.deliverPushMessage) as a push service would, with the
-spend's screen as its link (a click on a notification cannot be driven headless,
-so notificationclick is not exercised). The server side, from event
+spend's screen as its link. A click on a notification cannot be driven headless,
+so the click is the worker's own ``notificationclick`` event, dispatched inside
+the worker on the notification it showed: the open app goes to the spend. The
+server side, from event
 to an encrypted, VAPID-signed push, is tests/web/test_push.py."""
 
 from __future__ import annotations
@@ -55,3 +57,11 @@ def test_a_pushed_notice_is_shown_with_the_link_to_its_spend(tab):
         page.wait_for_timeout(50)
     assert shown == [{"title": "Huddle", "body": "A spend waits for your approval.",
                                              "tag": "approve:7", "url": "/wallets/1/proposals/7"}]
+
+    worker = next(w for w in tab.context.service_workers if w.url.endswith("/sw.js"))
+    worker.evaluate("""async () => {
+      const [shown] = await self.registration.getNotifications();
+      self.dispatchEvent(new NotificationEvent("notificationclick", {notification: shown}));
+    }""")
+    page.wait_for_url(f"{tab.server.url}/wallets/1/proposals/7")
+    assert page.evaluate(NOTIFICATIONS) == []  # the click closed it
