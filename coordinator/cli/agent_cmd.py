@@ -273,33 +273,6 @@ def _quoted(name: str) -> str:
     return f"'{name}'" if " " in name else name
 
 
-@group.command("pair")
-@click.argument("url")
-@click.option("--code", help="The pairing code from the web UI (asked for when not given; "
-                             "read from stdin when that is not a terminal).")
-@click.option("--label", help="This agent's name on the server (default: this computer's host name).")
-def pair(url: str, code: str | None, label: str | None) -> None:
-    """Pair with the Huddle server at URL (https://; http only for localhost)."""
-    import socket
-
-    from ..hw import pairing
-    from ..hw.pinned import agent_dir
-
-    pairing.check_url(url)  # before asking for a code
-    link = pairing.pair(agent_dir(), url, code if code is not None else _read_code(),
-                        label or socket.gethostname()[:48] or "agent")
-    click.echo(f"Paired with {link.url} as {link.user_name} (user {link.user_id}); "
-               f"API token {link.token_id} kept in {agent_dir() / pairing.FILE} (mode 0600)")
-    from ..hw import agent_key
-
-    key, problem = agent_key.try_register(agent_dir(), link)
-    if problem is None:
-        click.echo(f"Agent key {key.public} registered with the server")
-    else:
-        click.echo(f"warning: agent key {key.public} is not registered yet ({problem.message} [{problem.code}]); "
-                   "huddle agent key --register retries", err=True)
-
-
 @group.command("unpair")
 def unpair() -> None:
     """Forget the server, revoking this agent's token there if it answers."""
@@ -312,19 +285,6 @@ def unpair() -> None:
         return
     click.echo(f"Unpaired from {link.url} here, but the server did not revoke token {link.token_id} "
                f"({problem.code}: {problem.message}); revoke it from the web UI's API tokens", err=True)
-
-
-def _read_code() -> str:
-    import sys
-
-    from ..errors import InvalidInput
-
-    if sys.stdin.isatty():
-        return click.prompt("Pairing code (from the web UI)").strip()
-    line = sys.stdin.readline().strip()
-    if not line:
-        raise InvalidInput("usage", "no pairing code: pass --code CODE, or type it when asked")
-    return line
 
 
 @group.command("run")
@@ -390,3 +350,12 @@ def _add_roster_commands() -> None:
 
 
 _add_roster_commands()
+
+
+def _add_pair_command() -> None:
+    from .agent_pair_cmd import pair
+
+    group.add_command(pair)
+
+
+_add_pair_command()

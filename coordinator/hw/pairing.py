@@ -4,7 +4,8 @@
 for an ``agent``-scoped token of the member who made it, and keeps it in the
 agent's private directory (``server.json``, 0600, files.write_json). The server is
 reached over HTTPS only; plain http is allowed for loopback, where nothing
-crosses a network.
+crosses a network. The code may come inside a pairing link (pair_uri.py), whose
+server must be the URL the user gave, or be confirmed by them (``target``).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from ..errors import (CODES, AccessDenied, Conflict, Gone, HuddleError, InvalidI
 from ..accounts import errors as _server_codes  # noqa: F401  (the server's codes, to pass its refusals on)
 from . import errors as _codes  # noqa: F401  (registers the agent's codes)
 from . import files
+from .pair_uri import PairUri, is_pair_uri
 
 FILE = "server.json"
 TIMEOUT = 20.0
@@ -60,7 +62,58 @@ def check_url(url: str) -> str:
         raise InvalidInput("insecure_server_url",
                            "the server must be reached over https:// (plain http only for localhost); "
                            "the token would cross the network in the clear")
+    if "@" in parts.netloc:  # https://huddle.example@evil.example goes to evil.example
+        raise InvalidInput("bad_server_url", f"{url!r} has a user name in it; the server is {parts.hostname}, "
+                                             "not what comes before the @")
+    try:
+        parts.port
+    except ValueError:
+        raise InvalidInput("insecure_server_url", f"{url!r} has no valid port") from None
     return urllib.parse.urlunsplit((parts.scheme, parts.netloc, parts.path.rstrip("/"), "", ""))
+
+
+def same_server(a: str, b: str) -> bool:
+    """Whether two checked URLs name one server: scheme, host, port (default or not) and path."""
+    def key(url: str) -> tuple:
+        p = urllib.parse.urlsplit(url)
+        return p.scheme, (p.hostname or "").rstrip("."), p.port or {"https": 443, "http": 80}[p.scheme], \
+            p.path.rstrip("/")
+    return key(a) == key(b)
+
+
+@dataclass(frozen=True)
+class Target:
+    url: str
+    code: str
+    confirm: bool  # the URL came only from a pairing link: the user confirms its host first
+
+
+def target(given_url: str | None, text: str) -> Target:
+    """Where to redeem what the user gave: a code (with ``given_url``) or a pairing link.
+
+    A link made by another site can name any server (a phishing page's own, say):
+    one that differs from the URL the user typed is refused, and one that came
+    alone is confirmed at the terminal (docs/agent.md, "The pairing link")."""
+    url = check_url(given_url) if given_url is not None else None
+    if not is_pair_uri(text):
+        if url is None:
+            raise InvalidInput("pair_url_missing", "a pairing code alone does not say which server made it: "
+                                                   "huddle agent pair URL, or paste the whole huddle-pair: link")
+        return Target(url, text.strip(), False)
+    link = PairUri.from_string(text)
+    if url is None:
+        return Target(link.server, link.code, True)
+    if not same_server(url, link.server):
+        raise InvalidInput("pair_server_mismatch", f"the pairing link is for {link.server}, not {url}; "
+                                                   "pair only with the server whose web UI you use")
+    return Target(url, link.code, False)
+
+
+def check_unpaired(directory: Path) -> None:
+    existing = load(directory, missing_ok=True)
+    if existing is not None:
+        raise Conflict("already_paired", f"this agent is already paired with {existing.url} as "
+                                         f"{existing.user_name}; run huddle agent unpair first")
 
 
 def _loopback(host: str) -> bool:
@@ -104,10 +157,7 @@ def _server_error(status: int, data: dict, url: str) -> HuddleError:
 def pair(directory: Path, url: str, code: str, label: str) -> Link:
     """Redeem ``code`` at ``url`` and keep the token; refuses to replace a pairing."""
     url = check_url(url)
-    existing = load(directory, missing_ok=True)
-    if existing is not None:
-        raise Conflict("already_paired", f"this agent is already paired with {existing.url} as "
-                                         f"{existing.user_name}; run huddle agent unpair first")
+    check_unpaired(directory)
     answer = call("POST", url, "/agent/pairings/redeem", {"code": code, "label": label})
     try:
         link = Link(url, answer["secret"], answer["token"]["id"], int(answer["user"]["id"]),

@@ -1,8 +1,9 @@
-// Settings: which notices this device shows (docs/notifications.md). A device's
-// push subscription is its own: a member turns each kind on or off per device.
+// Settings: pairing a signer agent (docs/agent.md, "Pairing"), and which notices
+// this device shows (docs/notifications.md). A device's push subscription is its
+// own: a member turns each kind on or off per device.
 
 import { api, get, post } from "../api.js";
-import { form, h, problem } from "../dom.js";
+import { form, h, problem, when } from "../dom.js";
 
 const KINDS = [
   ["approve", "A spend waits for my approval"],
@@ -47,8 +48,41 @@ function toggles(chosen) {
       " ", label)));
 }
 
+// The pairing link (docs/agent.md, "The pairing link"): the code and this server's
+// address in one paste or scan. ":" and "/" stay readable, as the agent allows.
+export function pairUri(code, server) {
+  return `huddle-pair:${code}?server=${encodeURIComponent(server).replace(/%3A/g, ":").replace(/%2F/g, "/")}`;
+}
+
+async function pairingShown(answer) {
+  const uri = pairUri(answer.code, window.location.origin);
+  const { qrSvg } = await import("../qr.js"); // the QR library loads only when a code is shown
+  return h("div", { class: "invite", id: "pairing-code" },
+    h("p", {}, "It is shown only now, works once, until ", when(answer.pairing.expires_at),
+      ", and gives the agent a token of yours."),
+    h("p", {}, "The code: ", h("code", { id: "pairing-text" }, answer.code)),
+    h("p", {}, "The pairing link, the code with this server's address:"),
+    h("p", {}, h("code", { class: "link", id: "pairing-uri" }, uri)),
+    h("p", {}, "On the signer's computer, paste it into ", h("code", {}, "huddle agent pair"),
+      ", or save a photo or screenshot of this QR code and run ", h("code", {}, "huddle agent pair --qr PHOTO"),
+      ". The agent shows the server's address, ", h("strong", { id: "pairing-host" }, window.location.hostname),
+      ": check that it is this site's."),
+    qrSvg(uri, { label: "the pairing link as a QR code" }));
+}
+
+function agentPairing() {
+  const result = h("div");
+  return h("div", { id: "agent-pairing" }, h("h2", {}, "Signer agent"),
+    h("p", { class: "muted" }, "Pair the Huddle agent on the computer where your hardware wallet is plugged in."),
+    form({ id: "pairing-form" }, [h("button", { type: "submit", class: "primary", id: "pairing-make" },
+      "Make a pairing code")], async () => {
+      result.replaceChildren(await pairingShown(await post("/agent/pairings")));
+    }), result);
+}
+
 export async function settingsView() {
-  const section = h("section", { class: "narrow", id: "settings" }, h("h1", {}, "Settings"), h("h2", {}, "Notifications"));
+  const section = h("section", { class: "narrow", id: "settings" }, h("h1", {}, "Settings"), agentPairing(),
+    h("h2", {}, "Notifications"));
   if (!supported()) {
     section.append(h("p", { class: "problem" }, "This browser cannot show notifications from a web app."));
     return section;
