@@ -96,6 +96,12 @@ def test_plain_http_to_another_host_is_refused_before_any_code_is_asked(agent):
     assert "https://" in line and not agent.dir.exists()
 
 
+def test_a_user_name_before_the_host_is_refused_for_the_host_is_what_follows_the_at(agent):
+    line = fails(agent("agent", "pair", "https://huddle.example@evil.example"), 3, "bad_server_url")
+
+    assert "the server is evil.example" in line and not agent.dir.exists()
+
+
 def test_pairing_again_needs_unpair_first(server, agent):
     url, ada = server
     ok(agent("agent", "pair", url, "--code", _code(ada)))
