@@ -23,6 +23,8 @@ CODES: dict[str, str] = {
     "qr_bbqr_header_mismatch": "a BBQr part whose header disagrees with the earlier parts",
     "qr_not_psbt": "a complete transfer or input file that is not a PSBT",
     "qr_incomplete": "the frames ran out before the transfer was complete",
+    "qr_compact_undocumented": "a compact PSBT asked for a device not documented to sign without "
+                               "non_witness_utxo (coordinator/qr/compact.py)",
 }
 register(CODES)
 

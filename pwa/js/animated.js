@@ -58,11 +58,18 @@ function toggle(format, onChange) {
   return h("div", { class: "segmented", id: "qr-format", role: "group", "aria-label": "QR format" }, buttons);
 }
 
+function compactToggle(on, onChange) {
+  const box = h("input", { type: "checkbox", id: "qr-compact", checked: on });
+  box.addEventListener("change", () => onChange(box.checked));
+  return h("label", { class: "field" }, box,
+    h("span", {}, " Compact PSBT (without the full previous transactions, which this device does not read)"));
+}
+
 // cosigners: the wallet's slots ({position, fingerprint, label, device}); base: the proposal's API path.
 export function showAnimatedQr(base, cosigners, onClose) {
   const first = cosigners[0] || { fingerprint: "", device: "" };
-  const state = { signer: first, format: "ur", density: "medium", fps: 5, frames: [], version: 1, index: 0,
-    paused: false, timer: null };
+  const state = { signer: first, format: "ur", density: "high", fps: 5, compact: null, offerCompact: null,
+    bytes: 0, frames: [], version: 1, index: 0, paused: false, timer: null };
   const canvas = h("canvas", { id: "qr-canvas", width: 720, height: 720, role: "img",
     "aria-label": "Animated QR code of the PSBT: tap to pause" });
   const counter = h("p", { id: "qr-counter", class: "muted small", "aria-live": "off" });
@@ -81,7 +88,8 @@ export function showAnimatedQr(base, cosigners, onClose) {
     drawFrame(canvas, state.frames[state.index], state.version);
     canvas.dataset.index = String(state.index);
     counter.textContent = `Frame ${state.index + 1} of ${state.frames.length} · ${state.format.toUpperCase()} · ` +
-      `${state.density} · ${state.fps} fps${state.paused ? " · paused" : ""}`;
+      `${state.density} · ${state.fps} fps · ${state.bytes} B${state.compact ? " compact" : ""}` +
+      `${state.paused ? " · paused" : ""}`;
   };
   const schedule = () => {
     clearInterval(state.timer);
@@ -90,10 +98,13 @@ export function showAnimatedQr(base, cosigners, onClose) {
   const load = async () => {
     status.replaceChildren();
     try {
-      const found = await get(`${base}/qr?format=${state.format}&density=${state.density}`);
-      Object.assign(state, { frames: found.frames, version: found.version, index: 0 });
+      const compact = state.compact ? `&compact=${encodeURIComponent(state.compact)}` : "";
+      const found = await get(`${base}/qr?format=${state.format}&density=${state.density}${compact}`);
+      Object.assign(state, { frames: found.frames, version: found.version, index: 0, bytes: found.psbt_bytes });
       canvas.dataset.format = found.format;
       canvas.dataset.density = found.density;
+      canvas.dataset.compact = found.compact || "";
+      canvas.dataset.psbtBytes = String(found.psbt_bytes);
       canvas.dataset.frames = String(found.frames.length);
       paint();
       schedule();
@@ -104,8 +115,10 @@ export function showAnimatedQr(base, cosigners, onClose) {
   const pick = (signer) => {
     state.signer = signer;
     const profile = profileFor(signer.device);
+    // compact only where the device's own code is documented not to read non_witness_utxo
+    const offerCompact = profile.compact ? profile.kind : null;
     Object.assign(state, { format: rememberedFormat(signer.fingerprint) || profile.format,
-      density: profile.density, fps: profile.fps });
+      density: profile.density, fps: profile.fps, compact: offerCompact, offerCompact });
     source.textContent = `Profile for ${signer.device || "an unnamed device"}: ${profile.source}`;
     drawControls();
     load();
@@ -123,6 +136,10 @@ export function showAnimatedQr(base, cosigners, onClose) {
       toggle(state.format, (f) => { state.format = f; rememberFormat(state.signer.fingerprint, f); drawControls(); load(); }),
       choice("Density", "density", [["low", "Low (small cameras)"], ["medium", "Medium"], ["high", "High"]],
         state.density, (v) => { state.density = v; load(); }),
+      state.offerCompact ? compactToggle(state.compact !== null, (on) => {
+        state.compact = on ? state.offerCompact : null;
+        load();
+      }) : null,
       h("label", { class: "field" }, h("span", {}, "Speed (2 to 10 frames per second)"), speed),
       close);
   };

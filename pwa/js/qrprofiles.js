@@ -1,28 +1,39 @@
 // Per-device profiles for showing a PSBT as animated QR: the format, density
-// and frame rate a cosigner's device reads best, picked by the slot's device
-// kind. Each entry cites its source (docs/qr.md, "Device profiles"); a device
-// that is not documented gets the default, UR at medium, 5 fps, full PSBT.
+// and frame rate a cosigner's device reads, picked by the slot's device kind,
+// and whether it gets the compact PSBT (without the segwit inputs'
+// non_witness_utxo, which these devices' own code never reads). The same table
+// as coordinator/qr/profiles.py (tests/pwa/test_qr_profiles.py checks they
+// agree); docs/qr.md, "Device profiles", has the sources. A device that is not
+// listed gets the default, with the full PSBT.
 
-export const DEFAULT_PROFILE = Object.freeze({ format: "ur", density: "medium", fps: 5,
-  source: "default: UR crypto-psbt is read by every documented signer; medium suits most (docs/qr.md)" });
+const SPARROW = "Sparrow's default for every device: UR, 400-byte fragments, 5 fps (QRDensity.NORMAL)";
+
+export const DEFAULT_PROFILE = Object.freeze({ format: "ur", density: "high", fps: 5, compact: false,
+  source: `any other device: UR crypto-psbt, read by every documented signer; high is ${SPARROW}; the full PSBT` });
 
 const PROFILES = {
-  // Keystone reads UR crypto-psbt (docs/qr.md Devices table); high is the table's recommendation.
-  keystone: { format: "ur", density: "high", fps: 5, source: "docs/qr.md Devices: Keystone reads UR crypto-psbt" },
-  // Passport reads UR crypto-psbt and does not read BBQr (the issue-8 brief, docs/qr.md).
-  passport: { format: "ur", density: "high", fps: 5, source: "docs/qr.md Devices: Passport reads UR, not BBQr" },
-  // SeedSigner's small camera: low (docs/qr.md); BBQr only in releases with SeedSigner PR #601.
-  seedsigner: { format: "ur", density: "low", fps: 5, source: "docs/qr.md Devices: SeedSigner UR low (BBQr: PR #601)" },
-  // Krux reads UR and, since 24.07.0, BBQr (release notes "Add BBQr Support"); low for its camera.
-  krux: { format: "ur", density: "low", fps: 5, source: "docs/qr.md Devices: Krux UR/BBQr (24.07.0 release notes)" },
-  // Jade in QR mode reads UR crypto-psbt; low for its camera (docs/qr.md).
-  jade: { format: "ur", density: "low", fps: 5, source: "docs/qr.md Devices: Jade (QR mode) UR low" },
-  // Coldcard Q: BBQr is its native animated format (Coldcard Q scanner docs; docs/qr.md).
-  coldcard_q: { format: "bbqr", density: "medium", fps: 5, source: "docs/qr.md Devices: Coldcard Q reads BBQr (Coldcard Q docs)" },
+  // Keystone compares non_witness_utxo with witness_utxo (wrapped_psbt.rs): full PSBT.
+  keystone: { format: "ur", density: "high", fps: 5, compact: false,
+    source: `reads UR crypto-psbt; high is ${SPARROW}; full PSBT: Keystone compares non_witness_utxo with witness_utxo (keystone3-firmware wrapped_psbt.rs)` },
+  // Passport reads UR, not BBQr, and checks non_witness_utxo's txid (passport2 psbt.py).
+  passport: { format: "ur", density: "high", fps: 5, compact: false,
+    source: `reads UR crypto-psbt, not BBQr; high is ${SPARROW}; full PSBT: Passport checks non_witness_utxo when present (passport2 psbt.py)` },
+  // SeedSigner: embit signs from witness_utxo; its camera runs at 5-6 fps (scan_screens.py).
+  seedsigner: { format: "ur", density: "medium", fps: 5, compact: true,
+    source: "reads UR crypto-psbt; its camera runs at 5-6 fps (scan_screens.py), so 5 fps; medium (V11) is our choice, between Sparrow's low and default; compact: embit signs from witness_utxo (psbt_parser.py, embit psbt.py)" },
+  // Krux reads BBQr since 24.07.0 (CHANGELOG); embit signs from witness_utxo; QVGA camera.
+  krux: { format: "bbqr", density: "medium", fps: 5, compact: true,
+    source: "reads BBQr since 24.07.0 (CHANGELOG 'Add BBQr Support'); QVGA camera (camera.py), so medium (V11) is our choice; compact: embit signs from witness_utxo (krux psbt.py)" },
+  // Jade reads UR only; libwally's best utxo is witness_utxo first; QVGA camera.
+  jade: { format: "ur", density: "medium", fps: 5, compact: true,
+    source: "reads UR crypto-psbt in QR mode (bcur.c), not BBQr; QVGA camera (camera.c), so medium (V11) is our choice; compact: sign_psbt.c reads witness_utxo first (wally_psbt_get_input_best_utxo)" },
+  // Coldcard Q reads BBQr only; Sparrow shows it parts of about V27; it prefers non_witness_utxo.
+  coldcard_q: { format: "bbqr", density: "high", fps: 5, compact: false,
+    source: "reads BBQr, not UR (shared/decoders.py); Sparrow shows Coldcard BBQr parts of about V27, so high (V16) is within it; full PSBT: Coldcard prefers non_witness_utxo when present (History-Q 1.4.1Q)" },
 };
 
-function kindOf(device) {
-  const name = String(device || "").toLowerCase().replace(/[\s-]+/g, "_");
+export function kindOf(device) {
+  const name = String(device || "").trim().toLowerCase().replace(/[\s-]+/g, "_");
   if (name === "coldcard_q" || name === "coldcardq" || name === "q1") return "coldcard_q";
   return name;
 }
@@ -30,6 +41,11 @@ function kindOf(device) {
 export function profileFor(device) {
   const kind = kindOf(device);
   return Object.prototype.hasOwnProperty.call(PROFILES, kind) ? { kind, ...PROFILES[kind] } : { kind, ...DEFAULT_PROFILE };
+}
+
+// The table, for the test that checks it against coordinator/qr/profiles.py.
+export function allProfiles() {
+  return { ...PROFILES, default: DEFAULT_PROFILE };
 }
 
 // The UR/BBQr choice a member made for one signer device, remembered on this device.

@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import base64
 
+from coordinator.psbt import codec
 from coordinator.qr import StreamDecoder, density
 from coordinator.qr.sequence import psbt_frames
 
+from ..psbt import chain
 from ..sessions.ceremony_env import signed_by
 from ..web.conftest import admin, app, config, member, proposal, wallet_id  # noqa: F401  (fixtures)
 from ..web.funding import faucet_address
@@ -37,6 +39,34 @@ def test_bad_frame_requests_are_refused_with_their_code(proposal):  # noqa: F811
     for query in ("format=png", "density=huge", "frames=0", "frames=1001", "frames=x"):
         answer = bob.get(f"{path}/qr?{query}")
         assert (answer.status_code, answer.get_json()["error"]["code"]) == (400, "bad_request"), query
+
+
+def test_a_compact_psbt_shown_to_a_documented_device_is_signed_and_merges_into_the_stored_one(proposal):  # noqa: F811
+    bob, path = proposal
+    combined = bob.get(f"{path}/psbt").data
+    shown = bob.get(f"{path}/qr?format=bbqr&density=medium&compact=krux").get_json()
+    decoder = StreamDecoder()
+    for frame in shown["frames"]:
+        decoder.receive(frame)
+    compact = codec.parse(decoder.psbt)
+    assert (shown["compact"], shown["full_psbt_bytes"], shown["psbt_bytes"]) == ("krux", len(combined), len(decoder.psbt))
+    assert shown["psbt_bytes"] < len(combined) and all(s.non_witness_utxo is None for s in compact.inputs)
+    # Krux signs what it was shown (embit's sign_with) and shows it back as BBQr, the format it read.
+    signed = chain.sign(compact, [1]).serialize()
+    done = bob.post(f"{path}/qr/decode", {"parts": list(psbt_frames(signed, "bbqr", density("medium")).frames)})
+    added = bob.post(f"{path}/signatures", {"psbt": done.get_json()["psbt"], "channel": "qr"})
+    assert added.status_code == 201 and added.get_json()["added"] == len(compact.inputs)
+    stored = codec.parse(bob.get(f"{path}/psbt").data)  # ours keeps its previous transactions
+    assert all(s.non_witness_utxo is not None and len(s.partial_sigs) == 1 for s in stored.inputs)
+
+
+def test_a_compact_psbt_is_refused_for_a_device_not_documented_to_sign_without_it(proposal):  # noqa: F811
+    bob, path = proposal
+    for device in ("keystone", "passport", "coldcard_q", "ledger", "Jade", "x" * 300):
+        answer = bob.get(f"{path}/qr?compact={device}")
+        assert (answer.status_code, answer.get_json()["error"]["code"]) == (400, "qr_compact_undocumented"), device
+    full = bob.get(f"{path}/qr?compact=").get_json()  # empty: the full PSBT, the default
+    assert full["compact"] is None and full["psbt_bytes"] == full["full_psbt_bytes"]
 
 
 def test_scanned_parts_are_decoded_with_progress_then_the_psbt_that_the_qr_channel_takes(proposal):  # noqa: F811

@@ -21,6 +21,7 @@ from ...errors import HuddleError, InvalidInput, RateLimited
 from ...governance import proposals
 from ...psbt import codec
 from ...qr import PRESETS, StreamDecoder, density, encoder_for_psbt
+from ...qr.compact import COMPACT, compact_psbt, require_documented
 from ...qr.sequence import FORMATS, psbt_frames
 from ...qr.stream import MAX_FRAME_LEN
 from ...sessions import signatures
@@ -55,7 +56,8 @@ def _count() -> int | None:
 def frames(wallet_id: int, proposal_id: int):
     """The combined PSBT as frame strings. UR: the plain fragments, then fountain mixes in
     Huddle's order (docs/qr.md, "Which mixes to show"), ``frames`` in all (default: two
-    full cycles). BBQr: every part, once."""
+    full cycles). BBQr: every part, once. ``compact=<device kind>``: the compact PSBT
+    for a device documented to sign without ``non_witness_utxo`` (qr/compact.py)."""
     wallet = wallet_for(wallet_id, "viewer")
     fmt = request.args.get("format", "ur")
     if fmt not in FORMATS:
@@ -63,15 +65,21 @@ def frames(wallet_id: int, proposal_id: int):
     name = request.args.get("density", "medium")
     if name not in PRESETS:
         raise InvalidInput("bad_request", f"density is one of {', '.join(PRESETS)}")
-    preset = density(name)
+    preset, device = density(name), request.args.get("compact") or None
+    if device is not None:
+        require_documented(device)
     proposal = proposals.get(get_db(), wallet_id, proposal_id)
-    raw = codec.serialize(signatures.combined(get_db(), wallet, proposal))
+    psbt = signatures.combined(get_db(), wallet, proposal)
+    full = len(codec.serialize(psbt))
+    # Shown only: signatures from it come back through the merge against the stored PSBT.
+    raw = codec.serialize(compact_psbt(psbt, device) if device else psbt)
     count = _count()
     if fmt == "ur" and count is None:
         count = min(MAX_FRAMES, 2 * encoder_for_psbt(raw, preset.ur_fragment_len).seq_len)
     found = psbt_frames(raw, fmt, preset, count=count)
     return jsonify({"format": found.format, "density": preset.name, "version": found.version,
-                    "psbt_bytes": len(raw), "frames": list(found.frames)})
+                    "compact": device, "psbt_bytes": len(raw), "full_psbt_bytes": full,
+                    "frames": list(found.frames)})
 
 
 @bp.post(f"{BASE}/decode")
@@ -120,12 +128,15 @@ def _charge(user_id: int, chars: int) -> None:
 _P = [WALLET_ID, PROPOSAL_ID]
 _Q = [{"name": "format", "in": "query", "required": False, "schema": {"enum": list(FORMATS)}},
       {"name": "density", "in": "query", "required": False, "schema": {"enum": list(PRESETS)}},
+      {"name": "compact", "in": "query", "required": False, "schema": {"enum": sorted(COMPACT)}},
       {"name": "frames", "in": "query", "required": False,
        "schema": {"type": "integer", "minimum": 1, "maximum": MAX_FRAMES}}]
 PATHS = {
     "/wallets/{wallet_id}/proposals/{proposal_id}/qr": {"get": op(
         "The combined PSBT as animated-QR frame strings (UR crypto-psbt or BBQr) at a density preset, made by the "
-        "core's encoders; the PWA draws each string as a QR code", "viewer", params=_P + _Q, errors=(404,))},
+        "core's encoders; the PWA draws each string as a QR code. compact=<device kind> shows the compact PSBT "
+        "(without non_witness_utxo) to a device documented to sign without it", "viewer", params=_P + _Q,
+        errors=(404,))},
     "/wallets/{wallet_id}/proposals/{proposal_id}/qr/decode": {"post": op(
         "Decode the distinct QR parts scanned so far with the core's bounded decoder: progress, refused parts by "
         "code, and the PSBT (base64) once complete", "keyholder",
