@@ -302,6 +302,7 @@ def run(network: str, emulators: bool) -> None:
     from ..hw import agent_key, connection, pairing
     from ..hw.injection import factory
     from ..hw.pinned import PinStore, agent_dir
+    from ..hw.show_requests import ShowResponder
     from ..hw.sign_request import Responder
 
     link = pairing.load(agent_dir())
@@ -321,7 +322,8 @@ def run(network: str, emulators: bool) -> None:
     click.echo(f"Connecting to {link.url} as {link.user_name}")
     try:
         connection.run(link, say, threading.Event(), devices, on_request=responder,
-                       on_connect=responder.on_connect)
+                       on_connect=responder.on_connect, handlers={"show_address": ShowResponder(
+                           PinStore(), lambda net: factory(net, emulators), say)})
     except KeyboardInterrupt:
         click.echo("Stopped.")
 

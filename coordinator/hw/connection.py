@@ -8,7 +8,8 @@ server refuses ends it: retrying cannot help.
 
 Sign requests (docs/agent.md, "Sign requests") are handed to ``on_request`` in a
 thread of their own, one at a time, so the socket keeps answering pings while a
-device waits for a button press.
+device waits for a button press. Other requests (``handlers``: ``show_address``)
+take the same queue, so the device sees one operation at a time.
 """
 
 from __future__ import annotations
@@ -67,7 +68,8 @@ class Session:
     """One connection, from connect to disconnect."""
 
     def __init__(self, link: Link, say: Callable[[str], None], on_request: Handler | None = None,
-                 on_connect: Callable[[Channel], None] | None = None) -> None:
+                 on_connect: Callable[[Channel], None] | None = None,
+                 handlers: dict[str, Handler] | None = None) -> None:
         self.link, self.say, self.on_request, self.on_connect = link, say, on_request, on_connect
         # no Origin header: the agent is no browser page (the server refuses foreign origins)
         self.client = socketio.Client(reconnection=False, handle_sigint=False,
@@ -81,6 +83,8 @@ class Session:
         for event, handler in (("connect_error", self._refused), ("disconnect", self._disconnected),
                                ("welcome", self._welcome), ("sign_request", self._sign_request)):
             self.client.on(event, handler, namespace=NAMESPACE)
+        for event, handler in (handlers or {}).items():
+            self.client.on(event, self._queued(handler), namespace=NAMESPACE)
 
     def open(self) -> None:
         base, path = endpoint(self.link)
@@ -146,23 +150,27 @@ class Session:
             self.client.start_background_task(self.on_connect, self.channel)
 
     def _sign_request(self, data=None) -> None:
-        if self.on_request is None:
-            return
+        if self.on_request is not None:
+            self._queued(self.on_request)(data)
 
-        def handle() -> None:
-            with self._one_at_a_time:  # one request (and so one device operation) at a time
-                self.on_request(data if isinstance(data, dict) else {}, self.channel)
+    def _queued(self, handler: Handler) -> Callable[..., None]:
+        def receive(data=None) -> None:
+            def handle() -> None:
+                with self._one_at_a_time:  # one request (and so one device operation) at a time
+                    handler(data if isinstance(data, dict) else {}, self.channel)
 
-        self.client.start_background_task(handle)
+            self.client.start_background_task(handle)
+        return receive
 
 
 def run(link: Link, say: Callable[[str], None], stop: threading.Event,
         devices: Callable[[], list[str]] | None = None, backoff: tuple[float, ...] = BACKOFF,
-        on_request: Handler | None = None, on_connect: Callable[[Channel], None] | None = None) -> None:
+        on_request: Handler | None = None, on_connect: Callable[[Channel], None] | None = None,
+        handlers: dict[str, Handler] | None = None) -> None:
     """Stay connected until ``stop`` is set; raises only when the token is refused."""
     failures, seen = 0, {"devices": None}
     while not stop.is_set():
-        session = Session(link, say, on_request, on_connect)
+        session = Session(link, say, on_request, on_connect, handlers)
         try:
             session.open()
             reason = session.hold(stop, devices, seen)

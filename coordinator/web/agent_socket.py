@@ -12,6 +12,12 @@ agent answers ``sign_step`` (device_ready, reviewing, signed, declined; with
 (its device's new partial signatures, or a refusal) and ``head`` (its signed audit
 head). Each is acknowledged with ``{"ok": true, ...}`` or the one error shape, which
 also comes as an ``error`` event carrying the request's id.
+
+Showing an address (docs/agent.md, "Showing an address when asked"): the server
+emits ``show_address`` {request_id, wallet_id, policy_id, branch, index,
+fingerprint} to the asking member's own agents; the agent answers
+``address_shown`` (the address its device showed, or ``refused``), which the
+server compares with its own derivation (governance/address_checks.py).
 """
 
 from __future__ import annotations
@@ -22,7 +28,7 @@ from flask_socketio import ConnectionRefusedError, Namespace, emit, join_room
 
 from ..accounts import api_tokens, roles
 from ..errors import HuddleError, InvalidInput
-from ..governance import audit, proposals
+from ..governance import address_checks, audit, proposals
 from ..sessions import presence, requests, signatures
 from .ceremony_socket import after_signatures, answer_error, publish_now, wallet_by_id
 from .db import get_db
@@ -96,6 +102,26 @@ class AgentEvents(Namespace):
             return {"ok": True}
         except HuddleError as err:
             return answer_error(err, data)
+
+    def on_address_shown(self, data=None):
+        try:
+            db, user_id = get_db(), _agents()[request.sid][0]
+            fields = data if isinstance(data, dict) else {}
+            wallet_id = address_checks.wallet_of(db, fields.get("request_id"), user_id)
+            roles.require(db, user_id, wallet_id, "keyholder")  # still a keyholder of it
+            check = address_checks.answer(db, wallet_by_id(db, wallet_id), user_id, fields)
+            publish_now()
+            return {"ok": True, "outcome": check.outcome, "reason": check.reason}
+        except HuddleError as err:
+            return answer_error(err, data)
+
+
+def send_show_address(user_id: int, payload: dict) -> int:
+    """Emit ``show_address`` to the user's own agents (their room ``user:<id>``); how many are here."""
+    from .realtime import socketio
+
+    socketio.emit("show_address", payload, to=f"user:{user_id}", namespace=NAMESPACE)
+    return connected_agents(user_id)
 
 
 def _request(data: object) -> tuple[tuple[int, int], int]:

@@ -48,6 +48,7 @@ class SoftwareDevice(HardwareWalletClient):
         self.root = keys.root(seed)
         self.fingerprint = self.root.my_fingerprint.hex()
         self.calls: list[str] = []
+        self.displayed: list[tuple[str, str]] = []  # (this device's key path, the address) per display
 
     def _called(self, name: str) -> None:
         self.calls.append(name)
@@ -89,13 +90,25 @@ class SoftwareDevice(HardwareWalletClient):
             spk = escript.p2sh(spk)
         elif addr_type != AddressType.WIT:
             raise BadArgumentError(f"unsupported address type {addr_type}")
-        return spk.address(networks.params(_NETWORK[self.chain]))
+        address = spk.address(networks.params(_NETWORK[self.chain]))
+        self._displayed(next(self._path(p) for p in multisig.pubkeys if self._is_mine(p)), address)
+        return address
+
+    def _path(self, provider) -> str:
+        return provider.origin.get_derivation_path() + (provider.deriv_path or "")
+
+    def _displayed(self, path: str, address: str) -> None:
+        """What the screen showed, for a test to check the device was asked for exactly that path
+        (also appended to ``<log>.shown`` for a subprocess's test)."""
+        self.displayed.append((path, address))
+        if self.log is not None:
+            with open(f"{self.log}.shown", "a", encoding="utf-8") as f:
+                f.write(f"{self.fingerprint} {path} {address}\n")
 
     def _is_mine(self, provider) -> bool:
         if provider.origin is None or provider.origin.fingerprint != self.root.my_fingerprint:
             return False
-        path = provider.origin.get_derivation_path() + (provider.deriv_path or "")
-        return self.root.derive(path).to_public().sec() == provider.get_pubkey_bytes(0)
+        return self.root.derive(self._path(provider)).to_public().sec() == provider.get_pubkey_bytes(0)
 
     def close(self) -> None:
         self._called("close")
