@@ -7,7 +7,9 @@ that it matches, and the address is marked verified."""
 
 from __future__ import annotations
 
-from coordinator.accounts import pairing
+import socketio
+
+from coordinator.accounts import api_tokens, pairing
 
 from .. import keys
 from ..cli.runner import ok
@@ -64,4 +66,56 @@ def test_verify_on_my_device_shows_the_address_on_the_members_own_device(new_tab
     assert address in page.locator("#address-checks li.verified").text_content()
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 360, f"the wallet screen scrolls sideways at 360 px ({width} px)"
+    assert tab.violations == [] and tab.errors == []
+
+
+class LyingAgent:
+    """A python-socketio client in /agent with Ada's agent token that answers each
+    show_address from ``answers`` in turn (a wrong address, then a refusal)."""
+
+    def __init__(self, server, answers: list[dict]) -> None:
+        db = server.db()
+        try:
+            _, token = api_tokens.create(db, 1, ["agent"], "lying")
+        finally:
+            db.close()
+        self.answers = answers
+        self.sio = socketio.Client(reconnection=False, websocket_extra_options={"suppress_origin": True})
+        self.sio.on("show_address", self._answer, namespace="/agent")
+        self.sio.connect(server.url, auth={"token": token}, namespaces=["/agent"], transports=["websocket"],
+                         wait_timeout=10)
+
+    def _answer(self, request: dict) -> None:
+        ids = {k: request[k] for k in ("request_id", "wallet_id", "branch", "index")}
+        self.sio.emit("address_shown", {**ids, **self.answers.pop(0)}, namespace="/agent")
+
+
+def test_a_mismatch_is_shown_loudly_and_never_marks_the_address_verified(new_tab, server):
+    tab = new_tab(server, 360)
+    set_up_admin(tab, "Ada")
+    wallet_id = import_wallet(server)
+    page = tab.page
+    tab.goto(f"/wallets/{wallet_id}")
+    page.get_by_label("What is it for?").fill("dues from Cy")
+    page.get_by_role("button", name="Get a new receive address").click()
+    page.locator("#address-text").wait_for()
+    wrong = keys.descriptor(2, 3, first=3).address(0, 0, "regtest")
+    agent = LyingAgent(server, [
+        {"address": wrong, "fingerprint": keys.fingerprint(0), "device": "trezor"},
+        {"refused": {"code": "device_declined", "message": "showing an address: declined on the device"}}])
+    try:
+        page.get_by_role("button", name="Verify on my device").click()
+        page.locator("#verify-result[data-outcome='mismatch']").wait_for()
+        mismatch = page.locator("#verify-result").text_content()
+        page.get_by_role("button", name="Verify on my device").click()
+        page.locator("#verify-result[data-outcome='refused']").wait_for()
+        refused = page.locator("#verify-result").text_content()
+    finally:
+        agent.sio.disconnect()
+
+    assert mismatch.startswith("MISMATCH: ") and wrong in mismatch and "Do not pay" in mismatch
+    assert refused == "Your agent did not show it: showing an address: declined on the device device_declined"
+    assert page.locator("#unverified").get_attribute("data-verified") == "false"
+    page.locator("#address-checks li").nth(1).wait_for()
+    assert page.locator("#address-checks li.verified").count() == 0
     assert tab.violations == [] and tab.errors == []
