@@ -106,7 +106,7 @@ def test_a_signature_made_from_the_compact_psbt_merges_into_the_stored_full_one(
        script_type=st.sampled_from(["wsh", "sh-wsh"]),
        device=st.sampled_from(DEVICES), trimmed=st.booleans())
 def test_compact_then_sign_then_merge_equals_signing_the_full_psbt(amounts, signers, script_type, device, trimmed):
-    desc, full = _spend(amounts, script_type=script_type, salt=bytes(amounts[0] % 251 for _ in range(1)))
+    desc, full = _spend(amounts, script_type=script_type, salt=bytes([amounts[0] % 251]))
     signed = chain.sign(compact_psbt(full, device), signers)
     returned = _trimmed(signed) if trimmed else signed
     ours = merge(full, returned.serialize(), desc)
