@@ -84,6 +84,7 @@ def create(name: str, payments: tuple[tuple[str, str], ...], fee_rate: str, coin
     send_max = any(amount.strip().lower() == "max" for _, amount in payments)
     if send_max and len(payments) != 1:  # the command line is wrong: say so before reading anything
         raise click.UsageError("'max' needs exactly one --to")
+    from ..governance import coins as wallet_coins
     from ..psbt import codec
     from ..psbt.checks import change_index_limit, check
     from ..psbt.model import Recipient
@@ -100,9 +101,11 @@ def create(name: str, payments: tuple[tuple[str, str], ...], fee_rate: str, coin
     if state is None:
         raise Conflict("not_synced", f"wallet {name!r} has not been synced; run `huddle wallet sync {name}`")
     recipients = [Recipient(address, 0 if send_max else parse_amount(amount)) for address, amount in payments]
-    spend = plan_spend(wallet.descriptor, wallet.network, chain_store.coins(db, wallet.id), recipients,
-                       parse_fee_rate(fee_rate), addresses.change_index(db, wallet), state.tip_height,
-                       coins=list(coins) or None, send_max=send_max)
+    # Neither a frozen coin nor an immature coinbase, chosen or not (docs/errors-coins.md); no locks here.
+    chosen = wallet_coins.check_chosen(db, wallet.id, coins, {}) if coins else None
+    spend = plan_spend(wallet.descriptor, wallet.network, wallet_coins.selectable(db, wallet.id, state.tip_height, {}),
+                       recipients, parse_fee_rate(fee_rate), addresses.change_index(db, wallet), state.tip_height,
+                       coins=chosen, send_max=send_max)
     summary = check(spend.psbt, wallet.descriptor, wallet.network,
                     max_change_index=change_index_limit(addresses.last_used(db, wallet, CHANGE)))
     text = codec.to_base64(spend.psbt)

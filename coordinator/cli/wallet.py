@@ -140,6 +140,7 @@ def coins(name: str, as_json: bool) -> None:
     Each coin's TXID:VOUT is what `huddle psbt create --coin` takes.
     """
     from ..errors import Conflict
+    from ..governance import coins as wallet_coins
     from ..psbt.summary import format_btc
     from ..store import chain as chain_store
     from ..store import wallets
@@ -151,6 +152,11 @@ def coins(name: str, as_json: bool) -> None:
         raise Conflict("not_synced", f"wallet {name!r} has not been synced; run `huddle wallet sync {name}`")
     found = coin_rows(chain_store.utxos(db, wallet.id), chain_store.coin_addresses(db, wallet.id),
                       state.tip_height)
+    listed = {c.outpoint: c for c in wallet_coins.listing(db, wallet).coins}
+    for c in found:  # frozen (BIP-329 spendable false) and locked, as the server's coin list says
+        coin = listed[c["outpoint"]]
+        c.update(frozen=coin.frozen is not None, frozen_reason=coin.frozen and coin.frozen.reason(),
+                 locked_by=coin.locked_by if coin.locked else None)
     total = sum(c["amount"] for c in found)
     if as_json:
         emit_json({"wallet": wallet.name, "tip_height": state.tip_height, "synced_at": state.synced_at,
@@ -159,10 +165,12 @@ def coins(name: str, as_json: bool) -> None:
     click.echo(f"{len(found)} coin(s) of {wallet.name!r}, {format_btc(total)} in all, as of block "
                f"{state.tip_height} (synced {state.synced_at}):")
     for c in found:
-        note = "" if c["mature"] else "  immature (coinbase)"
+        note = ("" if c["mature"] else "  immature (coinbase)") + (f"  {c['frozen_reason']}" if c["frozen"] else "") \
+            + (f"  locked (proposal {c['locked_by']})" if c["locked_by"] else "")
         click.echo(f"  {c['outpoint']}  {format_btc(c['amount']):>16}  {c['confirmations']:>6} conf  "
                    f"{c['branch']}/{c['index']:<5} {c['address']}{note}")
-    click.echo("No coin is frozen or locked: Huddle has no such state yet, and `psbt create` reserves nothing.")
+    click.echo("`psbt create` never chooses a frozen coin or an immature coinbase, and reserves nothing "
+               "(locked coins are a proposal's).")
 
 
 def coin_rows(utxos: list, addresses: dict[tuple[int, int], str], tip_height: int) -> list[dict]:

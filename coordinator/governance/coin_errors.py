@@ -1,6 +1,6 @@
 """Error codes of coin control (docs/errors-coins.md): the coins a member chose for a
-spend, each refused for its own reason. ``coin_locked`` (another proposal holds it)
-lives with the proposals' codes in governance/errors.py."""
+spend, or a coin to freeze, each refused for its own reason. ``coin_locked`` (another
+proposal holds it) lives with the proposals' codes in governance/errors.py."""
 
 from __future__ import annotations
 
@@ -13,5 +13,9 @@ CODES: dict[str, str] = {
                     "paid to someone else, or no output its synced history knows",
     "coin_spent": "a chosen coin this wallet has already spent (confirmed or waiting in the mempool); "
                   "details.spent_by names the transaction",
+    "coin_frozen": "a chosen coin that is frozen (BIP-329 spendable false, by a label import or a member); "
+                   "unfreeze it before spending it",
+    "coin_immature": "a chosen coinbase output with fewer than 100 confirmations (consensus: COINBASE_MATURITY); "
+                     "details.needed says how many more",
 }
 register(CODES)

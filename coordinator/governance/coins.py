@@ -1,12 +1,13 @@
 """The wallet's coins as the group sees them, for coin control (docs/errors-coins.md):
 each synced unspent output with its value, confirmations, address and derivation, its
-BIP-329 label, and the proposal that holds it, if any.
+BIP-329 label, the proposal that holds it, if any, and whether it is frozen and why.
 
 And the check of the coins a member chooses for a spend: each must be a well-formed
-outpoint of an unspent coin of this wallet that no other proposal family holds, else a
-code says which coin and why (coin_errors.py). The PSBT engine then spends exactly
-those coins (psbt/spend.py ``coins``). Everything is read from the last sync and the
-locks; nothing here is stored.
+outpoint of an unspent coin of this wallet that no other proposal family holds, that
+is not frozen and, if a coinbase, is mature, else a code says which coin and why
+(coin_errors.py). The PSBT engine then spends exactly those coins (psbt/spend.py
+``coins``). Without a choice it chooses among ``selectable`` ones only. Everything is
+read from the last sync, the locks and the labels; nothing here is stored.
 """
 
 from __future__ import annotations
@@ -19,11 +20,13 @@ from sqlite_utils import Database
 
 from ..errors import Conflict, InvalidInput
 from ..psbt import sizes
-from ..psbt.model import parse_tx
+from ..chain.model import COINBASE_MATURITY, WalletUtxo
+from ..psbt.model import Utxo, parse_tx
 from ..store import chain as chain_store
 from ..store.wallets import Wallet
 from ..wallet.descriptor import CHANGE
 from . import coin_errors, ledger  # noqa: F401  (coin_errors registers the codes)
+from .coin_freeze import Freeze, frozen
 
 BRANCH_NAMES = {0: "receive", 1: "change"}
 _OUTPOINT = re.compile(r"([0-9a-fA-F]{64}):(0|[1-9][0-9]{0,9})")
@@ -46,17 +49,31 @@ class Coin:
     label_from: str | None = None  # the BIP-329 type it came from: output, addr or tx
     locked: bool = False
     locked_by: int | None = None  # the newest live proposal of the family that holds it
+    frozen: Freeze | None = None
 
     @property
     def outpoint(self) -> str:
         return f"{self.txid}:{self.vout}"
 
+    @property
+    def confirmations_needed(self) -> int:
+        """Confirmations still missing before a coinbase may be spent (0 for any other coin)."""
+        return 0 if self.mature else COINBASE_MATURITY - self.confirmations
+
+    @property
+    def selectable(self) -> bool:
+        return not (self.locked or self.frozen or not self.mature)
+
     def to_dict(self) -> dict:
+        f = self.frozen
         return {"outpoint": self.outpoint, "txid": self.txid, "vout": self.vout, "value": self.value,
                 "height": self.height, "confirmations": self.confirmations, "address": self.address,
                 "branch": BRANCH_NAMES[self.branch], "index": self.index, "coinbase": self.coinbase,
-                "mature": self.mature, "label": self.label, "label_from": self.label_from,
-                "locked": self.locked, "locked_by": self.locked_by}
+                "mature": self.mature, "confirmations_needed": self.confirmations_needed,
+                "label": self.label, "label_from": self.label_from,
+                "locked": self.locked, "locked_by": self.locked_by, "frozen": f is not None,
+                "frozen_via": f and f.via, "frozen_by": f and f.by, "frozen_by_name": f and f.by_name,
+                "frozen_at": f and f.at, "frozen_reason": f and f.reason()}
 
 
 @dataclass(frozen=True)
@@ -70,6 +87,7 @@ class CoinList:
         return {"tip_height": self.tip_height, "synced_at": self.synced_at,
                 "total": sum(c.value for c in self.coins),
                 "free": sum(c.value for c in self.coins if not c.locked),
+                "spendable": sum(c.value for c in self.coins if c.selectable),
                 "weights": self.weights, "coins": [c.to_dict() for c in self.coins]}
 
 
@@ -81,6 +99,7 @@ def listing(db: Database, wallet: Wallet) -> CoinList:
     known = chain_store.coin_addresses(db, wallet.id)
     holders = _holders(db, wallet.id)
     labels = _labels(db, wallet.id)
+    freezes = frozen(db, wallet.id)
     out = []
     for u in chain_store.utxos(db, wallet.id):
         address = known.get((u.branch, u.index)) or wallet.descriptor.address(u.branch, u.index, wallet.network)
@@ -88,7 +107,7 @@ def listing(db: Database, wallet: Wallet) -> CoinList:
         held = (u.txid, u.vout) in holders
         out.append(Coin(u.txid, u.vout, u.value, u.height, u.confirmations(state.tip_height), u.branch, u.index,
                         address, u.coinbase, u.is_mature(state.tip_height), label, source, held,
-                        holders.get((u.txid, u.vout))))
+                        holders.get((u.txid, u.vout)), freezes.get((u.txid, u.vout))))
     return CoinList(state.tip_height, state.synced_at, tuple(out), _weights(wallet))
 
 
@@ -113,11 +132,44 @@ def check_chosen(db: Database, wallet_id: int, chosen: Iterable[object], held: M
         if outpoint in held:
             raise Conflict("coin_locked", f"coin {_text(outpoint)} is already in another active proposal",
                            outpoint=_text(outpoint))
-    unspent = {(u.txid, u.vout) for u in chain_store.utxos(db, wallet_id)}
+    unspent = {(u.txid, u.vout): u for u in chain_store.utxos(db, wallet_id)}
     for outpoint in outpoints:
         if outpoint not in unspent:
             _refuse_missing(db, wallet_id, outpoint)
+    state, freezes = chain_store.sync_state(db, wallet_id), frozen(db, wallet_id)
+    for outpoint in outpoints:
+        _refuse_unspendable(outpoint, freezes.get(outpoint), unspent[outpoint], state.tip_height)
     return [_text(o) for o in outpoints]
+
+
+def selectable(db: Database, wallet_id: int, tip_height: int, held: Mapping[Outpoint, str]) -> list[Utxo]:
+    """The coins a spend may take without a member choosing them: in no proposal family,
+    not frozen, and no coinbase short of 100 confirmations (Sparrow's FrozenTxoFilter and
+    CoinbaseTxoFilter; a node refuses an immature coinbase spend)."""
+    skip = set(held) | set(frozen(db, wallet_id))
+    return [u for u in chain_store.coins(db, wallet_id, mature_at=tip_height) if (u.txid, u.vout) not in skip]
+
+
+def unspent_coin(db: Database, wallet: Wallet, chosen: object) -> Coin:
+    """The listed coin at ``chosen`` ("txid:vout"), or why there is none (malformed,
+    spent, foreign)."""
+    outpoint = _parse(chosen)
+    found = next((c for c in listing(db, wallet).coins if (c.txid, c.vout) == outpoint), None)
+    if found is None:
+        _refuse_missing(db, wallet.id, outpoint)
+    return found
+
+
+def _refuse_unspendable(outpoint: Outpoint, freeze: Freeze | None, utxo: WalletUtxo, tip_height: int) -> None:
+    if freeze is not None:
+        raise Conflict("coin_frozen", f"coin {_text(outpoint)} is {freeze.reason()}: unfreeze it before "
+                       "spending it", outpoint=_text(outpoint), frozen_via=freeze.via, frozen_by=freeze.by)
+    if not utxo.is_mature(tip_height):
+        have = utxo.confirmations(tip_height)
+        raise Conflict("coin_immature", f"coin {_text(outpoint)} is a coinbase output with {have} "
+                       f"confirmation{'' if have == 1 else 's'}; it may be spent after "
+                       f"{COINBASE_MATURITY - have} more", outpoint=_text(outpoint), confirmations=have,
+                       needed=COINBASE_MATURITY - have)
 
 
 def _parse(chosen: object) -> Outpoint:

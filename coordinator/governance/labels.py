@@ -47,6 +47,11 @@ _OUTPOINT = re.compile(r"([0-9a-fA-F]{64}):(0|[1-9][0-9]{0,9})")
 _ORIGIN = re.compile(r"[a-z_]+\([\x21-\x7e]*\)")  # an abbreviated descriptor: no spaces, no checksum
 _BECH32M_CONST = 0x2BC830A3
 _LINE_BREAKS = ("\x85", "\u2028", "\u2029")  # json.dumps escapes the C0 ones already
+# Who set an output's spendable (m060): the import, when it changes the stored value;
+# else whoever did before (a member's freeze, governance/coin_freeze.py).
+_CHANGES_SPENDABLE = "excluded.spendable IS NOT NULL AND excluded.spendable IS NOT spendable"
+_FROZEN_BY_IMPORT = ", ".join(f"spendable_{c} = CASE WHEN {_CHANGES_SPENDABLE} THEN excluded.spendable_{c} "
+                              f"ELSE spendable_{c} END" for c in ("via", "by", "at"))
 
 
 @dataclass(frozen=True)
@@ -154,16 +159,20 @@ def import_labels(db: Database, wallet_id: int, network: str, text: str | bytes,
         for r in records:
             if (r.label is None and r.spendable is None) or (r.type == "tx" and r.label == memos.get(r.ref)):
                 continue
+            spendable = None if r.spendable is None else int(r.spendable)
             cursor = db.execute(
-                "INSERT INTO wallet_labels (wallet_id, type, ref, label, origin, spendable, updated_by, updated_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (wallet_id, type, ref) DO UPDATE SET "
+                "INSERT INTO wallet_labels (wallet_id, type, ref, label, origin, spendable, updated_by, updated_at, "
+                "spendable_via, spendable_by, spendable_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (wallet_id, type, ref) DO UPDATE SET "
                 "label = COALESCE(excluded.label, label), origin = COALESCE(excluded.origin, origin), "
                 "spendable = COALESCE(excluded.spendable, spendable), updated_by = excluded.updated_by, "
-                "updated_at = excluded.updated_at WHERE COALESCE(excluded.label, label) IS NOT label "
+                f"updated_at = excluded.updated_at, {_FROZEN_BY_IMPORT} "
+                "WHERE COALESCE(excluded.label, label) IS NOT label "
                 "OR COALESCE(excluded.origin, origin) IS NOT origin "
                 "OR COALESCE(excluded.spendable, spendable) IS NOT spendable",
-                [wallet_id, r.type, r.ref, r.label, r.origin, None if r.spendable is None else int(r.spendable),
-                 actor, at])
+                [wallet_id, r.type, r.ref, r.label, r.origin, spendable, actor, at,
+                 None if spendable is None else "import", None if spendable is None else actor,
+                 None if spendable is None else at])
             applied += cursor.rowcount
         if applied:  # an import that changed nothing leaves no entry
             audit.append_to_wallet(db, wallet_id, "labels_imported",

@@ -183,9 +183,10 @@ def _plan(db: Database, wallet: Wallet, payments: list[Payment], fee_rate: int, 
     if state is None:
         raise Conflict("not_synced", f"wallet {wallet.name!r} has not been synced yet")
     held = locks.locked(db, wallet.id)
-    # Coin control: exactly these coins, each checked for its own refusal (coins.py).
+    # Coin control: exactly these coins, each checked for its own refusal (coins.py);
+    # else the engine chooses among the unlocked, unfrozen, mature ones.
     chosen = None if coins is None else wallet_coins.check_chosen(db, wallet.id, coins, held)
-    free = [u for u in chain_store.coins(db, wallet.id) if (u.txid, u.vout) not in held]
+    free = wallet_coins.selectable(db, wallet.id, state.tip_height, held)
     spend = plan_spend(wallet.descriptor, wallet.network, free, payments, fee_rate,
                        addresses.change_index(db, wallet), state.tip_height, coins=chosen, send_max=sweep)
     check(spend.psbt, wallet.descriptor, wallet.network,

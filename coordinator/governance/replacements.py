@@ -39,7 +39,7 @@ from ..store.db import write
 from ..store.wallets import Wallet
 from ..wallet import addresses
 from ..wallet.descriptor import CHANGE
-from . import audit, locks, outbox
+from . import audit, coin_freeze, locks, outbox
 from .events import ProposalClosed, ProposalCreated
 from .proposals import LIVE, Proposal, family, get, release_unheld, spent_outpoints
 
@@ -220,8 +220,8 @@ def _fee(coins: list[Utxo], outputs: list[Output], input_weight: int, rate: int,
 
 
 def _free_coins(db: Database, wallet: Wallet) -> list[Utxo]:
-    """Confirmed, unlocked coins (no coinbase, which may be immature), largest first."""
-    held = locks.locked(db, wallet.id)
+    """Confirmed, unlocked, unfrozen coins (no coinbase, which may be immature), largest first."""
+    held = set(locks.locked(db, wallet.id)) | set(coin_freeze.frozen(db, wallet.id))
     confirmed = {(u.txid, u.vout) for u in chain_store.utxos(db, wallet.id) if u.height is not None and not u.coinbase}
-    free = [u for u in chain_store.coins(db, wallet.id) if (u.txid, u.vout) in confirmed - set(held)]
+    free = [u for u in chain_store.coins(db, wallet.id) if (u.txid, u.vout) in confirmed - held]
     return sorted(free, key=lambda u: (-u.value, u.txid, u.vout))

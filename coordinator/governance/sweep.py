@@ -26,7 +26,7 @@ from ..store import chain as chain_store
 from ..store import wallets
 from ..store.db import write
 from ..wallet import addresses
-from . import audit, locks, outbox, proposals, successor
+from . import audit, coin_freeze, locks, outbox, proposals, successor
 from .successor_errors import SweepProposed
 
 MARGIN_WEIGHT = 400  # room for varint growth and a signature a byte longer than estimated
@@ -83,14 +83,17 @@ def propose(db: Database, wallet_id: int, user_id: int, fee_rate: int, now: int 
             raise Conflict("not_retired", "this wallet is not retired: start a successor and activate it first")
         successor.flag_late_coins(db, wallet_id, at)
         old, new = (_wallet(db, w) for w in (wallet_id, found.new_wallet_id))
-        held = locks.locked(db, wallet_id)
-        free = sorted((u for u in chain_store.utxos(db, wallet_id) if (u.txid, u.vout) not in held),
-                      key=lambda u: (-u.value, u.txid, u.vout))
+        # Frozen coins and immature coinbases stay behind, unswept (docs/errors-coins.md).
+        held = set(locks.locked(db, wallet_id)) | set(coin_freeze.frozen(db, wallet_id))
+        state = chain_store.sync_state(db, wallet_id)
+        tip = state.tip_height if state else 0
+        free = sorted((u for u in chain_store.utxos(db, wallet_id) if (u.txid, u.vout) not in held
+                       and u.is_mature(tip)), key=lambda u: (-u.value, u.txid, u.vout))
         shape = shape_of(old, new.descriptor.script_pubkey(0, 0).data, max_weight)
         keep, dust = worth_sweeping([u.value for u in free], shape, fee_rate)
         if not keep:
-            raise Conflict("nothing_to_sweep", "every coin is already in a proposal, or is worth less than the "
-                           "fee to spend it at this rate", left_behind=[f"{free[i].txid}:{free[i].vout}" for i in dust])
+            raise Conflict("nothing_to_sweep", "every coin is already in a proposal, frozen, an immature coinbase, "
+                           "or worth less than the fee to spend it at this rate", left_behind=[f"{free[i].txid}:{free[i].vout}" for i in dust])
         coins = [free[i] for i in keep]
         split = batches(len(coins), shape)
         made = [_one(db, old, new, user_id, [coins[i] for i in part], n, len(split), fee_rate, at)

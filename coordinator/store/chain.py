@@ -54,15 +54,19 @@ def coin_addresses(db: Database, wallet_id: int) -> dict[tuple[int, int], str]:
     return {(branch, idx): address for branch, idx, address in rows}
 
 
-def coins(db: Database, wallet_id: int) -> list[Utxo]:
+def coins(db: Database, wallet_id: int, *, mature_at: int | None = None) -> list[Utxo]:
     """The wallet's unspent coins with their previous transactions, for spending.
 
     The raw transactions come from the synced history; ``Utxo.from_prev_tx``
-    reads each value from them, so nothing is taken on trust.
+    reads each value from them, so nothing is taken on trust. ``mature_at`` (the
+    tip height) leaves out coinbase outputs with fewer than 100 confirmations:
+    the next block may not spend them (consensus, COINBASE_MATURITY).
     """
     raws = {h.txid: h.raw for h in history(db, wallet_id)}
     out = []
     for u in utxos(db, wallet_id):
+        if mature_at is not None and not u.is_mature(mature_at):
+            continue
         raw = raws.get(u.txid)
         if raw is None:
             raise StorageError("database_error", f"the transaction of coin {u.txid}:{u.vout} is missing; "

@@ -2,13 +2,24 @@
 member reads the coins (values in integer sats, confirmations, address, derivation,
 label, the proposal holding each); outsiders get 401 or 404 as the sweep expects; a
 proposal with chosen coins spends exactly those, and each bad choice is refused in the
-one error shape with its own code."""
+one error shape with its own code.
+
+Keyholders freeze and unfreeze a coin (POST .../coins/freeze, .../unfreeze); a frozen
+coin, by them or by a BIP-329 import, is listed with why and refused when chosen
+(coin_frozen), as is a coinbase short of 100 confirmations (coin_immature)."""
 
 from __future__ import annotations
 
 from embit.psbt import PSBT
 
+from coordinator.chain.esplora import EsploraClient
+from coordinator.chain.sandbox import faucet
+from coordinator.chain.sandbox.chain import Chain
+from coordinator.chain.sandbox.server import serve
+from coordinator.chain.sync import sync_wallet
 from coordinator.errors import CODES
+from coordinator.store import chain as chain_store
+from coordinator.store import open_database, wallets
 
 from .. import keys
 from .conftest import Browser, member
@@ -125,3 +136,116 @@ def test_a_viewer_may_list_coins_but_not_propose_with_them(app, config, admin, w
 
     assert carol.get(f"/wallets/{wallet_id}/coins").status_code == 200
     assert _refusal(_propose(carol, wallet_id, [first]))["code"] == "forbidden"
+
+
+def _coins(browser, wallet_id: int) -> dict:
+    return {c["outpoint"]: c for c in browser.get(f"/wallets/{wallet_id}/coins").get_json()["coins"]}
+
+
+def test_a_keyholder_freezes_a_coin_every_member_sees_who_and_it_cannot_be_chosen_until_unfrozen(
+        app, config, admin, wallet_id):
+    bob = member(app, admin, wallet_id, "keyholder", "Bob")
+    carol = member(app, admin, wallet_id, "viewer", "Carol")
+    first, second = fund_coins_and_sync(config, wallet_id)
+
+    frozen = bob.post(f"/wallets/{wallet_id}/coins/freeze", {"outpoint": first.upper()})
+    refused = _propose(admin, wallet_id, [first])
+
+    assert frozen.status_code == 200 and frozen.get_json()["changed"] is True
+    seen = _coins(carol, wallet_id)[first]
+    assert (seen["frozen"], seen["frozen_via"], seen["frozen_by_name"], seen["frozen_reason"]) == (
+        True, "member", "Bob", "frozen by Bob")
+    assert frozen.get_json()["coin"] == seen
+    error = _refusal(refused)
+    assert (refused.status_code, error["code"], error["details"]["outpoint"]) == (409, "coin_frozen", first)
+    entries = carol.get(f"/wallets/{wallet_id}/audit").get_json()["entries"]
+    assert [(e["type"], e["body"]) for e in entries if e["type"] == "coin_frozen"] == [
+        ("coin_frozen", {"outpoint": first})]
+
+    thawed = admin.post(f"/wallets/{wallet_id}/coins/unfreeze", {"outpoint": first})
+    assert (thawed.status_code, thawed.get_json()["coin"]["frozen"]) == (200, False)
+    assert _propose(admin, wallet_id, [first]).status_code == 201
+
+
+def test_automatic_selection_leaves_a_frozen_coin(app, config, admin, wallet_id):
+    first, second = fund_coins_and_sync(config, wallet_id)
+    admin.post(f"/wallets/{wallet_id}/coins/freeze", {"outpoint": second})
+
+    refused = _propose(admin, wallet_id, amount=80_000)  # only the frozen 90,000 sat coin could pay it
+    body = admin.get(f"/wallets/{wallet_id}/coins").get_json()
+
+    error = _refusal(refused)
+    assert (refused.status_code, error["code"], error["details"]["available"]) == (400, "insufficient_funds",
+                                                                                   60_000)
+    assert (body["free"], body["spendable"]) == (150_000, 60_000)
+
+
+def test_a_bip329_import_freezes_and_the_export_carries_spendable_back_out(app, config, admin, wallet_id):
+    carol = member(app, admin, wallet_id, "viewer", "Carol")
+    first, _ = fund_coins_and_sync(config, wallet_id)
+    line = f'{{"type": "output", "ref": "{first}", "label": "dust?", "spendable": false}}'
+
+    assert admin.post(f"/wallets/{wallet_id}/labels", {"text": line}).status_code == 200
+    listed = carol.get(f"/wallets/{wallet_id}/coins").get_json()
+    exported = carol.get(f"/wallets/{wallet_id}/labels").get_data(as_text=True)
+
+    coin = next(c for c in listed["coins"] if c["outpoint"] == first)
+    assert (coin["frozen"], coin["frozen_via"], coin["frozen_reason"]) == (True, "import",
+                                                                          "frozen by label import (Ada)")
+    assert listed["may_freeze"] is False and admin.get(f"/wallets/{wallet_id}/coins").get_json()["may_freeze"]
+    assert line in exported.splitlines()
+    assert _refusal(_propose(admin, wallet_id, [first]))["code"] == "coin_frozen"
+
+
+def test_freezing_refuses_viewers_bad_outpoints_and_a_coin_a_proposal_holds(app, config, admin, wallet_id):
+    carol = member(app, admin, wallet_id, "viewer", "Carol")
+    first, second = fund_coins_and_sync(config, wallet_id)
+    holder = _propose(admin, wallet_id, [second]).get_json()["proposal"]["id"]
+    cases = [(carol, {"outpoint": first}, 403, "forbidden"), (admin, {"outpoint": "txid:0"}, 400, "coin_malformed"),
+             (admin, {"outpoint": f"{'cd' * 32}:1"}, 400, "coin_foreign"), (admin, {"coin": first}, 400, "bad_json"),
+             (admin, {"outpoint": second}, 409, "coin_locked")]
+
+    found = [(r.status_code, _refusal(r)["code"])
+             for r in (who.post(f"/wallets/{wallet_id}/coins/freeze", body) for who, body, _, _ in cases)]
+
+    assert found == [(status, code) for _, _, status, code in cases]
+    held = admin.post(f"/wallets/{wallet_id}/coins/freeze", {"outpoint": second})
+    assert _refusal(held)["details"] == {"outpoint": second, "proposal": holder}
+    assert not any(c["frozen"] for c in _coins(admin, wallet_id).values())
+    assert [e for e in admin.get(f"/wallets/{wallet_id}/audit").get_json()["entries"]
+            if e["type"] == "coin_frozen"] == []
+
+
+def _fund_with_coinbase(config, wallet_id: int) -> tuple[str, str]:
+    """A confirmed 60,000 sat coin at receive 0 and a block's coinbase at receive 1, one
+    block deep, synced: their outpoints."""
+    server = serve(Chain())
+    try:
+        db = open_database(config.database)
+        name = db.execute("SELECT name FROM wallets WHERE id = ?", [wallet_id]).fetchone()[0]
+        wallet = wallets.get(db, name)
+        faucet.pay(server.chain, wallet.descriptor.script_pubkey(0, 0).data, 60_000, confirm=True)
+        server.chain.mine(1, script_pubkey=wallet.descriptor.script_pubkey(0, 1).data)
+        with EsploraClient(server.url, "regtest", retries=1) as backend:
+            sync_wallet(db, wallet, backend)
+        found = {u.index: u.outpoint for u in chain_store.utxos(db, wallet_id)}
+        db.close()
+        return found[0], found[1]
+    finally:
+        server.stop()
+
+
+def test_an_immature_coinbase_is_listed_as_such_left_by_selection_and_refused_when_chosen(admin, wallet_id,
+                                                                                           config):
+    paid, reward = _fund_with_coinbase(config, wallet_id)
+
+    coin = _coins(admin, wallet_id)[reward]
+    chosen = _propose(admin, wallet_id, [paid, reward])
+    automatic = _propose(admin, wallet_id, amount=1_000_000)  # the coinbase alone could pay it
+
+    assert (coin["coinbase"], coin["mature"], coin["confirmations_needed"]) == (True, False, 99)
+    error = _refusal(chosen)
+    assert (chosen.status_code, error["code"], error["details"]) == (
+        409, "coin_immature", {"outpoint": reward, "confirmations": 1, "needed": 99})
+    assert "99 more" in error["message"]
+    assert _refusal(automatic)["code"] == "insufficient_funds"
