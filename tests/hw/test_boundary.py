@@ -11,7 +11,7 @@ import pytest
 from ..conftest import REPO_ROOT
 from ..test_architecture import PKG, _imports
 
-AGENT_CLI = (PKG / "cli" / "agent_cmd.py", PKG / "cli" / "agent_roster_cmd.py")
+AGENT_CLI = (PKG / "cli" / "agent_cmd.py", PKG / "cli" / "agent_roster_cmd.py", PKG / "cli" / "agent_pair_cmd.py")
 
 
 def _modules():
