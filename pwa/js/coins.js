@@ -1,39 +1,64 @@
 // Coin control for the spend form (docs/pwa.md, "Coin control"): the wallet's coins
 // as checkboxes, and a running total of the chosen ones against the amounts plus an
 // estimated fee. Loaded only when a member opens "Advanced" in the spend form.
-// The checkboxes are named "coin": the form sends exactly the checked ones.
+// The checkboxes are named "coin": the form sends exactly the checked ones. A frozen
+// coin (BIP-329 spendable false) cannot be ticked; keyholders freeze and unfreeze here.
 
-import { get } from "./api.js";
+import { get, post } from "./api.js";
 import { formatAmount, formatSats } from "./amounts.js";
-import { h } from "./dom.js";
+import { h, problem } from "./dom.js";
 
 function confirmations(coin) {
   if (coin.confirmations === 0) return "unconfirmed";
   return coin.confirmations === 1 ? "1 confirmation" : `${coin.confirmations.toLocaleString("en-US")} confirmations`;
 }
 
-// Why a coin cannot be chosen, or null.
+// Why a coin cannot be chosen, or null. The server refuses the same coins
+// (coin_locked, coin_frozen, coin_immature).
 function refusal(coin) {
   if (coin.locked) {
     return coin.locked_by ? `In proposal ${coin.locked_by}, still pending` : "In another pending proposal";
   }
-  if (!coin.mature) return "Not spendable yet (a coinbase needs 100 confirmations)";
+  if (coin.frozen) {
+    const why = coin.frozen_reason; // "frozen by Bob", "frozen by label import (Ada)"
+    return `${why[0].toUpperCase()}${why.slice(1)}: unfreeze it to spend it`;
+  }
+  if (!coin.mature) {
+    const more = coin.confirmations_needed;
+    return `Not spendable yet: a coinbase needs 100 confirmations (${more} more)`;
+  }
   return null;
 }
 
-function coinRow(coin, onChange) {
+// Freeze or unfreeze (keyholders and admins): the server answers with the coin as
+// listed, and the row is drawn again from it.
+function freezeButton(coin, onToggle) {
+  const text = coin.frozen ? "Unfreeze this coin" : "Freeze this coin";
+  return h("button", {
+    type: "button", class: "link coin-freeze", "data-action": coin.frozen ? "unfreeze" : "freeze",
+    "aria-label": `${text}, ${formatAmount(coin.value)}`,
+    onclick: (event) => onToggle(coin, event.currentTarget),
+  }, text);
+}
+
+function coinRow(coin, ctx) {
   const reason = refusal(coin);
   const box = h("input", { type: "checkbox", name: "coin", value: coin.outpoint, disabled: reason !== null });
-  box.addEventListener("change", onChange);
+  box.addEventListener("change", ctx.onChange);
   const short = `${coin.txid.slice(0, 10)}…:${coin.vout}`;
-  return h("li", { class: "coin-item", "data-outpoint": coin.outpoint, "data-locked": String(coin.locked) },
-    h("label", { class: "coin-row" }, box,
-      h("span", { class: "coin-text" },
-        h("span", { class: "coin-amount" }, formatAmount(coin.value)),
-        h("span", { class: coin.label ? "coin-label" : "coin-label muted" }, coin.label || "No label"),
-        h("span", { class: "muted small" }, `${confirmations(coin)} · ${coin.branch} ${coin.index} · `,
-          h("code", { title: coin.outpoint }, short)),
-        reason ? h("span", { class: "coin-reason" }, reason) : null)));
+  return h("li", {
+    class: "coin-item", "data-outpoint": coin.outpoint, "data-locked": String(coin.locked),
+    "data-frozen": String(coin.frozen),
+  },
+  h("label", { class: "coin-row" }, box,
+    h("span", { class: "coin-text" },
+      h("span", { class: "coin-amount" }, formatAmount(coin.value)),
+      h("span", { class: coin.label ? "coin-label" : "coin-label muted" }, coin.label || "No label"),
+      h("span", { class: "muted small" }, `${confirmations(coin)} · ${coin.branch} ${coin.index} · `,
+        h("code", { title: coin.outpoint }, short)),
+      reason ? h("span", { class: "coin-reason" }, reason) : null)),
+  // A coin a proposal holds is not frozen (coin_locked); one frozen by an import may be.
+  ctx.mayFreeze && (!coin.locked || coin.frozen) ? freezeButton(coin, ctx.onToggle) : null);
 }
 
 // Weight of the transaction these coins would make, from the server's figures
@@ -71,8 +96,27 @@ export async function coinPicker(walletId, wanted) {
     total.textContent = `${head} Needed: ${formatAmount(need)} (the amounts plus about ${formatSats(fee)} fee). `
       + (sum >= need ? "Enough." : `Short by ${formatSats(need - sum)}.`);
   };
+  const ctx = { onChange: () => refresh(), mayFreeze: listed.may_freeze, onToggle: null };
+  ctx.onToggle = async (coin, button) => {
+    const i = listed.coins.indexOf(coin);
+    button.disabled = true;
+    try {
+      const answer = await post(`/wallets/${walletId}/coins/${coin.frozen ? "unfreeze" : "freeze"}`,
+        { outpoint: coin.outpoint });
+      listed.coins[i] = answer.coin;
+      const row = coinRow(answer.coin, ctx);
+      items[i].replaceWith(row);
+      items[i] = row;
+      boxes[i] = row.querySelector("input");
+      refresh();
+    } catch (err) {
+      button.disabled = false;
+      items[i].querySelector(".problem")?.remove();
+      items[i].append(problem(err));
+    }
+  };
   const items = listed.coins.map((coin) => {
-    const row = coinRow(coin, refresh);
+    const row = coinRow(coin, ctx);
     boxes.push(row.querySelector("input"));
     return row;
   });

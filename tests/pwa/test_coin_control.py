@@ -3,13 +3,17 @@ are checkboxes with their amounts, confirmations and labels, a running total com
 the chosen ones with the amount and an estimated fee, and the proposal spends exactly
 the coin ticked. A coin another pending proposal holds is shown locked, and the server
 refuses it (coin_locked) when a member ticked it before the other proposal took it. At
-360 px and in dark mode, without a CSP violation."""
+360 px and in dark mode, without a CSP violation.
+
+A keyholder freezes a coin from the list and unfreezes it; a frozen coin, by a member
+or by a BIP-329 import, is shown disabled with who froze it; a viewer gets no toggle."""
 
 from __future__ import annotations
 
 from embit.psbt import PSBT
 
-from coordinator.governance import proposals
+from coordinator.accounts import roles
+from coordinator.governance import audit, coin_freeze, labels, proposals
 from coordinator.psbt.model import Recipient as Payment
 from coordinator.store import wallets
 
@@ -131,3 +135,80 @@ def _propose_elsewhere(server, wallet_id: int, outpoint: str) -> int:
         return made.id
     finally:
         db.close()
+
+
+def _frozen(server, wallet_id: int) -> dict:
+    db = server.db()
+    try:
+        return {f"{txid}:{vout}": f for (txid, vout), f in coin_freeze.frozen(db, wallet_id).items()}
+    finally:
+        db.close()
+
+
+def test_a_keyholder_freezes_a_ticked_coin_from_the_list_and_unfreezes_it(tab, server):
+    set_up_admin(tab, "Ada")
+    wallet_id = import_wallet(server)
+    first, second = fund_coins_and_sync(server.config, wallet_id)
+    page = tab.page
+    tab.goto(f"/wallets/{wallet_id}/spend")
+    _fill_spend(page, "0.0002", "paint")
+    _open_coins(page)
+    row = page.locator(f"li[data-outpoint='{second}']")
+    row.locator("input").check()
+    assert page.locator("#coin-total").text_content().startswith("Chosen: 1 coin")
+
+    row.get_by_role("button", name="Freeze this coin").click()
+    page.locator(f"li[data-outpoint='{second}'][data-frozen='true']").wait_for()
+
+    assert row.locator("input").is_disabled() and not row.locator("input").is_checked()
+    assert "Frozen by Ada: unfreeze it to spend it" in row.text_content()
+    assert "Huddle chooses" in page.locator("#coin-total").text_content()  # the frozen coin left the choice
+    assert _frozen(server, wallet_id)[second].via == "member"
+    tab.goto(f"/wallets/{wallet_id}/spend")  # the server keeps it
+    _open_coins(page)
+    assert row.get_attribute("data-frozen") == "true" and row.locator("input").is_disabled()
+
+    row.get_by_role("button", name="Unfreeze this coin").click()
+    page.locator(f"li[data-outpoint='{second}'][data-frozen='false']").wait_for()
+
+    assert row.locator("input").is_enabled() and "Frozen" not in row.text_content()
+    assert _frozen(server, wallet_id) == {}
+    db = server.db()
+    try:
+        kinds = [e.type for e in audit.entries(db, audit.wallet_chain(wallet_id)) if e.type.startswith("coin_")]
+    finally:
+        db.close()
+    assert kinds == ["coin_frozen", "coin_unfrozen"]
+    assert page.locator(f"li[data-outpoint='{first}'] input").is_enabled()
+    assert tab.violations == [] and tab.errors == []
+
+
+def test_a_coin_frozen_by_a_label_import_is_shown_so_and_a_viewer_gets_no_toggle(tab, server):
+    set_up_admin(tab, "Ada")
+    wallet_id = import_wallet(server)
+    first, second = fund_coins_and_sync(server.config, wallet_id)
+    db = server.db()
+    try:
+        labels.import_labels(db, wallet_id, "regtest",
+                             f'{{"type": "output", "ref": "{first}", "label": "dust?", "spendable": false}}', 1)
+    finally:
+        db.close()
+    page = tab.page
+    tab.goto(f"/wallets/{wallet_id}/spend")
+    _open_coins(page)
+
+    frozen = page.locator(f"li[data-outpoint='{first}']")
+    assert frozen.locator("input").is_disabled()
+    assert "Frozen by label import (Ada): unfreeze it to spend it" in frozen.text_content()
+    assert frozen.get_by_role("button", name="Unfreeze this coin").is_visible()
+
+    db = server.db()
+    try:
+        roles.grant(db, 1, wallet_id, "viewer")
+    finally:
+        db.close()
+    tab.goto(f"/wallets/{wallet_id}/spend")
+    _open_coins(page)
+    assert page.locator("#coins li").count() == 2 and page.locator("#coins button").count() == 0
+    assert "Frozen by label import (Ada)" in page.locator(f"li[data-outpoint='{first}']").text_content()
+    assert tab.violations == [] and tab.errors == []
