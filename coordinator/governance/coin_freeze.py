@@ -54,11 +54,11 @@ def frozen(db: Database, wallet_id: int) -> dict[Outpoint, Freeze]:
 
 
 def set_frozen(db: Database, wallet_id: int, outpoint: Outpoint, frozen_now: bool, actor: int,
-               held_by: int | None = None, now: int | None = None) -> bool:
+               now: int | None = None) -> bool:
     """Freeze or unfreeze one unspent coin (the caller checked it is one); True if that
-    changed it. A coin a live proposal holds is not frozen (``coin_locked``): freezing
-    would not stop that proposal. Unfreezing stores spendable true, so that a wallet
-    the export goes back to (Sparrow) unfreezes it too."""
+    changed it. A coin a proposal family holds is not frozen (``coin_locked``, checked
+    in this transaction): freezing would not stop that proposal. Unfreezing stores
+    spendable true, so that a wallet the export goes back to (Sparrow) unfreezes it too."""
     at = int(time.time()) if now is None else now
     ref = f"{outpoint[0]}:{outpoint[1]}"
     with write(db):
@@ -66,9 +66,14 @@ def set_frozen(db: Database, wallet_id: int, outpoint: Outpoint, frozen_now: boo
                              " AND ref = ?", [wallet_id, ref]).fetchone()
         if (current is not None and current[0] == 0) == frozen_now:
             return False
-        if frozen_now and held_by is not None:
-            raise Conflict("coin_locked", f"coin {ref} is in proposal {held_by}, still pending: cancel it "
-                           "before freezing the coin", outpoint=ref, proposal=held_by)
+        held = db.execute(
+            "SELECT (SELECT max(p.id) FROM proposals p WHERE p.family_id = l.family_id AND p.state IN"
+            " ('open', 'broadcast')) FROM coin_locks l WHERE l.wallet_id = ? AND l.txid = ? AND l.vout = ?",
+            [wallet_id, *outpoint]).fetchone()
+        if frozen_now and held is not None:
+            where = f"proposal {held[0]}" if held[0] is not None else "another proposal"
+            raise Conflict("coin_locked", f"coin {ref} is in {where}, still pending: cancel it before "
+                           "freezing the coin", outpoint=ref, proposal=held[0])
         db.execute(
             "INSERT INTO wallet_labels (wallet_id, type, ref, spendable, updated_by, updated_at, spendable_via,"
             " spendable_by, spendable_at) VALUES (?, 'output', ?, ?, ?, ?, 'member', ?, ?)"

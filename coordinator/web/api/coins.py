@@ -44,8 +44,7 @@ def _set_frozen(wallet_id: int, frozen: bool):
     db = get_db()
     proposals.expire_due(db)
     coin = coins.unspent_coin(db, wallet, outpoint)
-    changed = coin_freeze.set_frozen(db, wallet.id, (coin.txid, coin.vout), frozen, signed_in().user.id,
-                                     held_by=coin.locked_by if coin.locked else None)
+    changed = coin_freeze.set_frozen(db, wallet.id, (coin.txid, coin.vout), frozen, signed_in().user.id)
     return jsonify({"coin": coins.unspent_coin(db, wallet, coin.outpoint).to_dict(), "changed": changed})
 
 
