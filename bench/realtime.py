@@ -13,7 +13,7 @@ time from just before the POST to the moment the last of the ceremony's clients 
 the event. A first row runs one ceremony alone, as the baseline.
 
 Prints, per mode: p50/p99/max latency, submissions and deliveries per second, the
-server worker's peak RSS (VmHWM), the POST's own median, and any lost, duplicated
+server worker's peak RSS (VmHWM) and most threads, the POST's own median, and any lost, duplicated
 or missing event. Goals on a 2-core machine: p99 < 100 ms, RSS < 150 MB
 (docs/scaling.md has the figures).
 
@@ -31,6 +31,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -99,29 +100,22 @@ def build_database(path: Path, ceremonies: int, clients: int) -> list[dict]:
 # -- the server process -------------------------------------------------------------
 
 def run_server(mode: str, database: str, port: int, sockets: int) -> None:
-    """gunicorn, one worker, in this process (``--role serve``)."""
+    """gunicorn, one worker, in this process (``--role serve``). Threads: exactly what
+    ``huddle serve`` runs (web/production.py), with ``--threads`` raised to a thread per
+    socket as docs/scaling.md advises; gevent: the same options with gevent's worker."""
     if mode == "gevent":
         from gevent import monkey
 
         monkey.patch_all()
-    from gunicorn.app.base import BaseApplication
-
-    from coordinator.web import WebConfig, create_app
+    from coordinator.web import WebConfig, create_app, production
 
     config = WebConfig(Path(database), SECRET, ORIGIN, "regtest", rate_limits=False, async_mode=mode)
-    worker = {"worker_class": "gthread", "threads": sockets + 64} if mode == "threading" else \
-        {"worker_class": "gevent", "worker_connections": sockets + 200}
-
-    class Server(BaseApplication):
-        def load_config(self):
-            for name, value in {"bind": [f"127.0.0.1:{port}"], "workers": 1, "loglevel": "warning",
-                                "graceful_timeout": 2, **worker}.items():
-                self.cfg.set(name, value)
-
-        def load(self):
-            return create_app(config)
-
-    Server().run()
+    if mode == "threading":
+        return production.serve(lambda: create_app(config), "127.0.0.1", port, threads=sockets + 64,
+                                graceful_timeout=2)
+    options = {**production.options("127.0.0.1", port, graceful_timeout=2),
+               "worker_class": "gevent", "worker_connections": sockets + 200}
+    production.Server(lambda: create_app(config), options).run()
 
 
 def worker_pid(master: int) -> int:
@@ -139,6 +133,27 @@ def peak_rss_mb(pid: int) -> float:
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
     return float("nan")
+
+
+def most_threads(pid: int, stop) -> list[int]:
+    """The worker's thread count, sampled every 0.2 s until ``stop`` is set: the most it had
+    (each open socket holds several threads; docs/scaling.md)."""
+    import threading
+
+    seen = [0]
+
+    def sample() -> None:
+        while not stop.wait(0.2):
+            try:
+                status = Path(f"/proc/{pid}/status").read_text()
+            except OSError:  # the worker is gone
+                return
+            for line in status.splitlines():
+                if line.startswith("Threads:"):
+                    seen[0] = max(seen[0], int(line.split()[1]))
+
+    threading.Thread(target=sample, daemon=True).start()
+    return seen
 
 
 def wait_http(url: str, proc: subprocess.Popen) -> None:
@@ -269,12 +284,14 @@ def measure(mode: str, template: Path, plan_file: Path, args) -> dict:
     me = [sys.executable, str(Path(__file__).resolve())]
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("HUDDLE_")}, "PYTHONPATH": str(ROOT)}
     log = (work / "server.log").open("w")
+    stop = threading.Event()
     server = subprocess.Popen([*me, "--role", "serve", "--mode", mode, "--db", str(database), "--port", str(port),
                                "--sockets", str(args.ceremonies * args.clients)], env=env, stderr=log)
     try:
         url = f"http://127.0.0.1:{port}"
         wait_http(url, server)
         worker = worker_pid(server.pid)
+        threads = most_threads(worker, stop)
         out = subprocess.run([*me, "--role", "clients", "--url", url, "--plan", str(plan_file),
                               "--clients", str(args.clients), "--rounds", str(args.rounds),
                               "--pause", str(args.pause), "--submit", args.submit],
@@ -283,9 +300,10 @@ def measure(mode: str, template: Path, plan_file: Path, args) -> dict:
             server_log = (work / "server.log").read_text()[-3000:]
             raise SystemExit(f"the clients failed under {mode}:\n{out.stderr[-3000:]}\nserver:\n{server_log}")
         result = json.loads(out.stdout.strip().splitlines()[-1])
-        result["rss"] = peak_rss_mb(worker)
+        result["rss"], result["threads"] = peak_rss_mb(worker), threads[0]
         return result
     finally:
+        stop.set()
         server.terminate()
         server.wait(timeout=30)
         shutil.rmtree(work, ignore_errors=True)
@@ -299,7 +317,7 @@ def percentile(values: list[float], p: float) -> float:
 def report(mode: str, r: dict) -> str:
     ms = [v * 1000 for v in r["latencies"]]
     return (f"{mode:<10} {percentile(ms, 50):>8.1f} {percentile(ms, 99):>8.1f} {max(ms, default=0):>8.1f} "
-            f"{r['submissions'] / r['wall']:>9.1f} {r['deliveries'] / r['wall']:>10.1f} {r['rss']:>8.1f} "
+            f"{r['submissions'] / r['wall']:>9.1f} {r['deliveries'] / r['wall']:>10.1f} {r['rss']:>8.1f} {r['threads']:>7} "
             f"{r['lost']:>5} {r['duplicates']:>5} {r['gaps']:>5} {percentile(r['answered'], 50) * 1000:>8.1f} "
             f"{r['errors'] or ''}")
 
@@ -332,7 +350,7 @@ def main() -> None:
           f"{args.pause} s apart on average "
           f"(set up in {time.monotonic() - began:.0f} s); {os.cpu_count()} CPUs")
     print(f"{'mode':<10} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'submit/s':>9} {'deliver/s':>10} "
-          f"{'RSS MB':>8} {'lost':>5} {'dups':>5} {'gaps':>5} {'POST p50':>8} errors")
+          f"{'RSS MB':>8} {'threads':>7} {'lost':>5} {'dups':>5} {'gaps':>5} {'POST p50':>8} errors")
     template = work / "template.sqlite3"
     print(report("baseline", measure("threading", template, work / "alone.json", args)) + " (one ceremony alone)",
           flush=True)
