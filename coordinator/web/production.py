@@ -116,6 +116,21 @@ class Server(BaseApplication):
             sys.exit(Arbiter.WORKER_BOOT_ERROR)  # the master then stops too, with this status (3)
 
 
+def without_compression(app: Flask) -> Flask:
+    """WebSockets without permessage-deflate (RFC 7692): simple-websocket accepts it
+    whenever a browser offers it, and each socket then keeps zlib's state, about
+    100 KB more per socket (docs/scaling.md), to shrink events of a few hundred bytes.
+    Not offered, it is not used; the agent's client never offers it anyway."""
+    inner = app.wsgi_app
+
+    def wsgi_app(environ, start_response):
+        environ.pop("HTTP_SEC_WEBSOCKET_EXTENSIONS", None)
+        return inner(environ, start_response)
+
+    app.wsgi_app = wsgi_app
+    return app
+
+
 def _freeze(arbiter, worker) -> None:
     """What the master imported stays shared with the worker: the collector
     never walks these objects, so it never writes to their pages (copy on write)."""
@@ -145,4 +160,7 @@ def options(host: str, port: int, threads: int = THREADS, graceful_timeout: int 
 def serve(build: Callable[[], Flask], host: str, port: int, threads: int = THREADS,
           graceful_timeout: int = GRACEFUL_TIMEOUT) -> None:
     """Run until SIGTERM or Ctrl-C; ``build`` makes the app in the worker."""
-    Server(lambda: logs.init_app(build(), emit=False), options(host, port, threads, graceful_timeout)).run()
+    def app() -> Flask:
+        return without_compression(logs.init_app(build(), emit=False))
+
+    Server(app, options(host, port, threads, graceful_timeout)).run()
