@@ -33,7 +33,10 @@ def group() -> None:
               help="QR error correction level.")
 @click.option("--frames", "count", type=click.IntRange(1, 100_000),
               help="UR only: how many frames to print (default: one of each fragment).")
-def encode(file: str, fmt: str, density: str, ecc: str, count: int | None) -> None:
+@click.option("--compact", "device", metavar="DEVICE",
+              help="Leave out the segwit inputs' non_witness_utxo, for a device documented to sign "
+                   "without it (seedsigner, krux, jade; docs/qr.md).")
+def encode(file: str, fmt: str, density: str, ecc: str, count: int | None, device: str | None) -> None:
     """Print the frames for the PSBT in FILE, one per line.
 
     FILE holds the PSBT as binary, base64 or hex; '-' reads stdin.
@@ -45,6 +48,11 @@ def encode(file: str, fmt: str, density: str, ecc: str, count: int | None) -> No
 
     # hex text is twice the PSBT's size
     psbt = parse_psbt(read_payload(file, 2 * DEFAULT_MAX_MESSAGE_LEN + 1), DEFAULT_MAX_MESSAGE_LEN)
+    if device:
+        from ..psbt import codec
+        from ..qr.compact import compact_psbt, require_documented
+
+        psbt = codec.serialize(compact_psbt(codec.parse(psbt), require_documented(device)))
     settings = presets.AnimationSettings(ecc=ecc)
     for frame in psbt_frames(psbt, fmt, presets.density(density), settings, count).frames:
         click.echo(frame)

@@ -106,3 +106,24 @@ def test_encode_of_something_else_is_not_a_psbt(run, tmp_path):
 def test_encode_of_a_missing_file(run, tmp_path):
     result = run("encode", str(tmp_path / "nope.psbt"))
     assert result.exit_code == 3 and "[bad_input]" in result.output
+
+
+def test_encode_compact_for_a_documented_device_leaves_out_only_the_previous_transactions(run):
+    from embit.psbt import PSBT
+
+    psbt = build_psbt(10)
+    result = run("encode", "-", "--compact", "seedsigner", input=base64.b64encode(psbt))
+    assert result.exit_code == 0, result.output
+    decoded = run("decode", input=result.output)
+    shown = PSBT.parse(base64.b64decode(decoded.output))
+    full = PSBT.parse(psbt)
+    assert len(base64.b64decode(decoded.output)) < len(psbt)
+    assert shown.tx.txid() == full.tx.txid()
+    assert all(i.non_witness_utxo is None and i.witness_utxo is not None for i in shown.inputs)
+    assert [i.witness_script for i in shown.inputs] == [i.witness_script for i in full.inputs]
+
+
+def test_encode_compact_for_an_undocumented_device_is_refused(run):
+    result = run("encode", "-", "--compact", "keystone", input=base64.b64encode(build_psbt(1)))
+    assert result.exit_code != 0 and "[qr_compact_undocumented]" in result.output
+    assert "Traceback" not in result.output
