@@ -122,7 +122,8 @@ def _weights(wallet: Wallet) -> dict[str, int]:
 
 def check_chosen(db: Database, wallet_id: int, chosen: Iterable[object], held: Mapping[Outpoint, str]) -> list[str]:
     """The chosen outpoints, normalised, if each is an unspent coin of the wallet in no
-    proposal family (``held``: locks.locked); else the first bad one's error."""
+    proposal family (``held``: locks.locked), not frozen and, if a coinbase, mature;
+    else the first bad one's error."""
     outpoints = [_parse(c) for c in chosen]
     seen: set[Outpoint] = set()
     for outpoint in outpoints:
