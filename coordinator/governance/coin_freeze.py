@@ -7,7 +7,8 @@ is spent only after someone unfreezes it.
 The state lives in the labels table (``wallet_labels.spendable`` on the ``output``
 record), so the BIP-329 export carries it out and an import in; m060 keeps who set it
 last and how (a label import or a member). Keyholders freeze and unfreeze here, each
-change an entry in the wallet's audit chain.
+change an entry in the wallet's audit chain and an event in its room (``coin_frozen``,
+``coin_unfrozen``; docs/events.md), written in the change's transaction.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from sqlite_utils import Database
 
 from ..errors import Conflict
 from ..store.db import write
-from . import audit
+from . import audit, outbox
+from .events import CoinFrozen, CoinUnfrozen
 
 Outpoint = tuple[str, int]
 
@@ -83,4 +85,7 @@ def set_frozen(db: Database, wallet_id: int, outpoint: Outpoint, frozen_now: boo
             [wallet_id, ref, 0 if frozen_now else 1, actor, at, actor, at])
         audit.append_to_wallet(db, wallet_id, "coin_frozen" if frozen_now else "coin_unfrozen",
                                {"outpoint": ref}, actor=f"user:{actor}", at=at)
+        # after the audit entry, so the event carries the head that includes it
+        kind = CoinFrozen if frozen_now else CoinUnfrozen
+        outbox.record(db, kind(wallet_id, ref, actor, "member"), at=at)
     return True

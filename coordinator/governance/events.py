@@ -103,5 +103,34 @@ class MemberRemoved(WalletEvent):
     by: int
 
 
+@dataclass(frozen=True)
+class CoinFrozen(WalletEvent):
+    """A keyholder (``by``) froze the unspent coin ``outpoint`` (BIP-329 spendable false):
+    no spend takes it until it is unfrozen. ``via`` is "member"; a label import that
+    freezes coins sends ``labels_changed`` instead."""
+
+    outpoint: str
+    by: int
+    via: str
+
+
+@dataclass(frozen=True)
+class CoinUnfrozen(WalletEvent):
+    """A keyholder (``by``) unfroze the coin ``outpoint``; spends may take it again."""
+
+    outpoint: str
+    by: int
+    via: str
+
+
+@dataclass(frozen=True)
+class LabelsChanged(WalletEvent):
+    """A BIP-329 label import by ``by`` changed ``count`` labels (names, or coins frozen or
+    unfrozen); the labels are fetched, never in the event."""
+
+    count: int
+    by: int
+
+
 EVENTS = (InviteCreated, MemberJoined, MemberRevoked, ProposalCreated, ProposalClosed, ApprovalAdded, CommentAdded,
-          RoleChanged, MemberRemoved)
+          RoleChanged, MemberRemoved, CoinFrozen, CoinUnfrozen, LabelsChanged)

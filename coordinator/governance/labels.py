@@ -29,7 +29,8 @@ from ..errors import HuddleError, InvalidInput
 from ..psbt.recipients import script_for
 from ..store.db import write
 from ..wallet.keys import parse_xpub
-from . import audit, ledger, ledger_errors  # noqa: F401  (ledger_errors registers the codes)
+from . import audit, ledger, ledger_errors, outbox  # noqa: F401  (ledger_errors registers the codes)
+from .events import LabelsChanged
 from .proposals import MAX_MEMO
 
 TYPES = ("tx", "addr", "pubkey", "input", "output", "xpub", "spscan")  # BIP-329 (spscan: bitcoin/bips#2149)
@@ -178,6 +179,7 @@ def import_labels(db: Database, wallet_id: int, network: str, text: str | bytes,
             audit.append_to_wallet(db, wallet_id, "labels_imported",
                                    {"records": len(records), "applied": applied,
                                     "sha256": hashlib.sha256(raw).hexdigest()}, actor=f"user:{actor}", at=at)
+            outbox.record(db, LabelsChanged(wallet_id, applied, actor), at=at)  # open coin lists and ledgers redraw
     return ImportResult(len(records), applied, len(records) - applied)
 
 
