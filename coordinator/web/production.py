@@ -33,8 +33,10 @@ from gunicorn.workers.gthread import ThreadWorker
 
 from ..errors import HuddleError
 from . import logs
+from .socket_budget import limit_sockets
 
-THREADS = 64  # open sockets plus requests in flight; a group is a handful of members and agents
+THREADS = 512  # open sockets plus requests in flight: each WebSocket holds one. The pool starts
+# threads as needed, so unused ones cost nothing; 500 sockets measured 135 MB (docs/scaling.md)
 GRACEFUL_TIMEOUT = 30  # seconds; systemd's TimeoutStopSec must be longer (docs/deploy/huddle.service)
 STOP_HOOKS = "huddle_on_stop"  # app.extensions key: callables run in the worker on SIGTERM
 log = logging.getLogger(__name__)
@@ -161,6 +163,6 @@ def serve(build: Callable[[], Flask], host: str, port: int, threads: int = THREA
           graceful_timeout: int = GRACEFUL_TIMEOUT) -> None:
     """Run until SIGTERM or Ctrl-C; ``build`` makes the app in the worker."""
     def app() -> Flask:
-        return without_compression(logs.init_app(build(), emit=False))
+        return limit_sockets(without_compression(logs.init_app(build(), emit=False)), threads)
 
     Server(app, options(host, port, threads, graceful_timeout)).run()

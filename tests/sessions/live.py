@@ -72,7 +72,8 @@ class Server:
             self.proc.wait()
 
 
-def serve(exe, data_dir, chain_url: str, extra_env: dict | None = None, dev: bool = False) -> Server:
+def serve(exe, data_dir, chain_url: str, extra_env: dict | None = None, dev: bool = False,
+          args: tuple[str, ...] = ()) -> Server:
     """Start `huddle serve` (regtest, the sandbox as its chain, a watcher every second)
     and wait until it answers; returns the setup token it printed. ``dev``: Werkzeug in
     one process (a SIGKILL at a fault point then ends the whole server, not one worker
@@ -82,7 +83,8 @@ def serve(exe, data_dir, chain_url: str, extra_env: dict | None = None, dev: boo
     env = {k: v for k, v in os.environ.items() if not k.startswith("HUDDLE_")}
     env.update({"HUDDLE_DATA": str(data_dir), "HUDDLE_NETWORK": "regtest", "HUDDLE_CHAIN": f"esplora:{chain_url}",
                 "HUDDLE_WATCH_INTERVAL": "1", "PYTHONUNBUFFERED": "1", **(extra_env or {})})
-    proc = subprocess.Popen([str(exe), "serve", "--port", str(port), *(["--dev"] if dev else [])], env=env, stdout=subprocess.PIPE,
+    proc = subprocess.Popen([str(exe), "serve", "--port", str(port), *(["--dev"] if dev else []), *args], env=env,
+                            stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)
     lines: list[str] = []
     threading.Thread(target=lambda: lines.extend(iter(proc.stdout.readline, "")), daemon=True).start()
