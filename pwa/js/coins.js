@@ -3,10 +3,12 @@
 // estimated fee. Loaded only when a member opens "Advanced" in the spend form.
 // The checkboxes are named "coin": the form sends exactly the checked ones. A frozen
 // coin (BIP-329 spendable false) cannot be ticked; keyholders freeze and unfreeze here.
+// Live: another member's freeze, unfreeze or label import redraws the list.
 
 import { get, post } from "./api.js";
 import { formatAmount, formatSats } from "./amounts.js";
 import { h, problem } from "./dom.js";
+import { joinWallet, onWalletEvent } from "./socket.js";
 
 function confirmations(coin) {
   if (coin.confirmations === 0) return "unconfirmed";
@@ -71,11 +73,20 @@ export function estimateFee(weights, inputs, recipients, satPerKvb) {
   return (vbytes * satPerKvb + 999n) / 1000n;
 }
 
+// Events of the wallet's room after which the list is fetched again (docs/events.md):
+// another member froze or unfroze a coin, imported labels, or a proposal took or freed
+// coins; a sync found a transaction; or the socket missed too much ("resync").
+const LIVE = new Set(["coin_frozen", "coin_unfrozen", "labels_changed", "proposal_created", "proposal_closed",
+  "tx_seen", "tx_confirmed", "tx_reorged", "tx_dropped", "resync"]);
+
 // `wanted()` -> { amount: BigInt|null, rate: BigInt|null (sat/kvB), recipients: n }
 export async function coinPicker(walletId, wanted) {
-  const listed = await get(`/wallets/${walletId}/coins`);
+  let listed = await get(`/wallets/${walletId}/coins`);
   const total = h("p", { class: "coin-total", id: "coin-total", "aria-live": "polite" });
-  const boxes = [];
+  const note = h("p", { class: "muted small", id: "coin-note", "aria-live": "polite", hidden: true });
+  const place = h("div", { class: "coin-place" });
+  let boxes = [];
+  let items = [];
   const refresh = () => {
     const chosen = listed.coins.filter((c, i) => boxes[i].checked);
     const sum = chosen.reduce((acc, c) => acc + BigInt(c.value), 0n);
@@ -97,32 +108,83 @@ export async function coinPicker(walletId, wanted) {
       + (sum >= need ? "Enough." : `Short by ${formatSats(need - sum)}.`);
   };
   const ctx = { onChange: () => refresh(), mayFreeze: listed.may_freeze, onToggle: null };
+  // Draws the whole list from `fresh`, keeping the ticks of coins still choosable;
+  // says which ticked coins can no longer be chosen (frozen, taken or spent meanwhile).
+  const draw = (fresh) => {
+    const ticked = new Set(boxes.filter((b) => b.checked).map((b) => b.value));
+    listed = fresh;
+    ctx.mayFreeze = fresh.may_freeze;
+    items = fresh.coins.map((coin) => coinRow(coin, ctx));
+    boxes = items.map((row) => row.querySelector("input"));
+    for (const box of boxes) box.checked = ticked.has(box.value) && !box.disabled;
+    const lost = [...ticked].filter((outpoint) => !boxes.some((b) => b.value === outpoint && b.checked));
+    if (lost.length) {
+      const why = lost.map((outpoint) => {
+        const coin = fresh.coins.find((c) => c.outpoint === outpoint);
+        return `${outpoint.slice(0, 10)}…: ${coin ? refusal(coin) : "spent"}`;
+      });
+      note.hidden = false;
+      note.textContent = `Unticked ${lost.length === 1 ? "a coin that" : "coins that"} can no longer be chosen: ${why.join("; ")}.`;
+    }
+    place.replaceChildren(fresh.coins.length === 0
+      ? h("p", { class: "muted" }, fresh.tip_height === null ? "The wallet has not been synced yet." : "The wallet has no coins.")
+      : h("ul", { class: "coin-list", id: "coins" }, items));
+    refresh();
+  };
   ctx.onToggle = async (coin, button) => {
-    const i = listed.coins.indexOf(coin);
+    const row = button.closest("li");
     button.disabled = true;
     try {
       const answer = await post(`/wallets/${walletId}/coins/${coin.frozen ? "unfreeze" : "freeze"}`,
         { outpoint: coin.outpoint });
+      const i = listed.coins.findIndex((c) => c.outpoint === answer.coin.outpoint);
+      if (i < 0) return; // the list was drawn again meanwhile, without this coin
       listed.coins[i] = answer.coin;
-      const row = coinRow(answer.coin, ctx);
-      items[i].replaceWith(row);
-      items[i] = row;
-      boxes[i] = row.querySelector("input");
+      const fresh = coinRow(answer.coin, ctx);
+      items[i].replaceWith(fresh);
+      items[i] = fresh;
+      boxes[i] = fresh.querySelector("input");
       refresh();
     } catch (err) {
       button.disabled = false;
-      items[i].querySelector(".problem")?.remove();
-      items[i].append(problem(err));
+      row.querySelector(".problem")?.remove();
+      row.append(problem(err));
     }
   };
-  const items = listed.coins.map((coin) => {
-    const row = coinRow(coin, ctx);
-    boxes.push(row.querySelector("input"));
-    return row;
-  });
-  refresh();
-  const body = listed.coins.length === 0
-    ? h("p", { class: "muted" }, listed.tip_height === null ? "The wallet has not been synced yet." : "The wallet has no coins.")
-    : h("ul", { class: "coin-list", id: "coins" }, items);
-  return { element: h("div", { class: "coin-control" }, body, total), refresh };
+  draw(listed);
+  const element = h("div", { class: "coin-control" }, place, total, note);
+  live(walletId, element, (fresh) => draw(fresh));
+  return { element, refresh };
+}
+
+// Live: the wallet's room (js/socket.js), so that a coin another member freezes shows
+// frozen here without a reload. Events that come together make one fetch, not one each.
+function live(walletId, element, draw) {
+  let busy = false;
+  let again = false;
+  const reload = async () => {
+    if (busy) { again = true; return; }
+    busy = true;
+    try {
+      do {
+        again = false;
+        draw(await get(`/wallets/${walletId}/coins`));
+      } while (again);
+    } catch (err) {
+      const note = element.querySelector("#coin-note");
+      note.hidden = false;
+      note.replaceChildren(problem(err));
+    } finally {
+      busy = false;
+    }
+  };
+  // After the caller has put `element` on the page (it does so as soon as this
+  // function's promise settles): a list no longer on the page stops listening.
+  setTimeout(() => {
+    const stop = onWalletEvent((eventWallet, envelope) => {
+      if (!element.isConnected) { stop(); return; }
+      if (eventWallet === walletId && LIVE.has(envelope.type)) reload();
+    });
+    joinWallet(walletId).catch(() => {});
+  }, 0);
 }

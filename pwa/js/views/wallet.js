@@ -8,6 +8,8 @@ import { joinWallet, onWalletEvent } from "../socket.js";
 import { historyPanel } from "./history.js";
 
 const LIVE = new Set(["proposal_created", "proposal_closed", "approval_added", "resync"]);
+// The ledger (js/views/ledger.js) is fetched again when labels change or a sync finds a transaction.
+const LEDGER_LIVE = new Set(["labels_changed", "tx_seen", "tx_confirmed", "tx_reorged", "tx_dropped", "resync"]);
 
 function proposalItem(walletId, proposal) {
   return h("li", { class: `card state-${proposal.state}`, "data-proposal": proposal.id },
@@ -159,6 +161,8 @@ export async function walletView({ id }) {
   let list = await proposalList(walletId);
   const history = await historyPanel(walletId);
   let checked = await checkList(walletId);
+  const { ledgerPanel } = await import("./ledger.js"); // not in the first load
+  const ledger = await ledgerPanel(walletId);
   const seen = new Map(); // check events that came before their POST's answer
   const section = h("section", { "data-wallet": walletId },
     h("h1", {}, wallet.name),
@@ -170,7 +174,7 @@ export async function walletView({ id }) {
       atLeast(walletId, "admin") ? link(`/wallets/${walletId}/members`, "Invite members", { class: "button" }) : null),
     receivePanel(walletId, () => checked.checks, seen),
     checked.el,
-    h("h2", {}, "Proposals"), list);
+    h("h2", {}, "Proposals"), list, ledger.el);
   const stop = onWalletEvent(async (eventWallet, envelope) => {
     if (!section.isConnected) { stop(); return; }
     if (eventWallet !== walletId) return;
@@ -181,6 +185,7 @@ export async function walletView({ id }) {
       checked = fresh;
       return;
     }
+    if (LEDGER_LIVE.has(envelope.type)) ledger.refresh();
     if (!LIVE.has(envelope.type)) return;
     const fresh = await proposalList(walletId);
     list.replaceWith(fresh);
