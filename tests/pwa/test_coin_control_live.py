@@ -60,6 +60,8 @@ def test_a_coin_one_member_freezes_shows_frozen_in_the_others_open_coin_list(new
     for member in (tab, bob):
         member.goto(f"/wallets/{wallet_id}/spend")
         _open_coins(member.page)
+    assert "never takes a frozen coin, a coinbase short of 100 confirmations" in bob.page.locator(
+        "#coin-hint").text_content()
     seen = bob.page.locator(f"li[data-outpoint='{second}']")
     seen.locator("input").check()
     assert bob.page.locator("#coin-total").text_content().startswith("Chosen: 1 coin")

@@ -64,7 +64,9 @@ function advancedPanel(walletId, formRef) {
   const place = h("div", { id: "coin-control" });
   const panel = h("details", { class: "spend-advanced", id: "advanced" },
     h("summary", {}, "Advanced: choose the coins"),
-    h("p", { class: "muted small" }, "Tick coins to spend exactly those; leave all unticked to let Huddle choose."),
+    h("p", { class: "muted small", id: "coin-hint" }, "Tick coins to spend exactly those; leave all unticked to let "
+      + "Huddle choose. Huddle never takes a frozen coin, a coinbase short of 100 confirmations or a coin "
+      + "another pending proposal holds."),
     place);
   let picker = null;
   panel.addEventListener("toggle", async () => {
