@@ -22,6 +22,9 @@ server compares with its own derivation (governance/address_checks.py).
 
 from __future__ import annotations
 
+import logging
+import threading
+
 from flask import current_app, request
 # socketio's ConnectionRefusedError, not the builtin: only its reason reaches the client
 from flask_socketio import ConnectionRefusedError, Namespace, emit, join_room
@@ -29,12 +32,16 @@ from flask_socketio import ConnectionRefusedError, Namespace, emit, join_room
 from ..accounts import api_tokens, roles
 from ..errors import HuddleError, InvalidInput
 from ..governance import address_checks, audit, proposals
-from ..sessions import presence, requests, signatures
+from ..sessions import agent_presence, presence, requests, signatures
+from ..sessions.agent_presence import Connection
+from ..store import open_database
 from .ceremony_socket import after_signatures, answer_error, publish_now, wallet_by_id
 from .db import get_db
 
 NAMESPACE = "/agent"
 SIGNING_ROLES = ("keyholder", "admin")
+REGISTRY = "huddle_agent_registry"  # app.extensions key: the Registry, with a message queue only
+log = logging.getLogger(__name__)
 
 
 class AgentEvents(Namespace):
@@ -51,14 +58,14 @@ class AgentEvents(Namespace):
         join_room(f"user:{user.id}")
         for wallet_id in wallet_ids:
             join_room(f"agent:{wallet_id}")
-        _agents()[request.sid] = (user.id, user.name, wallet_ids, token.id)
+        _arrived(request.sid, Connection(user.id, user.name, wallet_ids, token.id))
         emit("welcome", {"user": user.to_dict(), "wallets": wallet_ids})
         _presence(user.id, user.name, wallet_ids, True)
 
     def on_disconnect(self, *args):
-        found = _agents().pop(request.sid, None)
-        if found is not None:
-            _presence(*found[:3], False)
+        found = _left(request.sid)
+        if found is not None and connected_agents(found.user_id) == 0:  # its last one, on any process
+            _presence(found.user_id, found.name, found.wallet_ids, False)
 
     def on_sign_step(self, data=None):
         try:
@@ -97,7 +104,7 @@ class AgentEvents(Namespace):
             wallet_id = fields.get("wallet_id")
             if not isinstance(wallet_id, int) or isinstance(wallet_id, bool):
                 raise InvalidInput("bad_socket_request", "head needs wallet_id, seq, hash and signature")
-            requests.record_head(get_db(), wallet_id, _agents()[request.sid][0], fields.get("seq"),
+            requests.record_head(get_db(), wallet_id, _agents()[request.sid].user_id, fields.get("seq"),
                                  fields.get("hash"), fields.get("signature"))
             return {"ok": True}
         except HuddleError as err:
@@ -105,7 +112,7 @@ class AgentEvents(Namespace):
 
     def on_address_shown(self, data=None):
         try:
-            db, user_id = get_db(), _agents()[request.sid][0]
+            db, user_id = get_db(), _agents()[request.sid].user_id
             fields = data if isinstance(data, dict) else {}
             wallet_id = address_checks.wallet_of(db, fields.get("request_id"), user_id)
             roles.require(db, user_id, wallet_id, "keyholder")  # still a keyholder of it
@@ -128,25 +135,35 @@ def _request(data: object) -> tuple[tuple[int, int], int]:
     """The (wallet, proposal) of the sign request ``data`` answers, and this agent's user."""
     if not isinstance(data, dict):
         raise InvalidInput("bad_socket_request", "send an object with request_id and proposal_id")
-    user_id = _agents()[request.sid][0]
+    user_id = _agents()[request.sid].user_id
     return requests.request_of(get_db(), data.get("request_id"), user_id, data.get("proposal_id")), user_id
 
 
 def connected_agents(user_id: int) -> int:
-    """How many of the user's agents are connected to this process."""
-    return sum(1 for found in _agents().values() if found[0] == user_id)
+    """How many of the user's agents are connected: to any live server process when
+    there is a message queue (an emit then reaches them all), else to this one."""
+    registry = current_app.extensions.get(REGISTRY)
+    if registry is None:
+        return sum(1 for found in _agents().values() if found.user_id == user_id)
+    return agent_presence.count(get_db(), user_id, registry.process, registry.ttl)
 
 
-def _agents() -> dict[str, tuple[int, str, list[int], str]]:
+def _agents() -> dict[str, Connection]:
+    """This process's agent sockets: sid -> Connection."""
     return current_app.extensions.setdefault("huddle_agents", {})
 
 
 def disconnect_token(token_id: str) -> None:
-    """Cut the agents connected with a token that was just revoked."""
+    """Cut the agents connected with a token that was just revoked, on every process."""
+    cut_token_here(token_id)
+    current_app.extensions["huddle_relay"].cut_token_everywhere(token_id)
+
+
+def cut_token_here(token_id: str, app=None) -> None:
     from .realtime import cut
 
-    for sid, found in list(_agents().items()):
-        if found[3] == token_id:
+    for sid, found in list((app or current_app).extensions.get("huddle_agents", {}).items()):
+        if found.token_id == token_id:
             cut(sid, NAMESPACE)
 
 
@@ -156,3 +173,104 @@ def _presence(user_id: int, name: str, wallet_ids: list[int], online: bool) -> N
     for wallet_id in wallet_ids:
         socketio.emit("agent_presence", {"wallet_id": wallet_id, "user": {"id": user_id, "name": name},
                                          "online": online}, to=audit.wallet_chain(wallet_id), namespace=WALLETS)
+
+
+# -- agents on every process (sessions/agent_presence.py; docs/scaling.md) ----------
+
+class Registry:
+    """With a message queue: this process's agent rows in the shared database, renewed
+    every ``ttl / 3`` seconds by one background task while it holds agents."""
+
+    def __init__(self, app, ttl: int) -> None:
+        self.app, self.ttl, self.process = app, ttl, agent_presence.process_id()
+        self.lock, self.running = threading.Lock(), False
+
+    def write(self, step) -> None:
+        """A connect or disconnect row; if the database is busy, the next beat writes it."""
+        try:
+            step(get_db())
+        except HuddleError as err:
+            log.warning("agent presence: %s (the next beat catches up)", err)
+
+    def start(self) -> None:
+        from .realtime import socketio
+
+        with self.lock:
+            if self.running:
+                return
+            self.running = True
+        socketio.start_background_task(self._keep_alive)
+
+    def _keep_alive(self) -> None:
+        from .realtime import socketio
+
+        db = open_database(self.app.config["HUDDLE"].database)
+        try:
+            while True:
+                socketio.sleep(self.ttl / 3)
+                with self.lock:
+                    local = dict(self.app.extensions.get("huddle_agents", {}))
+                    self.running = bool(local)
+                    if not local:
+                        return
+                    try:
+                        found = agent_presence.beat(db, self.process, local, self.ttl)
+                    except HuddleError as err:
+                        log.warning("agent presence: %s (trying again at the next beat)", err)
+                        continue
+                self._act(found)
+        finally:
+            db.close()
+
+    def _act(self, found: agent_presence.Beat) -> None:
+        from .realtime import cut
+
+        for sid in found.revoked:  # a revocation whose Redis message this process missed
+            cut(sid, NAMESPACE)
+        for user_id, name, wallet_ids in found.gone:  # agents of a process that died
+            _presence(user_id, name, wallet_ids, False)
+
+    def stop(self) -> None:
+        try:
+            db = open_database(self.app.config["HUDDLE"].database)
+            try:
+                agent_presence.leave(db, self.process)
+            finally:
+                db.close()
+        except HuddleError as err:
+            log.warning("agent presence: %s (other processes forget this one after the TTL)", err)
+
+
+def _arrived(sid: str, found: Connection) -> None:
+    registry = current_app.extensions.get(REGISTRY)
+    if registry is None:
+        _agents()[sid] = found
+        return
+    with registry.lock:
+        _agents()[sid] = found
+        registry.write(lambda db: agent_presence.connected(db, registry.process, sid, found))
+    registry.start()
+    current_app.extensions["huddle_relay"].start()  # hear revocations from the other processes
+
+
+def _left(sid: str) -> Connection | None:
+    registry = current_app.extensions.get(REGISTRY)
+    if registry is None:
+        return _agents().pop(sid, None)
+    with registry.lock:
+        found = _agents().pop(sid, None)
+        if found is not None:
+            registry.write(lambda db: agent_presence.disconnected(db, registry.process, sid))
+    return found
+
+
+def init_app(app, relay) -> None:
+    """With a message queue, agents count on every process, and a token revoked on one
+    process cuts its sockets on all (relay.py carries ``cut-token:``)."""
+    relay.cut_token = lambda token_id: cut_token_here(token_id, app)
+    if relay.redis is None:
+        return
+    from .production import on_stop
+
+    registry = app.extensions[REGISTRY] = Registry(app, agent_presence.ttl_setting())
+    on_stop(app, registry.stop)

@@ -63,7 +63,7 @@ from flask_socketio import ConnectionRefusedError, Namespace, SocketIO, join_roo
 from ..accounts import api_tokens, roles
 from ..errors import HuddleError, InvalidInput
 from ..governance import audit, outbox
-from .agent_socket import NAMESPACE as AGENT_NAMESPACE, AgentEvents
+from .agent_socket import NAMESPACE as AGENT_NAMESPACE, AgentEvents, init_app as agent_init
 from .ceremony_socket import register as ceremony_register
 from .auth import caller
 from .db import get_db
@@ -197,4 +197,5 @@ def init_app(app) -> None:
     socketio.on_namespace(WalletEvents(NAMESPACE))
     socketio.on_namespace(AgentEvents(AGENT_NAMESPACE))
     ceremony_register(socketio, NAMESPACE)  # join_ceremony, leave_ceremony, presence (issue 11)
-    app.extensions["huddle_relay"] = Relay(socketio.server, config.database, NAMESPACE, queue, _cut_here)
+    app.extensions["huddle_relay"] = relay = Relay(socketio.server, config.database, NAMESPACE, queue, _cut_here)
+    agent_init(app, relay)  # agents counted and cut on every process (docs/scaling.md)

@@ -32,6 +32,7 @@ class Relay:
 
     def __init__(self, server, database, namespace: str, message_queue: str = "", cut=None) -> None:
         self.server, self.database, self.namespace, self.cut = server, database, namespace, cut
+        self.cut_token = None  # set by agent_socket.init_app: cut this process's agents of a token
         self.lock = _lock(server.eio.async_mode)
         self.wake = server.eio.create_event()
         self.redis = _redis(message_queue)
@@ -75,6 +76,10 @@ class Relay:
     def cut_everywhere(self, user_id: int) -> None:
         """Ask the other processes to cut a revoked user's sockets (this one already did)."""
         self._tell_others(f"cut:{user_id}".encode())
+
+    def cut_token_everywhere(self, token_id: str) -> None:
+        """Ask the other processes to cut the agents of a revoked token (this one already did)."""
+        self._tell_others(f"cut-token:{token_id}".encode())
 
     def _tell_others(self, message: bytes) -> None:
         if self.redis is None:
@@ -134,6 +139,8 @@ class Relay:
     def _heard(self, data: bytes) -> None:
         if data.startswith(b"cut:") and data[4:].isdigit() and self.cut is not None:
             self.cut(int(data[4:]))
+        elif data.startswith(b"cut-token:") and self.cut_token is not None:
+            self.cut_token(data[10:].decode("ascii", "replace"))
         else:
             self.wake.set()
 

@@ -28,6 +28,6 @@ def check_not_newer(db: Database) -> None:
 
 # Registration order is run order: m001-m004, m005, m006-m010, m011-m012, m013-m014, m015,
 # then each later module in its own range (ledger m016-, replacements m020-, roster m025-,
-# ceremony m030-, realtime m040-, successor m045-, push m050-, address_checks m055-, coins m060-); a module's migrations depend only on the ones before it in this line.
+# ceremony m030-, realtime m040-, successor m045-, push m050-, address_checks m055-, coins m060-, agent_presence m065-); a module's migrations depend only on the ones before it in this line.
 from . import wallets, accounts, governance, setup, group, agent  # noqa: E402,F401  (registers them)
-from . import ledger, replacements, roster, ceremony, realtime, successor, push, address_checks, coins  # noqa: E402,F401
+from . import ledger, replacements, roster, ceremony, realtime, successor, push, address_checks, coins, agent_presence  # noqa: E402,F401
