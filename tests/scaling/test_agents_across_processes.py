@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
 import threading
 
 import httpx
@@ -15,11 +16,13 @@ import pytest
 import socketio
 
 from coordinator.accounts import api_tokens
+from coordinator.errors import InvalidInput
+from coordinator.sessions import agent_presence
 from coordinator.store import open_database
 
 from .. import keys
 from ..web.conftest import admin, app, config, proposal, wallet_id  # noqa: F401  (fixtures)
-from .servers import ORIGIN, Member, serve, start_redis, stop
+from .servers import HUDDLE, ORIGIN, Member, free_port, serve, start_redis, stop
 
 TTL = "3"  # seconds: a process renews every second; one killed stops counting 3 s later
 WALLET = keys.descriptor(2, 3)
@@ -221,3 +224,20 @@ def test_the_agents_of_a_process_killed_with_kill_9_stop_counting_and_are_announ
     db.close()
     assert [r[0] for r in rows] == [admin.user["id"]]  # only Ada's agent, on A, remains
     adas.close(), watcher.close()
+
+
+@pytest.mark.parametrize("ttl", ["1", "2", "3601", "thirty", "-5", "3.5"])
+def test_an_agent_ttl_outside_3_to_3600_whole_seconds_is_bad_config(ttl):
+    with pytest.raises(InvalidInput) as refused:
+        agent_presence.ttl_setting(ttl)
+    assert refused.value.code == "bad_config" and "HUDDLE_AGENT_TTL" in str(refused.value)
+
+
+def test_huddle_serve_with_a_bad_agent_ttl_stops_at_start_with_bad_config(config, tmp_path):  # noqa: F811
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HUDDLE_")}
+    env.update(HUDDLE_DATA=str(tmp_path / "a"), HUDDLE_DATABASE=str(config.database), HUDDLE_SECRET_KEY="s" * 32,
+               HUDDLE_NETWORK="regtest", HUDDLE_MESSAGE_QUEUE="redis://127.0.0.1:1/0", HUDDLE_AGENT_TTL="1")
+    done = subprocess.run([str(HUDDLE), "serve", "--port", str(free_port()), "--origin", ORIGIN], env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode != 0
+    assert "HUDDLE_AGENT_TTL" in done.stderr and "[bad_config]" in done.stderr
