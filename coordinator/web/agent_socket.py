@@ -23,7 +23,6 @@ server compares with its own derivation (governance/address_checks.py).
 from __future__ import annotations
 
 import logging
-import threading
 
 from flask import current_app, request
 # socketio's ConnectionRefusedError, not the builtin: only its reason reaches the client
@@ -37,6 +36,7 @@ from ..sessions.agent_presence import Connection
 from ..store import open_database
 from .ceremony_socket import after_signatures, answer_error, publish_now, wallet_by_id
 from .db import get_db
+from .relay import _lock  # a greenlet lock under gevent, else a thread lock
 
 NAMESPACE = "/agent"
 SIGNING_ROLES = ("keyholder", "admin")
@@ -183,7 +183,7 @@ class Registry:
 
     def __init__(self, app, ttl: int) -> None:
         self.app, self.ttl, self.process = app, ttl, agent_presence.process_id()
-        self.lock, self.running = threading.Lock(), False
+        self.lock, self.running = _lock(app.config["HUDDLE"].async_mode), False
 
     def write(self, step) -> None:
         """A connect or disconnect row; if the database is busy, the next beat writes it."""
@@ -202,25 +202,29 @@ class Registry:
         socketio.start_background_task(self._keep_alive)
 
     def _keep_alive(self) -> None:
+        """Renew every ttl / 3 seconds until this process holds no agent; any failure (a busy
+        database) is logged and the next beat tries again: a beat that stopped for good
+        would make this process's agents vanish for the others after the TTL."""
         from .realtime import socketio
 
-        db = open_database(self.app.config["HUDDLE"].database)
+        db = None
         try:
             while True:
                 socketio.sleep(self.ttl / 3)
-                with self.lock:
-                    local = dict(self.app.extensions.get("huddle_agents", {}))
-                    self.running = bool(local)
-                    if not local:
-                        return
-                    try:
+                try:
+                    db = db or open_database(self.app.config["HUDDLE"].database)
+                    with self.lock:
+                        local = dict(self.app.extensions.get("huddle_agents", {}))
+                        self.running = bool(local)
+                        if not local:
+                            return
                         found = agent_presence.beat(db, self.process, local, self.ttl)
-                    except HuddleError as err:
-                        log.warning("agent presence: %s (trying again at the next beat)", err)
-                        continue
-                self._act(found)
+                    self._act(found)
+                except Exception as err:  # noqa: BLE001  (see above)
+                    log.warning("agent presence: %s (trying again at the next beat)", err)
         finally:
-            db.close()
+            if db is not None:
+                db.close()
 
     def _act(self, found: agent_presence.Beat) -> None:
         from .realtime import cut
