@@ -101,8 +101,9 @@ def build_database(path: Path, ceremonies: int, clients: int) -> list[dict]:
 
 def run_server(mode: str, database: str, port: int, sockets: int) -> None:
     """gunicorn, one worker, in this process (``--role serve``). Threads: exactly what
-    ``huddle serve`` runs (web/production.py), with ``--threads`` raised to a thread per
-    socket as docs/scaling.md advises; gevent: the same options with gevent's worker."""
+    ``huddle serve`` runs (web/production.py), with ``--threads`` raised so every socket
+    gets a thread and the API keeps its reserve (web/socket_budget.py), as docs/scaling.md
+    advises; gevent: the same options with gevent's worker."""
     if mode == "gevent":
         from gevent import monkey
 
@@ -111,7 +112,9 @@ def run_server(mode: str, database: str, port: int, sockets: int) -> None:
 
     config = WebConfig(Path(database), SECRET, ORIGIN, "regtest", rate_limits=False, async_mode=mode)
     if mode == "threading":
-        return production.serve(lambda: create_app(config), "127.0.0.1", port, threads=sockets + 64,
+        from coordinator.web.socket_budget import threads_for
+
+        return production.serve(lambda: create_app(config), "127.0.0.1", port, threads=threads_for(sockets + 8),
                                 graceful_timeout=2)
     options = {**production.options("127.0.0.1", port, graceful_timeout=2),
                "worker_class": "gevent", "worker_connections": sockets + 200}

@@ -28,6 +28,14 @@ def reserve_for(threads: int) -> int:
     return max(4, threads // 8)
 
 
+def threads_for(sockets: int) -> int:
+    """The fewest threads that let ``sockets`` live connections open, the reserve kept."""
+    threads = sockets + 4
+    while threads - reserve_for(threads) < sockets:
+        threads += 1
+    return threads
+
+
 class SocketBudget:
     """Counts Socket.IO requests in flight; ``most`` at once."""
 
