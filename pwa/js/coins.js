@@ -110,11 +110,21 @@ export async function coinPicker(walletId, wanted) {
   const ctx = { onChange: () => refresh(), mayFreeze: listed.may_freeze, onToggle: null };
   // Draws the whole list from `fresh`, keeping the ticks of coins still choosable;
   // says which ticked coins can no longer be chosen (frozen, taken or spent meanwhile).
+  // A coin whose row would look the same keeps its row: a redraw then moves nothing
+  // under the member's finger (or a test's locator).
+  let drawn = new Map(); // outpoint -> { key, row }
+  const rowFor = (coin) => {
+    const key = JSON.stringify([coin, ctx.mayFreeze]);
+    const kept = drawn.get(coin.outpoint);
+    return kept && kept.key === key ? kept : { key, row: coinRow(coin, ctx) };
+  };
   const draw = (fresh) => {
     const ticked = new Set(boxes.filter((b) => b.checked).map((b) => b.value));
     listed = fresh;
     ctx.mayFreeze = fresh.may_freeze;
-    items = fresh.coins.map((coin) => coinRow(coin, ctx));
+    const rows = fresh.coins.map(rowFor);
+    drawn = new Map(fresh.coins.map((coin, i) => [coin.outpoint, rows[i]]));
+    items = rows.map((r) => r.row);
     boxes = items.map((row) => row.querySelector("input"));
     for (const box of boxes) box.checked = ticked.has(box.value) && !box.disabled;
     const lost = [...ticked].filter((outpoint) => !boxes.some((b) => b.value === outpoint && b.checked));
@@ -126,7 +136,9 @@ export async function coinPicker(walletId, wanted) {
       note.hidden = false;
       note.textContent = `Unticked ${lost.length === 1 ? "a coin that" : "coins that"} can no longer be chosen: ${why.join("; ")}.`;
     }
-    place.replaceChildren(fresh.coins.length === 0
+    const list = place.querySelector("#coins");
+    if (fresh.coins.length && list) list.replaceChildren(...items);
+    else place.replaceChildren(fresh.coins.length === 0
       ? h("p", { class: "muted" }, fresh.tip_height === null ? "The wallet has not been synced yet." : "The wallet has no coins.")
       : h("ul", { class: "coin-list", id: "coins" }, items));
     refresh();
@@ -143,6 +155,7 @@ export async function coinPicker(walletId, wanted) {
       const fresh = coinRow(answer.coin, ctx);
       items[i].replaceWith(fresh);
       items[i] = fresh;
+      drawn.set(answer.coin.outpoint, { key: JSON.stringify([answer.coin, ctx.mayFreeze]), row: fresh });
       boxes[i] = fresh.querySelector("input");
       refresh();
     } catch (err) {
