@@ -32,7 +32,7 @@ _WRITE_LOCKS: dict[str, threading.RLock] = {}
 _WRITE_LOCKS_GUARD = threading.Lock()
 
 
-def _write_lock(path: Path | str) -> threading.RLock:
+def write_lock(path: Path | str) -> threading.RLock:
     """One lock per database file in this process (re-entrant: a nested write is a savepoint)."""
     key = str(path) if str(path) == ":memory:" else os.path.realpath(path)
     with _WRITE_LOCKS_GUARD:
@@ -46,7 +46,7 @@ def open_database(path: Path | str) -> Database:
         conn = sqlite3.connect(str(path), isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000,
                                check_same_thread=False)
         db = Database(conn)
-        db.huddle_write_lock = _write_lock(path)
+        db.huddle_write_lock = write_lock(path)
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         _enable_wal(conn)
         conn.execute("PRAGMA synchronous = FULL")

@@ -24,7 +24,7 @@ from flask import current_app, g
 from sqlite_utils import Database
 
 from ..errors import StorageError
-from ..store.db import BUSY_TIMEOUT_MS, QUEUE_TIMEOUT_S, _write_lock
+from ..store.db import BUSY_TIMEOUT_MS, QUEUE_TIMEOUT_S, write_lock
 
 CONNECTIONS = 8  # SQLite has one writer and we have 2 cores: more only wait, holding memory
 POOL = "huddle_db_pool"  # app.extensions key
@@ -67,7 +67,7 @@ class Pool:
         conn.execute("PRAGMA synchronous = FULL")
         conn.execute("PRAGMA foreign_keys = ON")
         db = Database(conn)
-        db.huddle_write_lock = _write_lock(self.path)
+        db.huddle_write_lock = write_lock(self.path)
         return db
 
 
