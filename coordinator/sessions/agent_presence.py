@@ -88,6 +88,19 @@ def count(db: Database, user_id: int, process: str, ttl: int, now: float | None 
         "WHERE c.user_id = ? AND (c.process = ? OR p.seen_at >= ?)", [user_id, process, cutoff]).fetchone()[0]
 
 
+def online(db: Database, user_ids: list[int], process: str, ttl: int, now: float | None = None) -> list[int]:
+    """Which of ``user_ids`` have an agent connected to any live process: one query for a
+    whole wallet's keyholders (the ceremony's ``agents_online``), in ``user_ids``' order."""
+    if not user_ids:
+        return []
+    cutoff = (time.time() if now is None else now) - ttl
+    marks = ", ".join("?" for _ in user_ids)
+    found = {r[0] for r in db.execute(
+        "SELECT DISTINCT c.user_id FROM agent_connections c JOIN agent_processes p ON p.process = c.process "
+        f"WHERE c.user_id IN ({marks}) AND (c.process = ? OR p.seen_at >= ?)", [*user_ids, process, cutoff])}
+    return [u for u in user_ids if u in found]
+
+
 def beat(db: Database, process: str, local: dict[str, Connection], ttl: int, now: float | None = None) -> Beat:
     """Renew this process, make its rows exactly its sockets (a neighbour may have deleted
     them while this process was paused past the TTL), delete dead processes' rows."""

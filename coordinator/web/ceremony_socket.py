@@ -39,6 +39,23 @@ def view(db, wallet, proposal) -> dict:
             "psbt": codec.to_base64(signatures.combined(db, wallet, proposal))}
 
 
+def agents_online(db, wallet_id: int) -> list[int]:
+    """The wallet's keyholders and admins (not revoked) whose signer agent is connected now:
+    to any live process with a message queue (one query, sessions/agent_presence.py), else
+    to this one. The PWA's grid starts from it, then follows ``agent_presence`` (issue 11)."""
+    from ..sessions import agent_presence
+    from .agent_socket import REGISTRY, SIGNING_ROLES, connected_agents
+
+    marks = ", ".join("?" for _ in SIGNING_ROLES)
+    signers = [r[0] for r in db.execute(
+        "SELECT m.user_id FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.wallet_id = ? "
+        f"AND m.role IN ({marks}) AND u.revoked_at IS NULL ORDER BY m.user_id", [wallet_id, *SIGNING_ROLES])]
+    registry = current_app.extensions.get(REGISTRY)
+    if registry is None:  # this process's own sockets, in memory
+        return [u for u in signers if connected_agents(u)]
+    return agent_presence.online(db, signers, registry.process, registry.ttl)
+
+
 def chain_backend():
     """The configured chain backend (HUDDLE_CHAIN), or ``no_chain_backend``."""
     from ..chain.config import from_url

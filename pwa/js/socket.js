@@ -19,6 +19,9 @@ const ceremonyListeners = new Set();
 // joiner's own signer_joined before the answer that replays what came before it).
 const joining = new Map(); // proposal id -> envelopes held
 const walletJoining = new Map(); // wallet id -> envelopes held, likewise
+// agent_presence {wallet_id, user: {id, name}, online}: a plain emit to the wallet's room,
+// outside the envelope (no seq, never replayed); a screen starts from its GET (docs/api.md).
+const agentListeners = new Set();
 
 function deliver(walletId, envelope) {
   if (envelope.seq <= (lastSeq.get(walletId) || 0)) return;
@@ -46,6 +49,10 @@ export function connect() {
     const held = walletJoining.get(walletId);
     if (held) held.push(envelope);
     else deliver(walletId, envelope);
+  });
+  socket.on("agent_presence", (presence) => {
+    if (!presence || presence.wallet_id === undefined || !presence.user) return;
+    for (const listener of agentListeners) listener(presence);
   });
   socket.on("connect", () => {
     for (const walletId of joined) join(walletId);
@@ -95,6 +102,12 @@ export async function joinWallet(walletId) {
 export function onWalletEvent(listener) {
   listeners.add(listener);
   return () => listeners.delete(listener);
+}
+
+// Calls listener({wallet_id, user, online}) when a member's signer agent comes or goes; returns an unsubscribe.
+export function onAgentPresence(listener) {
+  agentListeners.add(listener);
+  return () => agentListeners.delete(listener);
 }
 
 function deliverCeremony(proposalId, envelope) {

@@ -12,7 +12,7 @@ from ...governance import proposals
 from ...psbt import codec
 from ...sessions import broadcast, ceremony, requests, signatures
 from ..auth import signed_in
-from ..ceremony_socket import after_signatures, chain_backend, send_sign_request, view
+from ..ceremony_socket import after_signatures, agents_online, chain_backend, send_sign_request, view
 from ..db import get_db
 from ..openapi import INTEGER, PROPOSAL_ID, STRING, WALLET_ID, obj, op
 from .body import json_body
@@ -32,7 +32,7 @@ def _load(wallet_id: int, proposal_id: int, at_least: str):
 @bp.get(f"{BASE}/ceremony")
 def show(wallet_id: int, proposal_id: int):
     wallet, proposal = _load(wallet_id, proposal_id, "viewer")
-    return jsonify(view(get_db(), wallet, proposal))
+    return jsonify({**view(get_db(), wallet, proposal), "agents_online": agents_online(get_db(), wallet_id)})
 
 
 @bp.post(f"{BASE}/signatures")
@@ -120,7 +120,8 @@ _UPLOAD = {"required": True, "content": {
                                        "properties": {"psbt": {"type": "string", "format": "binary"}}}}}}
 PATHS = {
     "/wallets/{wallet_id}/proposals/{proposal_id}/ceremony": {"get": op(
-        "The signing ceremony: its state, who signed which input, the combined PSBT", "viewer", params=_P,
+        "The signing ceremony: its state, who signed which input, the combined PSBT, and agents_online (the "
+        "keyholders whose signer agent is connected now)", "viewer", params=_P,
         errors=(404,))},
     "/wallets/{wallet_id}/proposals/{proposal_id}/signatures": {"post": {**op(
         "Add signatures: a signed PSBT as JSON (base64 or hex), a binary body or a multipart file (token "

@@ -8,7 +8,7 @@
 import { get, post } from "../api.js";
 import { form, h, problem } from "../dom.js";
 import { atLeast, session } from "../session.js";
-import { joinCeremony, leaveCeremony, onCeremonyEvent } from "../socket.js";
+import { joinCeremony, leaveCeremony, onAgentPresence, onCeremonyEvent } from "../socket.js";
 
 const STATES = {
   collecting: "Collecting signatures", ready: "Ready to broadcast", broadcasting: "Broadcasting…",
@@ -21,7 +21,8 @@ function blankSigner() {
   return { pwa: false, agent: false, device: null, step: null, reason: null };
 }
 
-function grid(members, live, ceremony, canAsk, ask) {
+// agents: the user ids whose signer agent is connected (GET's agents_online, then agent_presence).
+function grid(members, live, agents, ceremony, canAsk, ask) {
   const signedUsers = new Set();
   const signedKeys = new Set();
   for (const input of ceremony.inputs) {
@@ -29,7 +30,8 @@ function grid(members, live, ceremony, canAsk, ask) {
   }
   const rows = members.filter((m) => m.role !== "viewer" && !m.revoked).map((m) => {
     const s = live.get(m.user) || blankSigner();
-    const here = [s.pwa ? "here (app)" : null, s.agent ? "agent connected" : null].filter(Boolean).join(", ") || "away";
+    const agent = s.agent || agents.has(m.user);
+    const here = [s.pwa ? "here (app)" : null, agent ? "agent connected" : null].filter(Boolean).join(", ") || "away";
     const device = s.device ? `${s.device.device_type} ${s.device.fingerprint}` +
       (s.device.matches_slot === false ? " (not their slot!)" : "") : "—";
     const signed = signedUsers.has(m.user) || m.slots.some((slot) => signedKeys.has(slot.key.slice(1, 9)));
@@ -37,7 +39,7 @@ function grid(members, live, ceremony, canAsk, ask) {
     if (askButton) askButton.addEventListener("click", () => ask(m.user, askButton));
     return h("tr", { "data-user": m.user },
       h("th", { scope: "row" }, m.name),
-      h("td", { class: "presence", "data-here": String(s.pwa || s.agent) }, here),
+      h("td", { class: "presence", "data-here": String(s.pwa || agent), "data-agent": String(agent) }, here),
       h("td", { class: "device" }, device),
       h("td", { class: "step", "data-step": s.step || "" }, s.step ? STEPS[s.step] || s.step : "—", s.reason ? ` (${s.reason})` : ""),
       h("td", { class: "signed", "data-signed": String(signed) }, signed ? "✔ signed" : "not yet"),
@@ -137,6 +139,24 @@ export async function ceremonyPanel(walletId, proposalId) {
   let body = h("div");
   section.append(body);
   let current = null;
+  // Agents online: the GET's agents_online, with agent_presence events that came while it was
+  // on its way laid over it (the GET may have been answered before them).
+  const agents = new Set();
+  const inFlight = new Set();
+  const setAgent = (user, online) => { if (online) agents.add(user); else agents.delete(user); };
+  const fetchCeremony = async () => {
+    const pending = new Map();
+    inFlight.add(pending);
+    try {
+      const answer = await get(`${base}/ceremony`);
+      agents.clear();
+      for (const user of answer.agents_online || []) agents.add(user);
+      for (const [user, online] of pending) setAgent(user, online);
+      return answer;
+    } finally {
+      inFlight.delete(pending);
+    }
+  };
   const ask = async (user, button) => {
     button.disabled = true;
     try {
@@ -159,7 +179,7 @@ export async function ceremonyPanel(walletId, proposalId) {
         c.reason ? h("span", { class: "problem" }, ` ${c.reason}`) : null),
       h("p", { class: "muted small" }, `${c.threshold} signatures needed on each input; ` +
         `${c.inputs.filter((i) => i.needed === 0).length} of ${c.inputs.length} inputs complete.`),
-      grid(members, live, c, keyholder && open, ask), actions,
+      grid(members, live, agents, c, keyholder && open, ask), actions,
       keyholder && open ? uploadForm(base, refresh) : null,
       keyholder ? broadcastPanel(base, c, refresh) : null);
     const qr = actions.querySelector("#show-qr");
@@ -176,13 +196,22 @@ export async function ceremonyPanel(walletId, proposalId) {
   };
   const refresh = async () => {
     try {
-      current = await get(`${base}/ceremony`);
+      current = await fetchCeremony();
       draw();
     } catch (err) {
       body.prepend(problem(err));
     }
   };
-  current = await get(`${base}/ceremony`);
+  let mounted = false; // events may come before proposal.js puts the section on the page
+  const stopAgents = onAgentPresence((presence) => {
+    if (section.isConnected) mounted = true;
+    else if (mounted) { stopAgents(); return; }
+    if (presence.wallet_id !== walletId) return;
+    for (const pending of inFlight) pending.set(presence.user.id, presence.online);
+    setAgent(presence.user.id, presence.online);
+    if (current) draw();
+  });
+  current = await fetchCeremony().catch((err) => { stopAgents(); throw err; });
   draw();
   const stop = onCeremonyEvent((pid, envelope) => {
     if (!section.isConnected) { stop(); leaveCeremony(proposalId); return; }
