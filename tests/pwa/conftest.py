@@ -58,10 +58,12 @@ def _free_port() -> int:
 @contextmanager
 def serving(folder: Path):
     """The app from the factory behind werkzeug's threaded server on loopback."""
-    port = _free_port()
-    origin = f"http://localhost:{port}"
+    # bound to a port of the kernel's choosing first, then given the app (whose origin names
+    # the port): a port picked, freed and bound again may be taken meanwhile by a parallel test
+    http = make_server("127.0.0.1", 0, lambda environ, start_response: [], threaded=True)
+    origin = f"http://localhost:{http.server_port}"
     config = WebConfig(folder / "huddle.sqlite3", "s" * 32, origin, network="regtest", rate_limits=False)
-    http = make_server("127.0.0.1", port, create_app(config), threaded=True)
+    http.app = create_app(config)
     thread = threading.Thread(target=http.serve_forever, daemon=True)
     thread.start()
     try:
