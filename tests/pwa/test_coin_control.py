@@ -43,13 +43,19 @@ def _spent(server, proposal_id: int) -> list[str]:
     return [f"{vin.txid.hex()}:{vin.vout}" for vin in PSBT.from_base64(psbt).tx.vin]
 
 
-def test_ticking_one_of_two_coins_makes_a_proposal_that_spends_exactly_that_coin(tab, server):
+
+def _spend_form(tab: Page, server, memo: str) -> tuple[int, str, str]:
+    """Ada's wallet with two funded coins, and its spend form filled in: (wallet, coin, coin)."""
     set_up_admin(tab, "Ada")
     wallet_id = import_wallet(server)
     first, second = fund_coins_and_sync(server.config, wallet_id)
-    page = tab.page
     tab.goto(f"/wallets/{wallet_id}/spend")
-    _fill_spend(page, "0.0002", "paint for the hall")
+    _fill_spend(tab.page, "0.0002", memo)
+    return wallet_id, first, second
+
+def test_ticking_one_of_two_coins_makes_a_proposal_that_spends_exactly_that_coin(tab, server):
+    wallet_id, first, second = _spend_form(tab, server, "paint for the hall")
+    page = tab.page
 
     _open_coins(page)
     rows = page.locator("#coins li")
@@ -76,12 +82,8 @@ def test_ticking_one_of_two_coins_makes_a_proposal_that_spends_exactly_that_coin
 
 
 def test_without_a_tick_the_server_chooses_as_before(tab, server):
-    set_up_admin(tab, "Ada")
-    wallet_id = import_wallet(server)
-    fund_coins_and_sync(server.config, wallet_id)
+    wallet_id, _, _ = _spend_form(tab, server, "no coin control")
     page = tab.page
-    tab.goto(f"/wallets/{wallet_id}/spend")
-    _fill_spend(page, "0.0002", "no coin control")
     _open_coins(page)
 
     with page.expect_request(lambda r: r.method == "POST" and r.url.endswith("/proposals")) as sent:
@@ -96,12 +98,8 @@ def test_a_coin_another_pending_proposal_holds_is_refused_then_shown_locked(brow
     context = browser.new_context(viewport={"width": 360, "height": 780}, color_scheme="dark")
     try:
         tab = Page(context, server)
-        set_up_admin(tab, "Ada")
-        wallet_id = import_wallet(server)
-        first, second = fund_coins_and_sync(server.config, wallet_id)
+        wallet_id, first, second = _spend_form(tab, server, "paint")
         page = tab.page
-        tab.goto(f"/wallets/{wallet_id}/spend")
-        _fill_spend(page, "0.0002", "paint")
         _open_coins(page)
         page.locator(f"li[data-outpoint='{first}'] input").check()
 
@@ -146,12 +144,8 @@ def _frozen(server, wallet_id: int) -> dict:
 
 
 def test_a_keyholder_freezes_a_ticked_coin_from_the_list_and_unfreezes_it(tab, server):
-    set_up_admin(tab, "Ada")
-    wallet_id = import_wallet(server)
-    first, second = fund_coins_and_sync(server.config, wallet_id)
+    wallet_id, first, second = _spend_form(tab, server, "paint")
     page = tab.page
-    tab.goto(f"/wallets/{wallet_id}/spend")
-    _fill_spend(page, "0.0002", "paint")
     _open_coins(page)
     row = page.locator(f"li[data-outpoint='{second}']")
     row.locator("input").check()
