@@ -72,12 +72,30 @@ class Server:
             self.proc.wait()
 
 
+IN_USE = ("Address already in use", "Connection in use")
+
+
 def serve(exe, data_dir, chain_url: str, extra_env: dict | None = None, dev: bool = False,
           args: tuple[str, ...] = ()) -> Server:
     """Start `huddle serve` (regtest, the sandbox as its chain, a watcher every second)
     and wait until it answers; returns the setup token it printed. ``dev``: Werkzeug in
     one process (a SIGKILL at a fault point then ends the whole server, not one worker
-    that gunicorn would replace)."""
+    that gunicorn would replace). A port taken between picking and binding (by a parallel
+    test's connection) is picked again."""
+    fresh = not (data_dir / "huddle.sqlite3").exists()
+    for attempt in range(3):
+        try:
+            return _serve(exe, data_dir, chain_url, extra_env, dev, args)
+        except RuntimeError as err:
+            if attempt == 2 or not any(words in str(err) for words in IN_USE):
+                raise
+            if fresh:  # the setup link is printed on a first run only: start this one afresh
+                for made in data_dir.glob("huddle.sqlite3*"):
+                    made.unlink()
+    raise AssertionError("unreachable")
+
+
+def _serve(exe, data_dir, chain_url: str, extra_env: dict | None, dev: bool, args: tuple[str, ...]) -> Server:
     port = free_port()
     first_run = not (data_dir / "huddle.sqlite3").exists()  # only then is a setup link printed
     env = {k: v for k, v in os.environ.items() if not k.startswith("HUDDLE_")}
