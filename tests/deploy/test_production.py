@@ -76,9 +76,20 @@ def test_a_socketio_websocket_upgrade_works_through_nginx(stack, admin):
 
     assert transport == "websocket"
     assert answer["error"]["code"] == "wallet_not_found"
-    upgrades = [line for line in (stack.folder / "nginx" / "access.log").read_text().splitlines()
-                if "transport=websocket" in line]
+    upgrades = _logged_upgrades(stack)
     assert upgrades and re.search(r'" 101 ', upgrades[-1]), upgrades
+
+
+def _logged_upgrades(stack, wait: float = 15.0) -> list[str]:
+    """nginx's access-log lines for WebSocket upgrades. nginx writes a WebSocket's line when
+    the connection has closed on both sides, which may be a moment after our disconnect."""
+    deadline = time.monotonic() + wait
+    while True:
+        upgrades = [line for line in (stack.folder / "nginx" / "access.log").read_text().splitlines()
+                    if "transport=websocket" in line]
+        if upgrades or time.monotonic() > deadline:
+            return upgrades
+        time.sleep(0.1)
 
 
 def test_a_browser_style_socket_starts_with_long_polling_and_upgrades_through_nginx(stack, admin):
