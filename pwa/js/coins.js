@@ -107,7 +107,7 @@ export async function coinPicker(walletId, wanted) {
     total.textContent = `${head} Needed: ${formatAmount(need)} (the amounts plus about ${formatSats(fee)} fee). `
       + (sum >= need ? "Enough." : `Short by ${formatSats(need - sum)}.`);
   };
-  const ctx = { onChange: () => refresh(), mayFreeze: listed.may_freeze, onToggle: null };
+  const ctx = { onChange: () => forget(), mayFreeze: listed.may_freeze, onToggle: null };
   // Draws the whole list from `fresh`, keeping the ticks of coins still choosable;
   // says which ticked coins can no longer be chosen (frozen, taken or spent meanwhile).
   // A coin whose row would look the same keeps its row: a redraw then moves nothing
@@ -118,6 +118,7 @@ export async function coinPicker(walletId, wanted) {
     const kept = drawn.get(coin.outpoint);
     return kept && kept.key === key ? kept : { key, row: coinRow(coin, ctx) };
   };
+  const spentChosen = new Set();
   const draw = (fresh) => {
     const ticked = new Set(boxes.filter((b) => b.checked).map((b) => b.value));
     listed = fresh;
@@ -126,15 +127,32 @@ export async function coinPicker(walletId, wanted) {
     drawn = new Map(fresh.coins.map((coin, i) => [coin.outpoint, rows[i]]));
     items = rows.map((r) => r.row);
     boxes = items.map((row) => row.querySelector("input"));
-    for (const box of boxes) box.checked = ticked.has(box.value) && !box.disabled;
-    const lost = [...ticked].filter((outpoint) => !boxes.some((b) => b.value === outpoint && b.checked));
-    if (lost.length) {
-      const why = lost.map((outpoint) => {
-        const coin = fresh.coins.find((c) => c.outpoint === outpoint);
-        return `${outpoint.slice(0, 10)}…: ${coin ? refusal(coin) : "spent"}`;
-      });
-      note.hidden = false;
-      note.textContent = `Unticked ${lost.length === 1 ? "a coin that" : "coins that"} can no longer be chosen: ${why.join("; ")}.`;
+    // A coin the member ticked stays ticked when another member takes or freezes it: it
+    // is still sent, and the server refuses the spend with the reason. Never a silent
+    // switch to coins the member did not choose.
+    const why = [];
+    for (const box of boxes) {
+      const keep = ticked.has(box.value);
+      const row = box.closest("li");
+      if (keep && box.disabled) {
+        box.disabled = false;
+        row.dataset.stale = "true";
+        why.push(`${box.value.slice(0, 10)}…: ${refusal(fresh.coins.find((c) => c.outpoint === box.value))}`);
+      } else if (!keep && row.dataset.stale) {
+        box.disabled = true; // unticked by the member: back to what the coin is
+        delete row.dataset.stale;
+      }
+      box.checked = keep;
+    }
+    // a ticked coin spent meanwhile has no row: it is still sent (hidden), and refused,
+    // until the member changes the choice
+    for (const outpoint of ticked) if (!fresh.coins.some((c) => c.outpoint === outpoint)) spentChosen.add(outpoint);
+    why.push(...[...spentChosen].map((outpoint) => `${outpoint.slice(0, 10)}…: spent`));
+    note.replaceChildren(...[...spentChosen].map((outpoint) => h("input", { type: "hidden", name: "coin", value: outpoint })));
+    note.hidden = why.length === 0;
+    if (why.length) {
+      note.prepend(`Still chosen, but no longer spendable: ${why.join("; ")}. Untick ${why.length === 1 ? "it" : "them"}`
+        + " to propose; as it is, the server will refuse the spend.");
     }
     const list = place.querySelector("#coins");
     if (fresh.coins.length && list) list.replaceChildren(...items);
@@ -163,6 +181,14 @@ export async function coinPicker(walletId, wanted) {
       row.querySelector(".problem")?.remove();
       row.append(problem(err));
     }
+  };
+  // The member changed the choice: a spent coin no longer stands in it.
+  const forget = () => {
+    if (spentChosen.size) {
+      spentChosen.clear();
+      note.querySelectorAll("input").forEach((input) => input.remove());
+    }
+    refresh();
   };
   draw(listed);
   const element = h("div", { class: "coin-control" }, place, total, note);

@@ -1,6 +1,6 @@
 """Coin control and the ledger stay current without a reload, in Chromium, with two
 members in two browser contexts: when Ada freezes a coin, Bob's open coin list shows
-it frozen (and unticks it if he had ticked it), and shows it free again when she
+it frozen (still ticked if he had ticked it, flagged: the server would refuse it), and shows it free again when she
 unfreezes it; when she imports BIP-329 labels, Bob's open wallet screen shows the new
 label in its ledger. Both come over the wallet's room (coin_frozen, coin_unfrozen,
 labels_changed; docs/events.md). The ledger on the wallet screen lists each transaction
@@ -70,10 +70,12 @@ def test_a_coin_one_member_freezes_shows_frozen_in_the_others_open_coin_list(new
     tab.page.locator(f"li[data-outpoint='{second}']").get_by_role("button", name="Freeze this coin").click()
     bob.page.locator(f"li[data-outpoint='{second}'][data-frozen='true']").wait_for()
 
-    assert seen.locator("input").is_disabled() and not seen.locator("input").is_checked()
+    # Bob's choice stands (never a silent switch to coins he did not choose): still ticked,
+    # flagged, and the server would refuse it; he may untick it
+    assert seen.locator("input").is_checked() and seen.get_attribute("data-stale") == "true"
     assert "Frozen by Ada: unfreeze it to spend it" in seen.text_content()
-    assert "Unticked a coin that can no longer be chosen" in bob.page.locator("#coin-note").text_content()
-    assert "Huddle chooses" in bob.page.locator("#coin-total").text_content()
+    assert "Still chosen, but no longer spendable" in bob.page.locator("#coin-note").text_content()
+    assert bob.page.locator("#coin-total").text_content().startswith("Chosen: 1 coin")
     assert bob.page.locator(f"li[data-outpoint='{first}'][data-frozen='false'] input").is_enabled()
 
     tab.page.locator(f"li[data-outpoint='{second}']").get_by_role("button", name="Unfreeze this coin").click()
