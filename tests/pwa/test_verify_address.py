@@ -32,14 +32,21 @@ def _agent(server, tmp_path) -> AgentCli:
     return agent
 
 
-def test_verify_on_my_device_shows_the_address_on_the_members_own_device(new_tab, server, tmp_path):
+
+def _receive(new_tab, server):
+    """Ada's wallet screen at 360 px with a new receive address handed out: (tab, wallet id)."""
     tab = new_tab(server, 360)
     set_up_admin(tab, "Ada")
     wallet_id = import_wallet(server)
-    page = tab.page
     tab.goto(f"/wallets/{wallet_id}")
-    page.get_by_label("What is it for?").fill("dues from Cy")
-    page.get_by_role("button", name="Get a new receive address").click()
+    tab.page.get_by_label("What is it for?").fill("dues from Cy")
+    tab.page.get_by_role("button", name="Get a new receive address").click()
+    tab.page.locator("#address-text").wait_for()
+    return tab, wallet_id
+
+def test_verify_on_my_device_shows_the_address_on_the_members_own_device(new_tab, server, tmp_path):
+    tab, wallet_id = _receive(new_tab, server)
+    page = tab.page
     address = page.locator("#address-text").text_content()
 
     page.get_by_role("button", name="Verify on my device").click()  # no agent is running yet
@@ -91,14 +98,8 @@ class LyingAgent:
 
 
 def test_a_mismatch_is_shown_loudly_and_never_marks_the_address_verified(new_tab, server):
-    tab = new_tab(server, 360)
-    set_up_admin(tab, "Ada")
-    wallet_id = import_wallet(server)
+    tab, wallet_id = _receive(new_tab, server)
     page = tab.page
-    tab.goto(f"/wallets/{wallet_id}")
-    page.get_by_label("What is it for?").fill("dues from Cy")
-    page.get_by_role("button", name="Get a new receive address").click()
-    page.locator("#address-text").wait_for()
     wrong = keys.descriptor(2, 3, first=3).address(0, 0, "regtest")
     agent = LyingAgent(server, [
         {"address": wrong, "fingerprint": keys.fingerprint(0), "device": "trezor"},
